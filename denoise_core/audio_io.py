@@ -1,0 +1,149 @@
+"""Reading and writing audio files (soundfile). The algorithm never imports this.
+
+Errors from the codec library are turned into :class:`AudioFileError` with a
+message in plain words.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from typing import BinaryIO, Tuple, Union
+
+import numpy as np
+import soundfile as sf
+
+from .errors import AudioFileError
+
+__all__ = ["AudioFileInfo", "read_audio", "write_audio", "file_info", "SUPPORTED_EXTENSIONS"]
+
+Source = Union[str, os.PathLike, BinaryIO, bytes]
+
+#: File name endings the engine reads and writes (through libsndfile).
+SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+@dataclass(frozen=True)
+class AudioFileInfo:
+    """What a file holds, as soundfile reports it.
+
+    Attributes
+    ----------
+    sr : int
+        Sample rate in Hz.
+    channels : int
+        Number of channels.
+    frames : int
+        Length in samples per channel.
+    format : str
+        Container, e.g. ``"WAV"``, ``"FLAC"``, ``"OGG"``, ``"MP3"``.
+    subtype : str
+        Sample encoding, e.g. ``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ``"VORBIS"``.
+    """
+
+    sr: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sr if self.sr else 0.0
+
+
+def _open_source(source: Source):
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+
+
+def _name(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.basename(os.fspath(source))
+    return "the file"
+
+
+def _unreadable(source: Source, exc: Exception) -> AudioFileError:
+    reason = str(exc).rsplit(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
+    return AudioFileError(f"{_name(source)} could not be read as audio: {reason}.")
+
+
+def _check_exists(source: Source) -> None:
+    if isinstance(source, (str, os.PathLike)) and not os.path.isfile(source):
+        raise AudioFileError(f"{_name(source)} does not exist or is not a file.")
+
+
+def file_info(source: Source) -> AudioFileInfo:
+    """Header information of an audio file without decoding it.
+
+    Raises
+    ------
+    AudioFileError
+        If the file cannot be opened as audio.
+    """
+    _check_exists(source)
+    try:
+        with sf.SoundFile(_open_source(source)) as f:
+            return AudioFileInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError, OSError) as exc:
+        raise _unreadable(source, exc) from None
+
+
+def read_audio(source: Source) -> Tuple[np.ndarray, int, AudioFileInfo]:
+    """Decode a whole audio file.
+
+    Parameters
+    ----------
+    source : str, path, file object or bytes
+        WAV, FLAC, OGG/Vorbis, MP3 or AIFF.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,) or (n, n_channels), dtype=float32]
+        Samples at full scale 1.0; mono files give a 1-D array.
+    sr : int
+        Sample rate in Hz.
+    info : AudioFileInfo
+        Format and subtype, to write the result the same way.
+
+    Raises
+    ------
+    AudioFileError
+        If the file is missing, not audio, or damaged beyond reading.
+    """
+    _check_exists(source)
+    try:
+        with sf.SoundFile(_open_source(source)) as f:
+            info = AudioFileInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
+            y = f.read(dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError, OSError) as exc:
+        raise _unreadable(source, exc) from None
+    if y.shape[0] == 0:
+        raise AudioFileError(f"{_name(source)} holds no audio samples.")
+    info = AudioFileInfo(info.sr, info.channels, y.shape[0], info.format, info.subtype)
+    return (y[:, 0] if info.channels == 1 else y), info.sr, info
+
+
+def write_audio(target: Union[str, os.PathLike, BinaryIO], y: np.ndarray, sr: int, format: str, subtype: str) -> None:
+    """Encode audio to a file or file object.
+
+    Parameters
+    ----------
+    target : str, path or binary file object
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        Samples at full scale 1.0.
+    sr : int
+        Sample rate in Hz.
+    format, subtype : str
+        soundfile format and subtype (see :class:`AudioFileInfo`).
+
+    Raises
+    ------
+    AudioFileError
+        If the format cannot hold this audio (e.g. too many channels for MP3).
+    """
+    try:
+        sf.write(target, y, int(sr), format=format, subtype=subtype)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioFileError(f"Could not write {format}/{subtype} audio ({exc}).") from None

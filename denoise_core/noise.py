@@ -1,0 +1,229 @@
+"""Noise profile: the per-frequency noise power the gate works against.
+
+The profile comes either from a stretch of the recording that the caller says
+holds only noise (:func:`noise_profile_from_window`), or, when the caller does
+not know, from the quietest stretch of the recording
+(:func:`find_quietest_window`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .errors import NoiseWindowError
+from .transform import StftConfig
+
+__all__ = [
+    "NoiseProfile",
+    "validate_noise_window",
+    "noise_profile_from_window",
+    "find_quietest_window",
+    "estimate_noise",
+    "AUTO_WINDOW_S",
+]
+
+#: Length in seconds of the stretch the automatic mode looks for.
+AUTO_WINDOW_S = 0.5
+
+#: Frames this far (in dB) below the loudest frame count as digital silence
+#: and are never taken as the noise: gating against silence would do nothing.
+_SILENCE_DB = -100.0
+
+
+@dataclass(frozen=True)
+class NoiseProfile:
+    """Noise statistics per frequency bin.
+
+    Attributes
+    ----------
+    power : np.ndarray [shape=(n_freqs,), dtype=float64]
+        Mean noise power per STFT bin (squared magnitude of :meth:`StftConfig.stft`).
+    window_s : tuple of float
+        Start and end in seconds of the stretch the profile was measured on.
+    method : str
+        ``"window"`` when the caller gave the window, ``"quietest stretch"``
+        when it was found automatically.
+    """
+
+    power: np.ndarray
+    window_s: Tuple[float, float]
+    method: str
+
+
+def validate_noise_window(
+    noise_window, duration_s: float, min_length_s: float
+) -> Tuple[float, float]:
+    """Check a noise window against the recording and return it as floats.
+
+    Parameters
+    ----------
+    noise_window : sequence of two numbers
+        ``(start_s, end_s)`` in seconds.
+    duration_s : float
+        Length of the recording in seconds.
+    min_length_s : float
+        Shortest allowed window in seconds (one analysis frame).
+
+    Raises
+    ------
+    NoiseWindowError
+        If the window is not two finite numbers, is reversed or empty, lies
+        outside ``[0, duration_s]`` or is shorter than ``min_length_s``.
+    """
+    try:
+        start_s, end_s = (float(v) for v in noise_window)
+    except (TypeError, ValueError):
+        raise NoiseWindowError(
+            f"The noise window must be two numbers (start, end) in seconds, got {noise_window!r}."
+        ) from None
+    valid = f"valid range: 0 to {duration_s:.3f} s"
+    if not (np.isfinite(start_s) and np.isfinite(end_s)):
+        raise NoiseWindowError(f"The noise window ({start_s}, {end_s}) s is not finite ({valid}).")
+    if start_s < 0:
+        raise NoiseWindowError(f"The noise window starts before the recording ({start_s:.3f} s; {valid}).")
+    if start_s >= end_s:
+        raise NoiseWindowError(
+            f"The noise window must end after it starts, got {start_s:.3f} s to {end_s:.3f} s ({valid})."
+        )
+    # Allow half a millisecond of slack so that a window typed as the rounded duration fits.
+    if end_s > duration_s + 5e-4:
+        raise NoiseWindowError(
+            f"The noise window ends at {end_s:.3f} s, after the end of the recording ({valid})."
+        )
+    if end_s - start_s < min_length_s:
+        raise NoiseWindowError(
+            f"The noise window is {end_s - start_s:.3f} s long; it must be at least "
+            f"{min_length_s:.3f} s (one analysis frame) within {valid}."
+        )
+    return start_s, min(end_s, duration_s)
+
+
+def _window_frames(config: StftConfig, sr: float, n_samples: int, start_s: float, end_s: float) -> np.ndarray:
+    """Indices of the frames centred in ``[start_s, end_s]``, preferring frames wholly inside the signal."""
+    n_frames = config.n_frames(n_samples)
+    centres = np.arange(n_frames) * config.hop_length
+    inside = (centres >= start_s * sr) & (centres <= end_s * sr)
+    half = config.n_fft // 2
+    whole = inside & (centres >= half) & (centres + half <= n_samples)
+    chosen = np.flatnonzero(whole if whole.any() else inside)
+    if chosen.size == 0:
+        chosen = np.array([min(int(round(0.5 * (start_s + end_s) * sr / config.hop_length)), n_frames - 1)])
+    return chosen
+
+
+def noise_profile_from_window(
+    power: np.ndarray,
+    config: StftConfig,
+    sr: float,
+    n_samples: int,
+    noise_window,
+    method: str = "window",
+) -> NoiseProfile:
+    """Noise profile measured on a stretch given in seconds.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
+        Squared STFT magnitudes of the recording.
+    config : StftConfig
+        The transform that produced ``power``.
+    sr : float
+        Sample rate in Hz.
+    n_samples : int
+        Length of the recording in samples.
+    noise_window : (float, float)
+        Start and end of the noise-only stretch in seconds.
+    method : str
+        Recorded in the profile's ``method``.
+
+    Returns
+    -------
+    NoiseProfile
+        One profile shared by all channels: the mean power over the window's
+        frames and over channels.
+    """
+    duration_s = n_samples / sr
+    start_s, end_s = validate_noise_window(noise_window, duration_s, min(config.win_length / sr, duration_s))
+    frames = _window_frames(config, sr, n_samples, start_s, end_s)
+    profile = power[:, :, frames].mean(axis=(0, 2))
+    return NoiseProfile(power=profile.astype(np.float64), window_s=(start_s, end_s), method=method)
+
+
+def find_quietest_window(
+    power: np.ndarray, config: StftConfig, sr: float, n_samples: int, length_s: float = AUTO_WINDOW_S
+) -> Tuple[float, float]:
+    """The stretch of about ``length_s`` seconds with the least energy.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
+        Squared STFT magnitudes.
+    config : StftConfig
+        The transform that produced ``power``.
+    sr : float
+        Sample rate in Hz.
+    n_samples : int
+        Length of the recording in samples.
+    length_s : float
+        Wanted window length in seconds; shortened to a quarter of the
+        recording (but at least one frame) for short recordings.
+
+    Returns
+    -------
+    (float, float)
+        Start and end in seconds, within the recording. Stretches of digital
+        silence (over 100 dB below the loudest frame) are skipped unless the
+        whole recording is silent.
+    """
+    duration_s = n_samples / sr
+    frame_s = config.hop_length / sr
+    min_len_s = min(config.win_length / sr, duration_s)
+    length_s = min(length_s, max(duration_s / 4.0, min_len_s))
+    length_s = min(length_s, duration_s)
+    width = max(1, int(round(length_s / frame_s)))
+    # Frames wholly inside the signal; a too-short signal keeps them all.
+    n_frames = power.shape[-1]
+    half = config.n_fft // 2
+    centres = np.arange(n_frames) * config.hop_length
+    usable = np.flatnonzero((centres >= half) & (centres + half <= n_samples))
+    if usable.size < width:
+        usable = np.arange(n_frames)
+    width = min(width, usable.size)
+    energy = power[:, :, usable].sum(axis=1).mean(axis=0)
+    loudest = energy.max()
+    if loudest <= 0:
+        return 0.0, length_s
+    silent = energy < loudest * 10 ** (_SILENCE_DB / 10)
+    log_e = 10 * np.log10(np.maximum(energy, loudest * 1e-30))
+    csum = np.concatenate([[0.0], np.cumsum(log_e)])
+    csil = np.concatenate([[0], np.cumsum(silent)])
+    means = (csum[width:] - csum[:-width]) / width
+    has_silence = (csil[width:] - csil[:-width]) > 0
+    if not has_silence.all():
+        means = np.where(has_silence, np.inf, means)
+    first = int(np.argmin(means))
+    start_s = max(0.0, (usable[first] * config.hop_length) / sr - 0.5 * frame_s)
+    end_s = min(duration_s, start_s + max(length_s, min_len_s))
+    start_s = max(0.0, end_s - max(length_s, min_len_s))
+    return float(start_s), float(end_s)
+
+
+def estimate_noise(
+    power: np.ndarray,
+    config: StftConfig,
+    sr: float,
+    n_samples: int,
+    noise_window: Optional[Tuple[float, float]] = None,
+) -> NoiseProfile:
+    """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
+
+    Parameters are those of :func:`noise_profile_from_window`; see
+    :func:`find_quietest_window` for the automatic choice.
+    """
+    if noise_window is not None:
+        return noise_profile_from_window(power, config, sr, n_samples, noise_window)
+    window = find_quietest_window(power, config, sr, n_samples)
+    return noise_profile_from_window(power, config, sr, n_samples, window, method="quietest stretch")

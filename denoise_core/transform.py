@@ -1,0 +1,208 @@
+"""Short-time Fourier transform with exact inverse.
+
+:class:`StftConfig` holds the transform settings, checks them once and offers
+:meth:`StftConfig.stft`, :meth:`StftConfig.istft` and the axes that plots need
+(:meth:`StftConfig.frequencies`, :meth:`StftConfig.times`).
+
+The analysis uses a periodic Hann window, centred frames (the signal is
+zero-padded by ``n_fft // 2`` on both sides) and weighted overlap-add
+synthesis normalised by the summed squared window, so that
+``istft(stft(y), length=len(y))`` reproduces ``y`` to float rounding for any
+length, including signals shorter than one frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["StftConfig", "default_n_fft"]
+
+#: Target frame duration in seconds for the default FFT size.
+_TARGET_FRAME_S = 0.025
+
+
+def default_n_fft(sr: float) -> int:
+    """FFT size giving frames of about 20 to 40 ms at sample rate ``sr``.
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz.
+
+    Returns
+    -------
+    int
+        The power of two nearest (on a log scale) to 25 ms of samples:
+        256 at 8 kHz, 512 at 16 kHz, 1024 at 44.1 and 48 kHz, 4096 at 192 kHz.
+    """
+    return int(2 ** round(np.log2(max(_TARGET_FRAME_S * float(sr), 16.0))))
+
+
+@dataclass(frozen=True)
+class StftConfig:
+    """Settings of the short-time Fourier transform, checked on creation.
+
+    Parameters
+    ----------
+    n_fft : int
+        FFT size in samples (>= 16).
+    hop_length : int
+        Samples between successive frames (1 <= hop_length <= win_length / 2).
+    win_length : int
+        Hann window length in samples (16 <= win_length <= n_fft); the window
+        is zero-padded to ``n_fft`` when shorter.
+    """
+
+    n_fft: int
+    hop_length: int
+    win_length: int
+
+    def __post_init__(self) -> None:
+        for name in ("n_fft", "hop_length", "win_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ParameterError(f"{name} must be a whole number of samples, got {value!r}.")
+        if not 16 <= self.n_fft <= 65536:
+            raise ParameterError(f"n_fft must be between 16 and 65536 samples, got {self.n_fft}.")
+        if not 16 <= self.win_length <= self.n_fft:
+            raise ParameterError(
+                f"win_length must be between 16 and n_fft={self.n_fft} samples, got {self.win_length}."
+            )
+        if not 1 <= self.hop_length <= self.win_length // 2:
+            raise ParameterError(
+                f"hop_length must be between 1 and win_length/2={self.win_length // 2} samples "
+                f"(frames must overlap by at least half), got {self.hop_length}."
+            )
+
+    @classmethod
+    def for_sr(
+        cls,
+        sr: float,
+        n_fft: Optional[int] = None,
+        hop_length: Optional[int] = None,
+        win_length: Optional[int] = None,
+    ) -> "StftConfig":
+        """Settings for sample rate ``sr``, filling in what is not given.
+
+        Parameters
+        ----------
+        sr : float
+            Sample rate in Hz.
+        n_fft : int, optional
+            FFT size; defaults to :func:`default_n_fft` of ``sr`` (about 25 ms).
+        hop_length : int, optional
+            Defaults to ``win_length // 4`` (75 % overlap).
+        win_length : int, optional
+            Defaults to ``n_fft``.
+        """
+        n_fft = default_n_fft(sr) if n_fft is None else n_fft
+        win_length = n_fft if win_length is None else win_length
+        if hop_length is None and isinstance(win_length, (int, np.integer)):
+            hop_length = max(1, int(win_length) // 4)
+        return cls(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+
+    @property
+    def n_freqs(self) -> int:
+        """Number of frequency bins, ``n_fft // 2 + 1``."""
+        return self.n_fft // 2 + 1
+
+    @property
+    def window(self) -> np.ndarray:
+        """Periodic Hann analysis window of length ``n_fft`` (float64)."""
+        n = np.arange(self.win_length)
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / self.win_length)
+        left = (self.n_fft - self.win_length) // 2
+        return np.pad(w, (left, self.n_fft - self.win_length - left))
+
+    def n_frames(self, n_samples: int) -> int:
+        """Number of frames :meth:`stft` returns for ``n_samples`` samples."""
+        return int(n_samples) // self.hop_length + 1
+
+    def frequencies(self, sr: float) -> np.ndarray:
+        """Centre frequency of each bin in Hz, shape ``(n_freqs,)``."""
+        return np.fft.rfftfreq(self.n_fft, d=1.0 / float(sr))
+
+    def times(self, n_frames: int, sr: float) -> np.ndarray:
+        """Centre time of each frame in seconds, shape ``(n_frames,)``."""
+        return np.arange(int(n_frames)) * (self.hop_length / float(sr))
+
+    def stft(self, y: np.ndarray) -> np.ndarray:
+        """Complex spectrogram of ``y``.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(..., n)]
+            Real signal(s); the last axis is time.
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_freqs, n_frames), dtype=complex64]
+            Frame ``t`` is centred on sample ``t * hop_length``.
+        """
+        y = np.asarray(y, dtype=np.float32)
+        n = y.shape[-1]
+        n_frames = self.n_frames(n)
+        pad = self.n_fft // 2
+        total = (n_frames - 1) * self.hop_length + self.n_fft
+        padded = np.zeros(y.shape[:-1] + (total,), dtype=np.float32)
+        padded[..., pad : pad + n] = y
+        frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft, axis=-1)[
+            ..., :: self.hop_length, :
+        ][..., :n_frames, :]
+        spec = np.fft.rfft(frames * self.window.astype(np.float32), axis=-1)
+        return np.swapaxes(spec, -1, -2).astype(np.complex64, copy=False)
+
+    def istft(self, spec: np.ndarray, length: int) -> np.ndarray:
+        """Signal from a (possibly modified) spectrogram by weighted overlap-add.
+
+        Parameters
+        ----------
+        spec : np.ndarray [shape=(..., n_freqs, n_frames)]
+            Complex spectrogram as returned by :meth:`stft`.
+        length : int
+            Number of samples to return (the original signal's length).
+
+        Returns
+        -------
+        np.ndarray [shape=(..., length), dtype=float32]
+        """
+        spec = np.asarray(spec)
+        if spec.shape[-2] != self.n_freqs:
+            raise ParameterError(
+                f"spectrogram has {spec.shape[-2]} frequency bins, expected {self.n_freqs} for n_fft={self.n_fft}."
+            )
+        n_frames = spec.shape[-1]
+        window = self.window
+        frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1) * window
+        total = (n_frames - 1) * self.hop_length + self.n_fft
+        out = _overlap_add(frames, self.hop_length, total)
+        norm = _overlap_add(np.broadcast_to(window**2, (n_frames, self.n_fft)), self.hop_length, total)
+        pad = self.n_fft // 2
+        out = out[..., pad : pad + int(length)]
+        norm = norm[pad : pad + int(length)]
+        result = np.zeros(out.shape, dtype=np.float64)
+        result[..., : norm.shape[0]] = out / np.maximum(norm, 1e-12)
+        return result.astype(np.float32)
+
+
+def _overlap_add(frames: np.ndarray, hop_length: int, total: int) -> np.ndarray:
+    """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart."""
+    n_frames, n_fft = frames.shape[-2:]
+    out = np.zeros(frames.shape[:-2] + (total,), dtype=np.float64)
+    if n_fft % hop_length == 0:
+        # Split each frame into hop-sized blocks and add block r of frame t to
+        # output block t + r: n_fft / hop vectorised additions instead of n_frames.
+        n_blocks = n_fft // hop_length
+        blocks = out.reshape(frames.shape[:-2] + (total // hop_length, hop_length))
+        parts = frames.reshape(frames.shape[:-2] + (n_frames, n_blocks, hop_length))
+        for r in range(n_blocks):
+            blocks[..., r : r + n_frames, :] += parts[..., :, r, :]
+        return out
+    for t in range(n_frames):
+        out[..., t * hop_length : t * hop_length + n_fft] += frames[..., t, :]
+    return out
