@@ -1,0 +1,7 @@
+"""Allow ``python -m denoise_core``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
