@@ -1,0 +1,188 @@
+"""Noise profile: window checks, profile level and the automatic quietest stretch (denoise_core.noise)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from denoise_core import analyse
+from denoise_core import estimate_noise as estimate_noise_of_analysis
+from denoise_core.errors import DenoiseError, NoiseWindowError
+from denoise_core.noise import (
+    AUTO_WINDOW_S,
+    NoiseProfile,
+    estimate_noise,
+    find_quietest_window,
+    noise_profile_from_window,
+    validate_noise_window,
+)
+from denoise_core.transform import StftConfig
+
+SR = 16000
+DURATION_S = 2.0
+FRAME_S = 0.032  # one analysis frame (n_fft = 512 at 16 kHz), the shortest window allowed
+
+# (id, window, what the message must say): every way a window can be wrong.
+BAD_WINDOWS = [
+    pytest.param((0.0, 3.0), r"ends at 3\.000 s, after the end of the recording", id="beyond-end"),
+    pytest.param((2.5, 3.0), r"ends at 3\.000 s, after the end", id="wholly-after-end"),
+    pytest.param((-0.1, 0.5), r"starts before the recording \(-0\.100 s", id="negative-start"),
+    pytest.param((1.0, 0.5), r"must end after it starts, got 1\.000 s to 0\.500 s", id="reversed"),
+    pytest.param((0.5, 0.5), r"must end after it starts, got 0\.500 s to 0\.500 s", id="zero-length"),
+    pytest.param((0.0, 0.01), r"0\.010 s long; it must be at least 0\.032 s \(one analysis frame\)", id="shorter-than-frame"),
+    pytest.param(("a", "b"), r"must be two numbers \(start, end\) in seconds, got \('a', 'b'\)", id="non-numeric"),
+    pytest.param((0.1,), r"must be two numbers .*got \(0\.1,\)", id="one-number"),
+    pytest.param((0.1, 0.5, 0.9), r"must be two numbers", id="three-numbers"),
+    pytest.param(None, r"must be two numbers", id="none"),
+    pytest.param((float("nan"), 1.0), r"\(nan, 1\.0\) s is not finite", id="nan-start"),
+    pytest.param((0.0, float("nan")), r"is not finite", id="nan-end"),
+    pytest.param((0.0, float("inf")), r"\(0\.0, inf\) s is not finite", id="inf-end"),
+]
+
+# The windows that are wrong in value, not in type: their message must also
+# give the valid range, so the user knows what to type instead.
+OUT_OF_RANGE_WINDOWS = [p for p in BAD_WINDOWS if p.id not in ("non-numeric", "one-number", "three-numbers", "none")]
+
+
+@pytest.fixture
+def noisy_analysis(make_noise):
+    """Two seconds of white noise at -30 dBFS, analysed with the default transform."""
+    return analyse(make_noise(int(DURATION_S * SR), -30.0), SR)
+
+
+def test_noise_window_error_is_a_value_error():
+    assert issubclass(NoiseWindowError, DenoiseError)
+    assert issubclass(NoiseWindowError, ValueError)
+
+
+@pytest.mark.parametrize(("window", "match"), BAD_WINDOWS)
+def test_bad_window_is_rejected_with_reason(window, match):
+    with pytest.raises(NoiseWindowError, match=match):
+        validate_noise_window(window, DURATION_S, FRAME_S)
+
+
+@pytest.mark.parametrize(("window", "match"), OUT_OF_RANGE_WINDOWS)
+def test_bad_window_message_gives_valid_range(window, match):
+    with pytest.raises(NoiseWindowError, match=r"valid range: 0 to 2\.000 s"):
+        validate_noise_window(window, DURATION_S, FRAME_S)
+
+
+@pytest.mark.parametrize(("window", "match"), [p for p in BAD_WINDOWS if p.id != "none"])  # None: find it automatically
+def test_bad_window_is_rejected_by_the_pipeline(noisy_analysis, window, match):
+    with pytest.raises(NoiseWindowError, match=match):
+        estimate_noise_of_analysis(noisy_analysis, window)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [(0.0, 0.5), (1.5, 2.0), (0.25, 0.25 + FRAME_S), (0.0, 2.0), [0.3, 0.9], np.array([0.1, 0.7])],
+    ids=["start", "end", "one-frame", "whole", "list", "array"],
+)
+def test_valid_window_is_kept_as_given(noisy_analysis, window):
+    profile = estimate_noise_of_analysis(noisy_analysis, window)
+    assert isinstance(profile, NoiseProfile)
+    assert profile.window_s == (float(window[0]), float(window[1]))
+    assert profile.method == "window"
+    assert profile.power.shape == (noisy_analysis.config.n_freqs,)
+    assert np.isfinite(profile.power).all() and (profile.power > 0).all()
+
+
+def test_window_typed_as_rounded_duration_is_accepted():
+    assert validate_noise_window((0.0, 3.12), 3.1198, 0.02) == (0.0, 3.1198)
+
+
+def test_profile_measures_white_noise_power(make_noise):
+    # E|X_k|^2 = sigma^2 * sum(w^2) for white noise of variance sigma^2 through window w.
+    sigma = 10 ** (-30 / 20)
+    y = make_noise(4 * SR, -30.0)
+    analysis = analyse(y, SR)
+    profile = estimate_noise_of_analysis(analysis, (0.5, 3.5))
+    expected = sigma**2 * np.sum(analysis.config.window**2)
+    inner = profile.power[5:-5]  # DC and Nyquist bins are real, with twice the variance
+    assert np.mean(inner) == pytest.approx(expected, rel=0.03)
+    assert np.max(np.abs(10 * np.log10(inner / expected))) < 3.0
+
+
+def test_profile_is_shared_by_channels_as_their_mean(make_noise):
+    y = make_noise(2 * SR, -30.0)
+    mono = estimate_noise_of_analysis(analyse(y, SR), (0.2, 1.8))
+    stereo = estimate_noise_of_analysis(analyse(np.stack([y, np.zeros_like(y)], axis=1), SR), (0.2, 1.8))
+    np.testing.assert_allclose(stereo.power, 0.5 * mono.power, rtol=1e-5)
+
+
+def test_profile_uses_only_the_window(make_noise):
+    quiet = make_noise(SR, -40.0)
+    loud = make_noise(SR, -20.0)
+    analysis = analyse(np.concatenate([quiet, loud]), SR)
+    in_quiet = estimate_noise_of_analysis(analysis, (0.1, 0.9)).power.sum()
+    in_loud = estimate_noise_of_analysis(analysis, (1.1, 1.9)).power.sum()
+    assert 10 * np.log10(in_loud / in_quiet) == pytest.approx(20.0, abs=0.5)
+
+
+# ---------------------------------------------------------------- automatic choice
+
+
+def _quietest(y, sr):
+    analysis = analyse(y, sr)
+    return find_quietest_window(analysis.power, analysis.config, sr, analysis.n_samples)
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 22050, 48000, 96000], ids=lambda sr: f"{sr}Hz")
+@pytest.mark.parametrize("quiet_s", [(1.0, 2.0), (0.0, 0.8), (2.2, 3.0), (1.3, 1.9)], ids=["middle", "start", "end", "short"])
+def test_quietest_window_lies_in_the_noise_only_stretch(speech_bursts, make_noise, sr, quiet_s):
+    y = speech_bursts(sr, 3.0, quiet_s) + make_noise(3 * sr, -50.0)
+    start, end = _quietest(y, sr)
+    assert quiet_s[0] <= start < end <= quiet_s[1]
+    assert end - start == pytest.approx(AUTO_WINDOW_S, abs=0.02)
+
+
+def test_estimate_noise_without_window_uses_the_quietest_stretch(speech_bursts, make_noise):
+    y = speech_bursts(SR, 3.0, (1.0, 2.0)) + make_noise(3 * SR, -50.0)
+    analysis = analyse(y, SR)
+    profile = estimate_noise(analysis.power, analysis.config, SR, analysis.n_samples, None)
+    assert profile.method == "quietest stretch"
+    assert 1.0 <= profile.window_s[0] < profile.window_s[1] <= 2.0
+    # Measured on noise only: the -50 dBFS white noise, not the bursts.
+    true_noise = estimate_noise(analysis.power, analysis.config, SR, analysis.n_samples, (1.1, 1.9))
+    assert 10 * np.log10(profile.power.sum() / true_noise.power.sum()) == pytest.approx(0.0, abs=0.5)
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 48000], ids=lambda sr: f"{sr}Hz")
+def test_leading_digital_silence_is_not_taken_as_the_noise(speech_bursts, make_noise, sr):
+    y = speech_bursts(sr, 3.0, (1.0, 2.0)) + make_noise(3 * sr, -50.0)
+    padded = np.concatenate([np.zeros(sr, np.float32), y])  # 1 s of zeros, then the recording
+    start, end = _quietest(padded, sr)
+    assert 2.0 <= start < end <= 3.0
+
+
+def test_digital_silence_in_the_middle_is_not_taken_as_the_noise(speech_bursts, make_noise):
+    y = speech_bursts(SR, 3.0, (2.2, 3.0)) + make_noise(3 * SR, -50.0)
+    y[int(0.2 * SR) : int(1.0 * SR)] = 0.0  # a dropout longer than the search window
+    start, end = _quietest(y, SR)
+    assert 2.2 <= start < end <= 3.0
+
+
+def test_all_silent_recording_gives_a_window_inside_it():
+    y = np.zeros(2 * SR, np.float32)
+    start, end = _quietest(y, SR)
+    assert 0.0 <= start < end <= 2.0
+
+
+@pytest.mark.parametrize("n_samples", [1, 10, 511, 512, 3000, 8000], ids=lambda n: f"n{n}")
+def test_short_recording_gives_a_window_inside_it(make_noise, n_samples):
+    y = make_noise(n_samples, -30.0)
+    analysis = analyse(y, SR)
+    profile = estimate_noise_of_analysis(analysis)
+    duration_s = n_samples / SR
+    start, end = profile.window_s
+    assert 0.0 <= start < end <= duration_s
+    assert np.isfinite(profile.power).all()
+
+
+def test_noise_profile_from_window_records_the_method(make_noise):
+    config = StftConfig.for_sr(SR)
+    y = make_noise(SR, -30.0)
+    power = np.abs(config.stft(y[None, :])) ** 2
+    profile = noise_profile_from_window(power, config, SR, SR, (0.1, 0.6), method="quietest stretch")
+    assert profile.method == "quietest stretch"
+    assert profile.window_s == (0.1, 0.6)
