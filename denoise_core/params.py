@@ -51,10 +51,10 @@ class DenoiseParams:
         (0 to 500 ms).
     """
 
-    threshold_db: float = 3.0
-    reduction_db: float = 20.0
-    freq_smooth_hz: float = 100.0
-    time_smooth_ms: float = 20.0
+    threshold_db: float = 0.0
+    reduction_db: float = 12.0
+    freq_smooth_hz: float = 500.0
+    time_smooth_ms: float = 100.0
 
     def __post_init__(self) -> None:
         for field in fields(self):

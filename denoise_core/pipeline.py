@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .gain import smooth_gain, spectral_gain
+from .gain import GainState, smooth_gain, spectral_gain
 from .noise import NoiseProfile, estimate_noise as _estimate_noise
 from .params import DenoiseParams
 from .transform import StftConfig
@@ -121,7 +121,7 @@ def analyse(
     sr : float
         Sample rate in Hz (8000 to 192000).
     n_fft, hop_length, win_length : int, optional
-        Transform settings in samples; by default about 25 ms frames with 75 %
+        Transform settings in samples; by default about 25 ms frames with 50 %
         overlap (see :meth:`StftConfig.for_sr`).
 
     Raises
@@ -197,8 +197,13 @@ def gate(analysis: Analysis, noise: NoiseProfile, params: DenoiseParams = Denois
     """
     config, sr = analysis.config, analysis.sr
     power = analysis.power
-    gain, _ = spectral_gain(
-        power, noise.power, threshold_db=params.threshold_db, reduction_db=params.reduction_db
+    state = GainState.start(noise.power, power.shape[0])
+    gain = spectral_gain(
+        power,
+        state,
+        threshold_db=params.threshold_db,
+        reduction_db=params.reduction_db,
+        hop_s=config.hop_length / sr,
     )
     freq_bins = int(round(params.freq_smooth_hz / 2 / (sr / config.n_fft)))
     time_frames = int(round(params.time_smooth_ms / 2000 * sr / config.hop_length))
@@ -245,7 +250,7 @@ def denoise(
     time_smooth_ms : float
         Smoothing of the gain over time in ms (0 to 500).
     n_fft, hop_length, win_length : int, optional
-        STFT settings in samples; default about 25 ms frames, 75 % overlap.
+        STFT settings in samples; default about 25 ms frames, 50 % overlap.
     return_report : bool
         Also return a :class:`DenoiseReport`.
 

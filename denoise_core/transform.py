@@ -96,14 +96,14 @@ class StftConfig:
         n_fft : int, optional
             FFT size; defaults to :func:`default_n_fft` of ``sr`` (about 25 ms).
         hop_length : int, optional
-            Defaults to ``win_length // 4`` (75 % overlap).
+            Defaults to ``win_length // 2`` (50 % overlap).
         win_length : int, optional
             Defaults to ``n_fft``.
         """
         n_fft = default_n_fft(sr) if n_fft is None else n_fft
         win_length = n_fft if win_length is None else win_length
         if hop_length is None and isinstance(win_length, (int, np.integer)):
-            hop_length = max(1, int(win_length) // 4)
+            hop_length = max(1, int(win_length) // 2)
         return cls(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
 
     @property
@@ -120,8 +120,13 @@ class StftConfig:
         return np.pad(w, (left, self.n_fft - self.win_length - left))
 
     def n_frames(self, n_samples: int) -> int:
-        """Number of frames :meth:`stft` returns for ``n_samples`` samples."""
-        return int(n_samples) // self.hop_length + 1
+        """Number of frames :meth:`stft` returns for ``n_samples`` samples.
+
+        Frames are centred on ``0, hop, 2 hop, ...`` up to the first centre at
+        or past the last sample, so every sample lies between two frame
+        centres and is reconstructed with a well-conditioned window sum.
+        """
+        return -(-int(n_samples) // self.hop_length) + 1
 
     def frequencies(self, sr: float) -> np.ndarray:
         """Centre frequency of each bin in Hz, shape ``(n_freqs,)``."""
@@ -177,32 +182,42 @@ class StftConfig:
                 f"spectrogram has {spec.shape[-2]} frequency bins, expected {self.n_freqs} for n_fft={self.n_fft}."
             )
         n_frames = spec.shape[-1]
-        window = self.window
-        frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1) * window
+        window = self.window.astype(np.float32)
+        frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1).astype(np.float32, copy=False)
+        frames *= window
         total = (n_frames - 1) * self.hop_length + self.n_fft
         out = _overlap_add(frames, self.hop_length, total)
-        norm = _overlap_add(np.broadcast_to(window**2, (n_frames, self.n_fft)), self.hop_length, total)
+        norm = _overlap_add(window**2, self.hop_length, total, n_frames)
         pad = self.n_fft // 2
         out = out[..., pad : pad + int(length)]
         norm = norm[pad : pad + int(length)]
-        result = np.zeros(out.shape, dtype=np.float64)
-        result[..., : norm.shape[0]] = out / np.maximum(norm, 1e-12)
-        return result.astype(np.float32)
+        result = np.zeros(out.shape[:-1] + (int(length),), dtype=np.float32)
+        result[..., : norm.shape[0]] = out / np.maximum(norm, np.float32(1e-12))
+        return result
 
 
-def _overlap_add(frames: np.ndarray, hop_length: int, total: int) -> np.ndarray:
-    """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart."""
-    n_frames, n_fft = frames.shape[-2:]
-    out = np.zeros(frames.shape[:-2] + (total,), dtype=np.float64)
+def _overlap_add(frames: np.ndarray, hop_length: int, total: int, n_frames: Optional[int] = None) -> np.ndarray:
+    """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart, in float32.
+
+    A single frame of shape ``(n_fft,)`` with ``n_frames`` given is repeated
+    ``n_frames`` times (the window normalisation).
+    """
+    n_fft = frames.shape[-1]
+    if n_frames is None:
+        n_frames = frames.shape[-2]
+    else:
+        frames = frames[None, :]
+    lead = frames.shape[:-2]
+    out = np.zeros(lead + (total,), dtype=np.float32)
     if n_fft % hop_length == 0:
         # Split each frame into hop-sized blocks and add block r of frame t to
         # output block t + r: n_fft / hop vectorised additions instead of n_frames.
         n_blocks = n_fft // hop_length
-        blocks = out.reshape(frames.shape[:-2] + (total // hop_length, hop_length))
-        parts = frames.reshape(frames.shape[:-2] + (n_frames, n_blocks, hop_length))
+        blocks = out.reshape(lead + (total // hop_length, hop_length))
+        parts = frames.reshape(frames.shape[:-1] + (n_blocks, hop_length))
         for r in range(n_blocks):
             blocks[..., r : r + n_frames, :] += parts[..., :, r, :]
         return out
     for t in range(n_frames):
-        out[..., t * hop_length : t * hop_length + n_fft] += frames[..., t, :]
+        out[..., t * hop_length : t * hop_length + n_fft] += frames[..., min(t, frames.shape[-2] - 1), :]
     return out
