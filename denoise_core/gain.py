@@ -48,6 +48,8 @@ __all__ = [
     "TRACK_SPEECH_SNR_DB",
     "TRACK_MAX_PRESENCE",
     "TRACK_BLOCK_FRAMES",
+    "DD_SEGMENT_FRAMES",
+    "DD_WARMUP_FRAMES",
 ]
 
 #: Floor on the a priori SNR in dB.
@@ -64,6 +66,10 @@ TRACK_SPEECH_SNR_DB = 15.0
 TRACK_MAX_PRESENCE = 0.99
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
+#: The decision-directed recursion restarts every this many frames ...
+DD_SEGMENT_FRAMES = 256
+#: ... after warming up on this many frames before the restart.
+DD_WARMUP_FRAMES = 16
 _TINY = 1e-20
 
 # exp(E1(v)/2) on a uniform grid of log v, looked up by nearest index: the
@@ -120,24 +126,29 @@ def lsa_gain(xi: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 @dataclass
 class GainState:
-    """What the frame-by-frame gain carries from one frame to the next.
+    """What the gain carries from one block of frames to the next.
 
     Attributes
     ----------
-    speech_power : np.ndarray [shape=(n_channels, n_freqs)]
-        Clean-speech power estimate of the previous frame (decision-directed rule).
     noise_power : np.ndarray [shape=(n_freqs,)]
         Current noise power estimate, shared by all channels.
+    tail_power : np.ndarray [shape=(n_channels, n_freqs, k)]
+        The last ``k <= DD_WARMUP_FRAMES`` frames seen, to warm up the
+        decision-directed recursion of the next block.
+    tail_noise : np.ndarray [shape=(n_freqs, k)]
+        The noise estimate of those frames.
     """
 
-    speech_power: np.ndarray
     noise_power: np.ndarray
+    tail_power: np.ndarray
+    tail_noise: np.ndarray
 
     @classmethod
     def start(cls, noise_power: np.ndarray, n_channels: int) -> "GainState":
-        """State before the first frame: no speech yet, the given noise profile."""
+        """State before the first frame: the given noise profile and no history."""
         noise = np.asarray(noise_power, dtype=np.float64).copy()
-        return cls(np.zeros((n_channels, noise.shape[0])), noise)
+        n_freqs = noise.shape[0]
+        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), np.zeros((n_freqs, 0), np.float32))
 
 
 def track_noise(power: np.ndarray, noise_power: np.ndarray, hop_s: float) -> Tuple[np.ndarray, np.ndarray]:
@@ -217,32 +228,81 @@ def spectral_gain(
     """
     n_channels, n_freqs, n_frames = power.shape
     g_min = 10 ** (-reduction_db / 20)
-    track, state.noise_power = track_noise(power, state.noise_power, hop_s)
-    inv_lam = np.float32(10 ** (-threshold_db / 10)) / track
+    track, last_noise = track_noise(power, state.noise_power, hop_s)
+    # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
+    n_tail = state.tail_power.shape[-1]
+    all_power = np.concatenate([state.tail_power, power], axis=-1)
+    all_noise = np.concatenate([state.tail_noise, track], axis=-1)
+    keep = min(DD_WARMUP_FRAMES, all_power.shape[-1])
+    state.noise_power = last_noise
+    state.tail_power = all_power[..., all_power.shape[-1] - keep :].copy()
+    state.tail_noise = all_noise[..., all_noise.shape[-1] - keep :].copy()
+
+    inv_lam = np.float32(10 ** (-threshold_db / 10)) / all_noise
     # The floor keeps v = gamma * xi / (1 + xi) positive for the E1 look-up.
-    gamma = np.maximum(power * inv_lam, np.float32(1e-10))
-    # Everything but the decision-directed recursion is computed for all
-    # frames at once; the loop carries only the previous speech estimate.
-    # Frame-major copies keep each frame's values contiguous in the loop.
-    dd_weight = np.ascontiguousarray((np.float32(DD_ALPHA) * inv_lam).T)
-    ml_term = np.ascontiguousarray(np.moveaxis(np.float32(1.0 - DD_ALPHA) * np.maximum(gamma - 1.0, 0.0), -1, 0))
-    gamma_t = np.ascontiguousarray(np.moveaxis(gamma, -1, 0))
-    power_t = np.ascontiguousarray(np.moveaxis(power, -1, 0))
+    gamma = np.maximum(all_power * inv_lam, np.float32(1e-10))
+    xi, g_lsa = _decision_directed(all_power, gamma, inv_lam, n_tail)
+    gamma = gamma[..., n_tail:]
+    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, g_min)
+    return np.ascontiguousarray(gain)
+
+
+def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray, n_tail: int):
+    """Decision-directed a priori SNR and LSA gain, in parallel segments.
+
+    The recursion restarts from no speech at the start of every segment of
+    ``DD_SEGMENT_FRAMES`` frames (counted from frame ``n_tail``) after running
+    over the ``DD_WARMUP_FRAMES`` frames before it, which makes its memory
+    finite and lets all segments advance together, one frame per step.
+
+    Returns
+    -------
+    xi, g_lsa : np.ndarray [shape=(n_channels, n_freqs, n_frames - n_tail)]
+    """
+    n_channels, n_freqs, n_all = power.shape
+    n_frames = n_all - n_tail
+    seg, warm = DD_SEGMENT_FRAMES, DD_WARMUP_FRAMES
+    n_seg = max(1, -(-n_frames // seg))
+    # Frame-major, padded: warm-up frames the block lacks are silent frames,
+    # which leave the recursion in its start state.
+    front = warm - n_tail
+    back = n_seg * seg - n_frames
+
+    def frames_major(x):
+        x = np.moveaxis(x, -1, 0)
+        return np.concatenate(
+            [np.zeros((front,) + x.shape[1:], np.float32), x, np.zeros((back,) + x.shape[1:], np.float32)]
+        )
+
+    power_t, gamma_t, inv_lam_t = frames_major(power), frames_major(gamma), frames_major(inv_lam)
+    gamma_t[:front] = 1e-10
+    gamma_t[front + n_all :] = 1e-10
+    # Segment k covers padded frames [k * seg, k * seg + warm + seg).
+    starts = np.arange(n_seg) * seg
+    steps = np.arange(warm + seg)[:, None] + starts[None, :]
+    dd_weight = np.float32(DD_ALPHA) * inv_lam_t[steps][..., None, :]
+    ml_term = np.float32(1.0 - DD_ALPHA) * np.maximum(gamma_t[steps] - 1.0, 0.0)
+    gamma_s, power_s = gamma_t[steps], power_t[steps]
     xi_min = np.float32(10 ** (XI_MIN_DB / 10))
-    xi_all = np.empty(gamma_t.shape, dtype=np.float32)
-    lsa_all = np.empty(gamma_t.shape, dtype=np.float32)
-    prev = state.speech_power.astype(np.float32)
-    for t in range(n_frames):
+    xi_out = np.empty((seg, n_seg, n_channels, n_freqs), dtype=np.float32)
+    lsa_out = np.empty_like(xi_out)
+    prev = np.zeros((n_seg, n_channels, n_freqs), dtype=np.float32)
+    for t in range(warm + seg):
         xi = np.maximum(prev * dd_weight[t] + ml_term[t], xi_min)
         ratio = xi / (1.0 + xi)
-        g_lsa = np.minimum(ratio * _half_exp_e1(gamma_t[t] * ratio), 1.0)
-        prev = g_lsa * g_lsa * power_t[t]
-        xi_all[t] = xi
-        lsa_all[t] = g_lsa
-    state.speech_power = prev.astype(np.float64)
-    xi_all = np.moveaxis(xi_all, 0, -1)
-    gain = _om_lsa(xi_all, gamma * (xi_all / (1.0 + xi_all)), np.moveaxis(lsa_all, 0, -1), g_min)
-    return np.ascontiguousarray(gain)
+        g_lsa = np.minimum(ratio * _half_exp_e1(gamma_s[t] * ratio), 1.0)
+        prev = g_lsa * g_lsa * power_s[t]
+        if t >= warm:
+            xi_out[t - warm] = xi
+            lsa_out[t - warm] = g_lsa
+
+    def back_to_bins(x):
+        # (seg, n_seg, C, F) -> (C, F, n_seg * seg), cropped to the block.
+        return np.moveaxis(x.reshape(seg * 1, n_seg, n_channels, n_freqs), 0, 1).reshape(
+            n_seg * seg, n_channels, n_freqs
+        ).transpose(1, 2, 0)[..., :n_frames]
+
+    return back_to_bins(xi_out), back_to_bins(lsa_out)
 
 
 def _om_lsa(xi: np.ndarray, v: np.ndarray, g_lsa: np.ndarray, g_min: float) -> np.ndarray:
