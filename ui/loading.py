@@ -1,0 +1,240 @@
+"""Turning an uploaded, recorded or bundled file into checked audio.
+
+:func:`decode` is a plain function (testable without Streamlit) that applies
+the app's limits and says what is wrong in plain words by raising
+:class:`InputProblem`. :func:`load_recording` caches it per file content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Tuple
+
+import numpy as np
+import streamlit as st
+
+from denoise_core import DenoiseError
+from denoise_core.audio_io import AudioFileInfo, file_info, read_audio
+
+__all__ = [
+    "MAX_UPLOAD_MB",
+    "MAX_DURATION_S",
+    "MAX_SAMPLES",
+    "MIN_SR",
+    "MAX_SR",
+    "EXAMPLE_PATH",
+    "InputProblem",
+    "Recording",
+    "content_digest",
+    "safe_stem",
+    "decode",
+    "load_recording",
+]
+
+#: Largest upload in megabytes; the same number is ``server.maxUploadSize`` in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+#: Longest recording the app cleans, in seconds.
+MAX_DURATION_S = 30 * 60
+#: Most samples (all channels together) the app cleans at once: 30 minutes of 48 kHz mono.
+#: The engine holds the whole spectrogram in memory, so this bounds memory, not just time.
+MAX_SAMPLES = MAX_DURATION_S * 48_000
+#: Sample rates the engine accepts; files outside are resampled to the nearest one.
+MIN_SR, MAX_SR = 8_000, 192_000
+#: Peak below which a recording counts as silent (-120 dBFS).
+SILENCE_PEAK = 1e-6
+
+EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "example_noisy_speech.flac"
+
+_ACCEPTED = "WAV, FLAC, OGG or MP3"
+
+
+class InputProblem(ValueError):
+    """Input the app cannot clean, with a message in plain words.
+
+    Attributes
+    ----------
+    level : str
+        ``"error"`` for a file that cannot be used, ``"warning"`` for one that
+        can be read but has nothing to clean.
+    """
+
+    def __init__(self, message: str, level: str = "error"):
+        super().__init__(message)
+        self.level = level
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Decoded audio ready for the engine.
+
+    Attributes
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels), dtype=float32]
+        Samples in soundfile's layout, read-only (it is shared through the cache).
+    sr : int
+        Sample rate in Hz (after any resampling).
+    info : AudioFileInfo
+        What the file held as read (format, subtype, original sample rate).
+    name : str
+        Name to show (never used as a path).
+    stem : str
+        File-name-safe stem for downloads.
+    digest : str
+        Content digest of the file's bytes, the cache key.
+    notes : tuple of str
+        Plain-words notes about what the app changed (e.g. resampling).
+    """
+
+    y: np.ndarray
+    sr: int
+    info: AudioFileInfo
+    name: str
+    stem: str
+    digest: str
+    notes: Tuple[str, ...] = ()
+
+    @property
+    def n_samples(self) -> int:
+        """Length in samples per channel."""
+        return int(self.y.shape[0])
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channels."""
+        return 1 if self.y.ndim == 1 else int(self.y.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sr
+
+
+def content_digest(data) -> str:
+    """Hex digest of a file's bytes (BLAKE2b, 128 bits): the key of every cache."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def safe_stem(name: str) -> str:
+    """A stem for download names built from a user's file name.
+
+    Keeps letters, digits, ``-``, ``_``, ``.`` and spaces; anything else,
+    including path separators, becomes ``_``. Never empty.
+    """
+    stem = Path(str(name).replace("\\", "/")).stem if name else ""
+    stem = re.sub(r"[^\w\-. ]", "_", stem, flags=re.UNICODE).strip(" ._")
+    return stem[:80] or "audio"
+
+
+def describe_duration(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 5 s"`` or ``"1 h 2 min"``."""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def _check_header(info: AudioFileInfo, name: str) -> None:
+    if info.frames <= 0:
+        raise InputProblem(f"“{name}” holds no audio: it is an audio file of length zero.")
+    duration_s = info.frames / info.sr
+    if duration_s > MAX_DURATION_S:
+        raise InputProblem(
+            f"“{name}” is {describe_duration(duration_s)} long; Quiet cleans recordings of up to "
+            f"{describe_duration(MAX_DURATION_S)}. Please cut it into shorter parts."
+        )
+    if info.frames * info.channels > MAX_SAMPLES:
+        raise InputProblem(
+            f"“{name}” is {describe_duration(duration_s)} of {info.sr / 1000:g} kHz audio with "
+            f"{info.channels} channels, too much to clean at once here (the limit is "
+            f"{describe_duration(MAX_DURATION_S)} of 48 kHz mono, or the same amount of samples). "
+            "Please cut it into shorter parts or save it as mono."
+        )
+
+
+def _resample(y: np.ndarray, sr: int) -> Tuple[np.ndarray, int, str]:
+    target = MIN_SR if sr < MIN_SR else MAX_SR
+    import librosa  # imported here: slow to import and rarely needed
+
+    out = librosa.resample(y, orig_sr=sr, target_sr=target, axis=0).astype(np.float32)
+    note = (
+        f"The file's sample rate is {sr:,} Hz; Quiet works from {MIN_SR:,} to {MAX_SR:,} Hz, "
+        f"so it was converted to {target:,} Hz. The cleaned file has {target:,} Hz."
+    )
+    return out, target, note
+
+
+def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 1024, digest: str = "") -> Recording:
+    """Decode and check a file's bytes.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str
+        The name to mention in messages (the user's file name; never opened).
+    max_bytes : int
+        Largest accepted size.
+    digest : str, optional
+        The content digest if already known.
+
+    Raises
+    ------
+    InputProblem
+        If the file is empty, too big, too long, not audio, damaged,
+        holds invalid samples or is silent (the last as a warning).
+    """
+    if len(data) == 0:
+        raise InputProblem(f"“{name}” is empty (0 bytes). Please choose a {_ACCEPTED} recording.")
+    if len(data) > max_bytes:
+        raise InputProblem(
+            f"“{name}” is {len(data) / 1024**2:.0f} MB; files of up to {max_bytes / 1024**2:.0f} MB can be cleaned here."
+        )
+    try:
+        _check_header(file_info(data), name)
+        y, sr, info = read_audio(data)
+    except DenoiseError:
+        raise InputProblem(
+            f"“{name}” could not be opened as audio. It may not be a sound file, or it may be damaged. "
+            f"Quiet reads {_ACCEPTED} files."
+        ) from None
+    notes = []
+    if not np.isfinite(y).all():
+        raise InputProblem(f"“{name}” holds invalid samples (not-a-number or infinite values) and cannot be cleaned.")
+    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise InputProblem(
+            f"“{name}” is silent: it holds no sound at all, so there is no noise to remove.", level="warning"
+        )
+    if not MIN_SR <= sr <= MAX_SR:
+        y, sr, note = _resample(y, sr)
+        notes.append(note)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    y.setflags(write=False)
+    return Recording(
+        y=y,
+        sr=int(sr),
+        info=info,
+        name=name,
+        stem=safe_stem(name),
+        digest=digest or content_digest(data),
+        notes=tuple(notes),
+    )
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
+def load_recording(digest: str, name: str, _read_bytes) -> Recording:
+    """:func:`decode`, once per file content.
+
+    ``cache_resource`` rather than ``cache_data``: ``cache_data`` pickles the
+    value and returns a fresh copy on every hit, which for a 30-minute file
+    means copying hundreds of MB on each slider move. The arrays are read-only,
+    so sharing one object is safe. ``_read_bytes`` is a callable returning the
+    file's bytes, called only on a cache miss.
+    """
+    return decode(_read_bytes(), name, digest=digest)

@@ -1,0 +1,127 @@
+"""Encoding audio for the page: players at true level and downloadable files.
+
+Nothing here imports Streamlit. ``st.audio`` given an array normalises each
+clip to its own peak and holds uncompressed WAV in memory, so the players are
+encoded here as OGG/Vorbis bytes instead: the before/after level difference
+stays audible and a 30-minute clip is a few MB rather than hundreds.
+"""
+
+from __future__ import annotations
+
+import io
+import numpy as np
+import soundfile as sf
+
+from denoise_core.audio_io import write_audio
+
+__all__ = [
+    "PLAYER_MIME",
+    "DOWNLOAD_FORMATS",
+    "FLAC_MAX_CHANNELS",
+    "encode_player",
+    "download_subtype",
+    "download_name",
+    "encode_download",
+    "describe_subtype",
+]
+
+#: MIME type of the players' bytes.
+PLAYER_MIME = "audio/ogg"
+#: Download choices: label -> (soundfile format, extension, MIME type).
+DOWNLOAD_FORMATS = {
+    "WAV": ("WAV", "wav", "audio/wav"),
+    "FLAC": ("FLAC", "flac", "audio/flac"),
+}
+#: FLAC holds at most this many channels.
+FLAC_MAX_CHANNELS = 8
+
+#: Frames per write: libsndfile 1.2.2's Vorbis encoder crashes the process
+#: (segfault) when one write holds much more than a million samples.
+_BLOCK_FRAMES = 65536
+_WAV_SUBTYPES = {"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"}
+_FLAC_SUBTYPES = {"PCM_S8", "PCM_16", "PCM_24"}
+
+
+def encode_player(y: np.ndarray, sr: int) -> bytes:
+    """OGG/Vorbis bytes of ``y`` at its true level (no normalisation).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        Samples at full scale 1.0 (clipped to [-1, 1]).
+    sr : int
+        Sample rate in Hz.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    channels = 1 if y.ndim == 1 else y.shape[1]
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", int(sr), channels, format="OGG", subtype="VORBIS") as f:
+        for start in range(0, y.shape[0], _BLOCK_FRAMES):
+            f.write(np.clip(y[start : start + _BLOCK_FRAMES], -1.0, 1.0))
+    return buffer.getvalue()
+
+
+def download_subtype(source_subtype: str, fmt: str) -> str:
+    """Sample encoding of the download, following the input's bit depth.
+
+    Parameters
+    ----------
+    source_subtype : str
+        soundfile subtype of the input (``"PCM_16"``, ``"VORBIS"``, ...).
+    fmt : str
+        ``"WAV"`` or ``"FLAC"``.
+
+    Returns
+    -------
+    str
+        WAV keeps PCM_U8/PCM_16/PCM_24/PCM_32/FLOAT/DOUBLE (signed 8-bit becomes
+        WAV's unsigned 8-bit); FLAC keeps 8/16/24-bit and stores deeper input
+        as 24-bit; compressed or other encodings become 16-bit.
+    """
+    fmt = fmt.upper()
+    if fmt == "WAV":
+        if source_subtype in _WAV_SUBTYPES:
+            return source_subtype
+        return "PCM_U8" if source_subtype == "PCM_S8" else "PCM_16"
+    if fmt == "FLAC":
+        if source_subtype in _FLAC_SUBTYPES:
+            return source_subtype
+        if source_subtype == "PCM_U8":
+            return "PCM_S8"
+        return "PCM_24" if source_subtype in {"PCM_32", "FLOAT", "DOUBLE"} else "PCM_16"
+    raise ValueError(f"Unknown download format {fmt!r}; expected one of {sorted(DOWNLOAD_FORMATS)}.")
+
+
+def download_name(stem: str, fmt: str) -> str:
+    """``<stem>_denoised.<ext>`` for a format label of :data:`DOWNLOAD_FORMATS`."""
+    return f"{stem}_denoised.{DOWNLOAD_FORMATS[fmt.upper()][1]}"
+
+
+def encode_download(y: np.ndarray, sr: int, fmt: str, subtype: str) -> bytes:
+    """Bytes of a WAV or FLAC file of ``y``.
+
+    Raises
+    ------
+    AudioFileError
+        If the format cannot hold this audio (e.g. FLAC with more than 8 channels).
+    """
+    buffer = io.BytesIO()
+    write_audio(buffer, y, int(sr), DOWNLOAD_FORMATS[fmt.upper()][0], subtype)
+    return buffer.getvalue()
+
+
+def describe_subtype(subtype: str) -> str:
+    """Plain words for a sample encoding: ``"16-bit"``, ``"32-bit float"``, ..."""
+    names = {
+        "PCM_S8": "8-bit",
+        "PCM_U8": "8-bit",
+        "PCM_16": "16-bit",
+        "PCM_24": "24-bit",
+        "PCM_32": "32-bit",
+        "FLOAT": "32-bit float",
+        "DOUBLE": "64-bit float",
+        "VORBIS": "Vorbis",
+        "OPUS": "Opus",
+        "MPEG_LAYER_III": "MP3",
+    }
+    return names.get(subtype, subtype.replace("_", " ").lower())

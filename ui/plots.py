@@ -1,0 +1,371 @@
+"""Plotly figures of bounded size: spectrograms and a waveform overview.
+
+Nothing here imports Streamlit. What reaches the browser is bounded whatever
+the recording's length:
+
+* the spectrogram is max-pooled over time to at most
+  :data:`MAX_TIME_COLUMNS` columns (so short sounds stay visible), averaged
+  over frequency bands to at most :data:`MAX_FREQ_ROWS` rows, and sent as
+  uint8 codes of the level in dB with a shared colour scale: two rows of at
+  most 1200 x 320 cells, under 0.8 million cells or about 1 MB of JSON;
+* the waveform is a min/max envelope of at most :data:`WAVEFORM_COLUMNS` columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "MAX_TIME_COLUMNS",
+    "MAX_FREQ_ROWS",
+    "WAVEFORM_COLUMNS",
+    "DB_RANGE",
+    "PooledSpectrogram",
+    "pool_spectrogram",
+    "frequency_bands",
+    "level_codes",
+    "spectrogram_figure",
+    "envelope",
+    "waveform_figure",
+    "heatmap_cells",
+]
+
+#: Most spectrogram columns (time) sent to the browser, per row.
+MAX_TIME_COLUMNS = 1200
+#: Most spectrogram rows (frequency) sent to the browser, per row.
+MAX_FREQ_ROWS = 320
+#: Columns of the waveform overview's min/max envelope.
+WAVEFORM_COLUMNS = 2000
+#: Span of the colour scale in dB, down from the loudest cell of the input.
+DB_RANGE = 90.0
+#: Complex STFT values processed at once while pooling (bounds temporary memory to ~100 MB).
+_CHUNK_VALUES = 4_000_000
+
+_COLORSCALE = "Magma"
+_WINDOW_FILL = "rgba(64, 196, 255, 0.18)"
+_WINDOW_LINE = "#40c4ff"
+
+
+@dataclass(frozen=True)
+class PooledSpectrogram:
+    """A spectrogram reduced over time for display.
+
+    Attributes
+    ----------
+    power : np.ndarray [shape=(n_freqs, n_columns), dtype=float32]
+        Power relative to a full-scale sine (1.0 = 0 dBFS), averaged over
+        channels and max-pooled over groups of frames.
+    freqs : np.ndarray [shape=(n_freqs,)]
+        Frequency of each bin in Hz.
+    t0_s, dt_s : float
+        Centre time of the first column and spacing of columns, in seconds.
+    """
+
+    power: np.ndarray
+    freqs: np.ndarray
+    t0_s: float
+    dt_s: float
+
+    @property
+    def n_columns(self) -> int:
+        """Number of time columns."""
+        return int(self.power.shape[1])
+
+
+def pool_spectrogram(
+    spec: np.ndarray, config, sr: float, *, gain: Optional[np.ndarray] = None, max_columns: int = MAX_TIME_COLUMNS
+) -> PooledSpectrogram:
+    """Reduce an STFT to at most ``max_columns`` time columns, chunk by chunk.
+
+    Parameters
+    ----------
+    spec : np.ndarray [shape=(n_channels, n_freqs, n_frames), complex]
+        The engine's STFT (``Analysis.spec``).
+    config : StftConfig
+        The transform that made it (for the time axis and the level reference).
+    sr : float
+        Sample rate in Hz.
+    gain : np.ndarray [shape=spec.shape], optional
+        Gain applied to ``spec`` first (the result's spectrogram is ``|spec * gain|^2``).
+    max_columns : int
+        Most time columns; groups of frames are max-pooled.
+
+    Returns
+    -------
+    PooledSpectrogram
+    """
+    n_channels, n_freqs, n_frames = spec.shape
+    group = max(1, -(-n_frames // max_columns))
+    n_columns = -(-n_frames // group)
+    ref = (float(np.sum(config.window)) / 2.0) ** 2
+    out = np.empty((n_freqs, n_columns), dtype=np.float32)
+    step = max(1, _CHUNK_VALUES // (n_channels * n_freqs * group))  # columns per chunk
+    for c0 in range(0, n_columns, step):
+        c1 = min(n_columns, c0 + step)
+        f0, f1 = c0 * group, min(n_frames, c1 * group)
+        block = spec[:, :, f0:f1]
+        power = block.real**2 + block.imag**2
+        if gain is not None:
+            power *= np.square(gain[:, :, f0:f1], dtype=np.float32)
+        power = power.mean(axis=0)
+        missing = (c1 - c0) * group - (f1 - f0)
+        if missing:
+            power = np.concatenate([power, np.repeat(power[:, -1:], missing, axis=1)], axis=1)
+        out[:, c0:c1] = power.reshape(n_freqs, c1 - c0, group).max(axis=2)
+    out /= np.float32(ref)
+    frame_s = config.hop_length / float(sr)
+    return PooledSpectrogram(
+        power=out,
+        freqs=config.frequencies(sr),
+        t0_s=(group - 1) / 2.0 * frame_s,
+        dt_s=group * frame_s,
+    )
+
+
+def frequency_bands(
+    freqs: np.ndarray, *, log_freq: bool, max_rows: int = MAX_FREQ_ROWS
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Bands of STFT bins to average for display.
+
+    Parameters
+    ----------
+    freqs : np.ndarray [shape=(n_freqs,)]
+        Bin frequencies in Hz, ascending from 0.
+    log_freq : bool
+        Log-spaced bands (from the first non-zero bin) instead of equal ones.
+    max_rows : int
+        Most bands.
+
+    Returns
+    -------
+    starts, stops : np.ndarray [shape=(n_rows,), dtype=int]
+        Band ``i`` averages bins ``starts[i]:stops[i]`` (never empty; a band
+        narrower than one bin repeats its nearest bin).
+    """
+    n = len(freqs)
+    if not log_freq:
+        edges = np.unique(np.round(np.linspace(0, n, min(n, max_rows) + 1)).astype(int))
+        return edges[:-1], edges[1:]
+    lo = freqs[1] if n > 1 else 1.0
+    nyquist = freqs[-1]
+    bin_hz = lo
+    edges_hz = np.geomspace(lo - bin_hz / 2, nyquist, min(max_rows, n - 1) + 1)
+    starts = np.searchsorted(freqs, edges_hz[:-1], side="left")
+    stops = np.searchsorted(freqs, edges_hz[1:], side="left")
+    centres = np.sqrt(edges_hz[:-1] * edges_hz[1:])
+    nearest = np.clip(np.round(centres / bin_hz).astype(int), 1, n - 1)
+    empty = stops <= starts
+    starts = np.where(empty, nearest, starts)
+    stops = np.where(empty, nearest + 1, stops)
+    stops[-1] = n
+    return starts, stops
+
+
+def _band_power(power: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    csum = np.concatenate([np.zeros((1, power.shape[1])), np.cumsum(power, axis=0, dtype=np.float64)])
+    return ((csum[stops] - csum[starts]) / (stops - starts)[:, None]).astype(np.float32)
+
+
+def level_codes(db: np.ndarray, top_db: float, range_db: float = DB_RANGE) -> np.ndarray:
+    """Quantise levels in dB to uint8 codes: 0 is ``top_db - range_db`` or below, 255 is ``top_db``."""
+    codes = np.round((np.asarray(db, dtype=np.float32) - (top_db - range_db)) * (255.0 / range_db))
+    return np.clip(codes, 0, 255).astype(np.uint8)
+
+
+def _to_db(power: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(np.maximum(power, 1e-20))
+
+
+def _band_labels(starts, stops, freqs) -> np.ndarray:
+    return np.array([freqs[a:b].mean() for a, b in zip(starts, stops)], dtype=np.float32)
+
+
+def _mark_window(fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, rows: Sequence[int]) -> None:
+    if window_s is None:
+        return
+    for i, row in enumerate(rows):
+        extra = dict(annotation_text=label, annotation_position="top left", annotation_font_color=_WINDOW_LINE) if i == 0 else {}
+        kwargs = {} if row == 0 else dict(row=row, col=1)
+        fig.add_vrect(
+            x0=window_s[0],
+            x1=window_s[1],
+            fillcolor=_WINDOW_FILL,
+            line=dict(color=_WINDOW_LINE, width=1.5, dash="dot"),
+            layer="above",
+            **extra,
+            **kwargs,
+        )
+
+
+def spectrogram_figure(
+    before: PooledSpectrogram,
+    after: PooledSpectrogram,
+    *,
+    noise_window_s: Optional[Tuple[float, float]] = None,
+    window_label: str = "noise sample",
+    log_freq: bool = False,
+    max_rows: int = MAX_FREQ_ROWS,
+) -> go.Figure:
+    """Spectrograms of the input and the result, one above the other, with linked zoom.
+
+    Parameters
+    ----------
+    before, after : PooledSpectrogram
+        From :func:`pool_spectrogram` with the same transform.
+    noise_window_s : (float, float), optional
+        Stretch to mark on both rows, in seconds.
+    window_label : str
+        Text next to the mark.
+    log_freq : bool
+        Log frequency axis (more room for the low frequencies of speech).
+    max_rows : int
+        Most frequency rows per spectrogram.
+
+    Returns
+    -------
+    go.Figure
+        Two heatmaps of uint8 level codes on one colour axis labelled in dB.
+    """
+    starts, stops = frequency_bands(before.freqs, log_freq=log_freq, max_rows=max_rows)
+    y = _band_labels(starts, stops, before.freqs)
+    db_before = _to_db(_band_power(before.power, starts, stops))
+    db_after = _to_db(_band_power(after.power, starts, stops))
+    top_db = float(np.ceil(db_before.max() / 10.0) * 10.0)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.09,
+        subplot_titles=("Original", "Cleaned"),
+    )
+    for row, (pic, db) in enumerate(((before, db_before), (after, db_after)), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=level_codes(db, top_db),
+                x0=pic.t0_s,
+                dx=pic.dt_s,
+                y=y,
+                coloraxis="coloraxis",
+                name="Original" if row == 1 else "Cleaned",
+                hovertemplate="%{x:.2f} s, %{y:.0f} Hz<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+    ticks_db = np.arange(top_db, top_db - DB_RANGE - 1, -10.0)
+    fig.update_layout(
+        height=600,
+        margin=dict(l=10, r=10, t=40, b=10),
+        coloraxis=dict(
+            colorscale=_COLORSCALE,
+            cmin=0,
+            cmax=255,
+            colorbar=dict(
+                title=dict(text="dBFS", side="top"),
+                tickvals=[float(c) for c in level_codes(ticks_db, top_db)],
+                ticktext=[f"{v:.0f}" for v in ticks_db],
+                thickness=14,
+            ),
+        ),
+    )
+    y_range = [float(np.log10(max(y[0], 1.0))), float(np.log10(before.freqs[-1]))] if log_freq else None
+    fig.update_yaxes(
+        matches="y",
+        type="log" if log_freq else "linear",
+        title_text="Frequency (Hz)",
+        range=y_range,
+    )
+    fig.update_xaxes(title_text="Time (s)", row=2, col=1)
+    _mark_window(fig, noise_window_s, window_label, rows=(1, 2))
+    return fig
+
+
+def envelope(y: np.ndarray, sr: float, n_columns: int = WAVEFORM_COLUMNS) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min/max envelope of a waveform, one pair per column.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        Samples; channels are merged (lowest and highest of all).
+    sr : float
+        Sample rate in Hz.
+    n_columns : int
+        Most columns.
+
+    Returns
+    -------
+    times, low, high : np.ndarray [shape=(m,), dtype=float32], m <= n_columns
+        Centre time in seconds and the lowest and highest sample of each column.
+    """
+    y = np.asarray(y)
+    y2 = y.reshape(y.shape[0], -1)
+    n = y2.shape[0]
+    group = max(1, -(-n // n_columns))
+    full = n // group
+    lows, highs = [], []
+    if full:
+        body = y2[: full * group].reshape(full, group * y2.shape[1])
+        lows.append(body.min(axis=1))
+        highs.append(body.max(axis=1))
+    if full * group < n:
+        tail = y2[full * group :]
+        lows.append(tail.min(keepdims=True).ravel())
+        highs.append(tail.max(keepdims=True).ravel())
+    low = np.concatenate(lows).astype(np.float32)
+    high = np.concatenate(highs).astype(np.float32)
+    times = ((np.arange(len(low)) * group + (group - 1) / 2.0) / float(sr)).astype(np.float32)
+    return times, low, high
+
+
+def _band_trace(times, low, high, name: str, color: str) -> go.Scatter:
+    return go.Scatter(
+        x=np.concatenate([times, times[::-1]]),
+        y=np.concatenate([high, low[::-1]]),
+        fill="toself",
+        fillcolor=color,
+        line=dict(width=0.6, color=color),
+        name=name,
+        hoverinfo="skip",
+    )
+
+
+def waveform_figure(
+    y_before: np.ndarray,
+    y_after: Optional[np.ndarray],
+    sr: float,
+    *,
+    noise_window_s: Optional[Tuple[float, float]] = None,
+    window_label: str = "noise sample",
+    n_columns: int = WAVEFORM_COLUMNS,
+) -> go.Figure:
+    """Overview of the original and the cleaned waveform, the noise window shaded.
+
+    The amplitude axis spans the original's peak, so quiet recordings are not
+    flat lines. ``y_after=None`` draws the original alone.
+    """
+    fig = go.Figure()
+    before = envelope(y_before, sr, n_columns)
+    fig.add_trace(_band_trace(*before, "Original", "rgba(140, 140, 150, 0.75)"))
+    if y_after is not None:
+        fig.add_trace(_band_trace(*envelope(y_after, sr, n_columns), "Cleaned", "rgba(31, 119, 180, 0.85)"))
+    duration_s = np.asarray(y_before).shape[0] / float(sr)
+    peak = max(float(np.max(np.abs(before[1:]))), 1e-3) * 1.05
+    fig.update_layout(
+        height=210,
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0),
+        xaxis=dict(title_text="Time (s)", range=[0, duration_s]),
+        yaxis=dict(title_text="Amplitude", range=[-peak, peak], fixedrange=True),
+    )
+    _mark_window(fig, noise_window_s, window_label, rows=(0,))
+    return fig
+
+
+def heatmap_cells(fig: go.Figure) -> int:
+    """Total number of heatmap cells in a figure (what the size bounds apply to)."""
+    return int(sum(np.asarray(trace.z).size for trace in fig.data if trace.type == "heatmap"))
