@@ -1,0 +1,268 @@
+"""Quality benchmark: Quiet's denoiser against noisereduce and RNNoise.
+
+Every ``X_noisy.wav|flac`` of the data folder is cleaned by each method and
+scored against ``X_clean`` with wide-band PESQ (at 16 kHz), STOI and SI-SDR;
+the real-time factor (RTF) times only the denoising call. The script prints a
+summary table, a per-file table and PASS/FAIL acceptance checks, and exits 0
+whatever the checks say (it is a report).
+
+    python bench/quality.py                       # ../shared/data/public/pairs
+    python bench/quality.py bench/out/heldout     # pairs from make_pairs.py
+    python bench/quality.py --methods ours-window,ours-auto,noisy \\
+        --ours-param threshold_db=4 --ours-param reduction_db=25
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence
+
+import noisereduce
+import numpy as np
+from pyrnnoise.rnnoise import FRAME_SIZE as RNNOISE_FRAME
+from pyrnnoise.rnnoise import SAMPLE_RATE as RNNOISE_SR
+from pyrnnoise.rnnoise import create, destroy, process_mono_frame
+from tqdm import tqdm
+
+import denoise_core
+from common import add_ours_param_option, find_pairs, fit_length, load_mono, pairs_dir, resample, score
+
+METRICS = ("pesq", "stoi", "si_sdr")
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the report: a label and a function ``(noisy, sr) -> cleaned``."""
+
+    label: str
+    run: Callable[[np.ndarray, int], np.ndarray]
+
+
+# --------------------------------------------------------------------------- RNNoise
+
+
+def _rnnoise_48k(y: np.ndarray) -> np.ndarray:
+    """Run RNNoise frame by frame on 48 kHz float audio; output is delayed."""
+    n = len(y)
+    x = np.pad(y, (0, -n % RNNOISE_FRAME))
+    x16 = np.clip(np.round(x * 32768), -32768, 32767).astype(np.int16)
+    state = create()
+    try:
+        frames = [process_mono_frame(state, x16[i : i + RNNOISE_FRAME])[0] for i in range(0, len(x16), RNNOISE_FRAME)]
+    finally:
+        destroy(state)
+    return np.concatenate(frames)[:n].astype(np.float32) / 32768
+
+
+@functools.lru_cache(maxsize=None)
+def rnnoise_delay() -> int:
+    """Measure RNNoise's output delay in samples by cross-correlating a probe.
+
+    The probe is seeded white noise with a syllable-rate (4 Hz) envelope: it is
+    broadband, so the correlation peak is one sample wide, and RNNoise passes
+    enough of it to correlate.
+    """
+    rng = np.random.default_rng(0)
+    t = np.arange(RNNOISE_SR) / RNNOISE_SR
+    probe = (0.1 * rng.standard_normal(len(t)) * (0.55 + 0.45 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
+    out = _rnnoise_48k(probe)
+    lags = range(4 * RNNOISE_FRAME + 1)
+    return max(lags, key=lambda lag: float(np.dot(out[lag:], probe[: len(probe) - lag])))
+
+
+def rnnoise(y: np.ndarray, sr: int) -> np.ndarray:
+    """RNNoise at 48 kHz, delay-compensated, returned at ``sr`` and input length."""
+    y48 = resample(y, sr, RNNOISE_SR)
+    delay = rnnoise_delay()
+    out48 = _rnnoise_48k(np.pad(y48, (0, delay)))[delay:]
+    return fit_length(resample(out48, RNNOISE_SR, sr), len(y))
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def build_methods(window: Sequence[float], ours_kwargs: Dict[str, float]) -> Dict[str, Method]:
+    """All methods, keyed by their ``--methods`` name, in report order."""
+    start, end = window
+
+    def nr_stationary(y, sr):
+        return noisereduce.reduce_noise(y=y, sr=sr, stationary=True, y_noise=y[int(start * sr) : int(end * sr)])
+
+    return {
+        "noisy": Method("noisy", lambda y, sr: y),
+        "nr-stationary": Method("noisereduce stationary", nr_stationary),
+        "nr-nonstationary": Method(
+            "noisereduce non-stationary", lambda y, sr: noisereduce.reduce_noise(y=y, sr=sr, stationary=False)
+        ),
+        "rnnoise": Method("RNNoise", rnnoise),
+        "ours-window": Method(
+            "ours (window)", lambda y, sr: denoise_core.denoise(y, sr, noise_window=(start, end), **ours_kwargs)
+        ),
+        "ours-auto": Method("ours (auto)", lambda y, sr: denoise_core.denoise(y, sr, **ours_kwargs)),
+    }
+
+
+def evaluate(pairs, methods: Dict[str, Method]) -> Dict[str, List[Dict[str, float]]]:
+    """Score every method on every pair: ``{method: [per-file results]}``."""
+    results = {key: [] for key in methods}
+    for pair in tqdm(pairs, desc="pairs", file=sys.stderr):
+        noisy, sr = load_mono(pair.noisy)
+        clean, sr_clean = load_mono(pair.clean)
+        if sr != sr_clean:
+            raise ValueError(f"{pair.name}: noisy is {sr} Hz but clean is {sr_clean} Hz")
+        for key, method in methods.items():
+            t0 = time.perf_counter()
+            out = np.asarray(method.run(noisy, sr), dtype=np.float32)
+            seconds = time.perf_counter() - t0
+            row = score(clean, out, sr)
+            row.update(name=pair.name, sr=sr, rtf=np.nan if key == "noisy" else seconds * sr / len(noisy))
+            results[key].append(row)
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Fixed-width text table: first column left-aligned, the rest right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells):
+        first, *rest = [str(c) for c in cells]
+        return "  ".join([first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:])])
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def _nanmean(values) -> float:
+    """Mean of the non-NaN values; NaN when there are none."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def means(results) -> Dict[str, Dict[str, float]]:
+    """Mean of each metric and of the RTF per method."""
+    return {key: {m: _nanmean([r[m] for r in rows]) for m in METRICS + ("rtf",)} for key, rows in results.items()}
+
+
+def summary_table(methods, avg) -> str:
+    rows = [
+        [m.label, f"{avg[k]['pesq']:.3f}", f"{avg[k]['stoi']:.4f}", f"{avg[k]['si_sdr']:.2f}",
+         "-" if np.isnan(avg[k]["rtf"]) else f"{avg[k]['rtf']:.4f}"]
+        for k, m in methods.items()
+    ]
+    return format_table(["method", "PESQ-WB", "STOI", "SI-SDR dB", "RTF"], rows)
+
+
+def per_file_table(methods, results) -> str:
+    keys = list(methods)
+    rows = []
+    for i, first in enumerate(results[keys[0]]):
+        cells = [f"{r['pesq']:.2f} {r['stoi']:.3f} {r['si_sdr']:5.1f}" for r in (results[k][i] for k in keys)]
+        rows.append([first["name"], f"{first['sr'] // 1000}k"] + cells)
+    return format_table(["file", "sr"] + keys, rows)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def checks(results, avg) -> List[str]:
+    """The acceptance checks as printable lines (SKIP when a method was not run)."""
+    lines = []
+    ours, nr, noisy, rn = "ours-window", "nr-stationary", "noisy", "rnnoise"
+    names = {"pesq": "PESQ", "stoi": "STOI", "si_sdr": "SI-SDR"}
+
+    def need(*keys):
+        missing = [k for k in keys if k not in results]
+        if missing:
+            lines.append(f"SKIP  (needs --methods {','.join(missing)})")
+        return not missing
+
+    for m in METRICS:
+        if need(ours, nr):
+            a, b = avg[ours][m], avg[nr][m]
+            lines.append(f"{_verdict(a > b)}  ours (window) beats noisereduce stationary on mean {names[m]}: "
+                         f"{a:.3f} vs {b:.3f} ({a - b:+.3f})")
+    if need(ours, noisy):
+        a, b = avg[ours]["stoi"], avg[noisy]["stoi"]
+        lines.append(f"{_verdict(a >= b)}  ours (window) mean STOI >= noisy mean STOI: {a:.4f} vs {b:.4f} ({a - b:+.4f})")
+        deltas = [(o["stoi"] - n["stoi"], o["name"]) for o, n in zip(results[ours], results[noisy])]
+        worst, name = min(deltas)
+        lines.append(f"{_verdict(worst >= -0.03)}  no file with ours (window) STOI < noisy STOI - 0.03: "
+                     f"worst {name} ({worst:+.4f})")
+    for m in ("pesq", "si_sdr"):
+        if need(ours, rn):
+            a, b = avg[ours][m], avg[rn][m]
+            lines.append(f"{_verdict(a > b)}  (aim) ours (window) beats RNNoise on mean {names[m]}: "
+                         f"{a:.3f} vs {b:.3f} ({a - b:+.3f})")
+    return lines
+
+
+def write_csv(path: Path, methods, results) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "sr", "method", *METRICS, "rtf"])
+        for key, rows in results.items():
+            for r in rows:
+                writer.writerow([r["name"], r["sr"], methods[key].label, *(f"{r[m]:.6g}" for m in METRICS + ("rtf",))])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    all_keys = list(build_methods((0, 0.15), {}))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", nargs="?", help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
+    parser.add_argument("--methods", default=",".join(all_keys),
+                        help=f"comma-separated subset of: {','.join(all_keys)} (default: all)")
+    parser.add_argument("--noise-window", nargs=2, type=float, default=(0.0, 0.15), metavar=("START", "END"),
+                        help="noise-only stretch in seconds, for ours (window) and noisereduce stationary (default: 0 0.15)")
+    parser.add_argument("--csv", type=Path, help="also write per-file scores to this CSV file")
+    add_ours_param_option(parser)
+    args = parser.parse_args(argv)
+    chosen = [k.strip() for k in args.methods.split(",") if k.strip()]
+    unknown = sorted(set(chosen) - set(all_keys))
+    if unknown or not chosen:
+        parser.error(f"--methods: unknown {unknown}; choose from {','.join(all_keys)}")
+    args.methods = [k for k in all_keys if k in chosen]
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    ours_kwargs = dict(args.ours_param)
+    methods = {k: m for k, m in build_methods(args.noise_window, ours_kwargs).items() if k in args.methods}
+    folder = pairs_dir(args.data)
+    pairs = find_pairs(folder)
+
+    print(f"data: {folder}  ({len(pairs)} pairs)")
+    print(f"noise window: {args.noise_window[0]:g}-{args.noise_window[1]:g} s;  ours params: {ours_kwargs or 'defaults'}")
+    if "rnnoise" in methods:
+        delay = rnnoise_delay()
+        print(f"RNNoise output delay (measured): {delay} samples = {1000 * delay / RNNOISE_SR:g} ms at 48 kHz, compensated")
+
+    results = evaluate(pairs, methods)
+    avg = means(results)
+    print("\nMean over files (PESQ-WB at 16 kHz; RTF = processing s / audio s)")
+    print(summary_table(methods, avg))
+    print("\nPer file (cells: PESQ-WB STOI SI-SDR dB)")
+    print(per_file_table(methods, results))
+    print("\nAcceptance checks")
+    print("\n".join(checks(results, avg)))
+    if args.csv:
+        write_csv(args.csv, methods, results)
+        print(f"\nper-file scores written to {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
