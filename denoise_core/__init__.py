@@ -9,7 +9,8 @@ an interactive caller can run separately.
 from .errors import AudioFileError, AudioInputError, DenoiseError, NoiseWindowError, ParameterError
 from .noise import NoiseProfile, find_quietest_window
 from .params import PARAM_HELP, PARAM_RANGES, DenoiseParams
-from .pipeline import Analysis, DenoiseReport, GateResult, analyse, denoise, estimate_noise, gate
+from .pipeline import Analysis, GateResult, analyse, denoise, estimate_noise, gate
+from .report import DenoiseReport
 from .transform import StftConfig, default_n_fft
 
 __all__ = [

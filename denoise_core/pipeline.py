@@ -12,13 +12,14 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .gain import GainState, smooth_gain, spectral_gain
 from .noise import NoiseProfile, estimate_noise as _estimate_noise
 from .params import DenoiseParams
+from .report import DenoiseReport
+from .stream import GateStream
 from .transform import StftConfig
 from .validation import as_float_channels, validate_sr
 
-__all__ = ["Analysis", "DenoiseReport", "GateResult", "analyse", "estimate_noise", "gate", "denoise"]
+__all__ = ["Analysis", "GateResult", "analyse", "estimate_noise", "gate", "denoise"]
 
 
 @dataclass(frozen=True)
@@ -59,31 +60,6 @@ class Analysis:
     def power(self) -> np.ndarray:
         """Squared magnitude of :attr:`spec` (float32)."""
         return self.spec.real**2 + self.spec.imag**2
-
-
-@dataclass(frozen=True)
-class DenoiseReport:
-    """What the gate did, in numbers a person can read.
-
-    Attributes
-    ----------
-    noise_window_s : (float, float)
-        Stretch in seconds the noise profile was measured on.
-    noise_method : str
-        ``"window"`` (given by the caller) or ``"quietest stretch"`` (found automatically).
-    snr_before_db, snr_after_db : float
-        Estimated signal-to-noise ratio in dB of the input and of the result,
-        taking the noise profile as the noise (the noise after gating is the
-        profile times the mean squared gain of each bin).
-    noise_removed_db : float
-        By how many dB the estimated noise power went down.
-    """
-
-    noise_window_s: Tuple[float, float]
-    noise_method: str
-    snr_before_db: float
-    snr_after_db: float
-    noise_removed_db: float
 
 
 @dataclass(frozen=True)
@@ -158,26 +134,6 @@ def estimate_noise(analysis: Analysis, noise_window: Optional[Tuple[float, float
     return _estimate_noise(analysis.power, analysis.config, analysis.sr, analysis.n_samples, noise_window)
 
 
-def _db(x: float) -> float:
-    return float(10.0 * np.log10(max(x, 1e-20)))
-
-
-def _report(power: np.ndarray, gain: np.ndarray, noise: NoiseProfile) -> DenoiseReport:
-    noise_in = float(noise.power.sum())
-    if noise_in <= 0.0:
-        return DenoiseReport(noise.window_s, noise.method, float("inf"), float("inf"), 0.0)
-    total_in = float(power.sum(axis=1).mean())
-    total_out = float((power * gain.astype(np.float64) ** 2).sum(axis=1).mean())
-    noise_out = float((noise.power * (gain.astype(np.float64) ** 2).mean(axis=(0, 2))).sum())
-    return DenoiseReport(
-        noise_window_s=noise.window_s,
-        noise_method=noise.method,
-        snr_before_db=_db(total_in - noise_in) - _db(noise_in),
-        snr_after_db=_db(total_out - noise_out) - _db(noise_out),
-        noise_removed_db=_db(noise_in) - _db(noise_out),
-    )
-
-
 def gate(analysis: Analysis, noise: NoiseProfile, params: DenoiseParams = DenoiseParams()) -> GateResult:
     """Apply the spectral gate and resynthesise with the original phase.
 
@@ -195,25 +151,15 @@ def gate(analysis: Analysis, noise: NoiseProfile, params: DenoiseParams = Denois
     GateResult
         The audio (input shape, float32, within [-1, 1]), the gain and a report.
     """
-    config, sr = analysis.config, analysis.sr
-    power = analysis.power
-    state = GainState.start(noise.power, power.shape[0])
-    gain = spectral_gain(
-        power,
-        state,
-        threshold_db=params.threshold_db,
-        reduction_db=params.reduction_db,
-        hop_s=config.hop_length / sr,
-    )
-    freq_bins = int(round(params.freq_smooth_hz / 2 / (sr / config.n_fft)))
-    time_frames = int(round(params.time_smooth_ms / 2000 * sr / config.hop_length))
-    gain = smooth_gain(gain, freq_bins, time_frames)
-    channels = config.istft(analysis.spec * gain, length=analysis.n_samples)
+    n_channels = analysis.spec.shape[0]
+    stream = GateStream(noise, params, analysis.config, analysis.sr, n_channels, keep_gain=True)
+    gated = np.concatenate([stream.push(analysis.spec), stream.finish()], axis=-1)
+    channels = analysis.config.istft(gated, length=analysis.n_samples)
     if analysis.scale != 1.0:
         channels *= np.float32(analysis.scale)
     np.clip(channels, -1.0, 1.0, out=channels)
     audio = channels[0] if len(analysis.shape) == 1 else np.ascontiguousarray(channels.T)
-    return GateResult(audio=audio, gain=gain, report=_report(power, gain, noise))
+    return GateResult(audio=audio, gain=stream.gains(), report=stream.report())
 
 
 def denoise(

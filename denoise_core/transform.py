@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["StftConfig", "default_n_fft"]
+__all__ = ["StftConfig", "default_n_fft", "overlap_add"]
 
 #: Target frame duration in seconds for the default FFT size.
 _TARGET_FRAME_S = 0.025
@@ -156,11 +156,45 @@ class StftConfig:
         total = (n_frames - 1) * self.hop_length + self.n_fft
         padded = np.zeros(y.shape[:-1] + (total,), dtype=np.float32)
         padded[..., pad : pad + n] = y
-        frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft, axis=-1)[
+        return self.frame_spectra(padded, n_frames)
+
+    def frame_spectra(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
+        """Spectra of ``n_frames`` frames starting at ``samples[..., 0]``, ``hop_length`` apart.
+
+        Parameters
+        ----------
+        samples : np.ndarray [shape=(..., n), dtype=float32]
+            At least ``(n_frames - 1) * hop_length + n_fft`` samples.
+        n_frames : int
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_freqs, n_frames), dtype=complex64]
+        """
+        frames = np.lib.stride_tricks.sliding_window_view(samples, self.n_fft, axis=-1)[
             ..., :: self.hop_length, :
         ][..., :n_frames, :]
         spec = np.fft.rfft(frames * self.window.astype(np.float32), axis=-1)
         return np.swapaxes(spec, -1, -2).astype(np.complex64, copy=False)
+
+    def frame_signals(self, spec: np.ndarray) -> np.ndarray:
+        """Windowed time-domain frames of a spectrogram, for overlap-add.
+
+        Parameters
+        ----------
+        spec : np.ndarray [shape=(..., n_freqs, n_frames)]
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_frames, n_fft), dtype=float32]
+        """
+        if spec.shape[-2] != self.n_freqs:
+            raise ParameterError(
+                f"spectrogram has {spec.shape[-2]} frequency bins, expected {self.n_freqs} for n_fft={self.n_fft}."
+            )
+        frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1).astype(np.float32, copy=False)
+        frames *= self.window.astype(np.float32)
+        return frames
 
     def istft(self, spec: np.ndarray, length: int) -> np.ndarray:
         """Signal from a (possibly modified) spectrogram by weighted overlap-add.
@@ -177,17 +211,11 @@ class StftConfig:
         np.ndarray [shape=(..., length), dtype=float32]
         """
         spec = np.asarray(spec)
-        if spec.shape[-2] != self.n_freqs:
-            raise ParameterError(
-                f"spectrogram has {spec.shape[-2]} frequency bins, expected {self.n_freqs} for n_fft={self.n_fft}."
-            )
         n_frames = spec.shape[-1]
-        window = self.window.astype(np.float32)
-        frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1).astype(np.float32, copy=False)
-        frames *= window
+        frames = self.frame_signals(spec)
         total = (n_frames - 1) * self.hop_length + self.n_fft
-        out = _overlap_add(frames, self.hop_length, total)
-        norm = _overlap_add(window**2, self.hop_length, total, n_frames)
+        out = overlap_add(frames, self.hop_length, total)
+        norm = overlap_add(self.window.astype(np.float32) ** 2, self.hop_length, total, n_frames)
         pad = self.n_fft // 2
         out = out[..., pad : pad + int(length)]
         norm = norm[pad : pad + int(length)]
@@ -196,7 +224,7 @@ class StftConfig:
         return result
 
 
-def _overlap_add(frames: np.ndarray, hop_length: int, total: int, n_frames: Optional[int] = None) -> np.ndarray:
+def overlap_add(frames: np.ndarray, hop_length: int, total: int, n_frames: Optional[int] = None) -> np.ndarray:
     """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart, in float32.
 
     A single frame of shape ``(n_fft,)`` with ``n_frames`` given is repeated
