@@ -3,9 +3,12 @@
 Each input is cleaned and written in the same format, sample rate, channel
 count and sample encoding, to ``NAME_denoised.EXT`` beside it, into a folder
 given with ``-o``, or (for a single input) to the file given with ``-o``.
-Inputs are never overwritten, and an output is written to a temporary file
-first and moved into place only when complete, so a failure leaves nothing
-half-written. Bad input gives a one-line message and exit code 2.
+Files are processed block by block (:func:`denoise_core.files.denoise_file`),
+so an hour-long recording needs little memory; a progress bar shows on a
+terminal. Inputs are never overwritten, and an output is written to a
+temporary file first and moved into place only when complete, so a failure
+leaves nothing half-written. Bad input gives a one-line message per file and
+exit code 2.
 """
 
 from __future__ import annotations
@@ -13,14 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
-from . import audio_io
 from .errors import DenoiseError
+from .files import denoise_file
 from .params import PARAM_HELP, PARAM_RANGES, DenoiseParams
-from .pipeline import analyse, estimate_noise, gate
 
 __all__ = ["main", "build_parser", "output_path"]
 
@@ -76,37 +77,36 @@ def output_path(source: Path, output: Optional[str], n_inputs: int) -> Path:
     return out
 
 
-def _write_atomically(target: Path, y, sr: int, info: audio_io.AudioFileInfo) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".denoise-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        audio_io.write_audio(tmp, y, sr, info.format, info.subtype)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def _clean_file(source: Path, target: Path, args: argparse.Namespace, params: DenoiseParams) -> str:
-    y, sr, info = audio_io.read_audio(source)
-    analysis = analyse(y, sr, n_fft=args.n_fft)
-    noise = estimate_noise(analysis, args.noise_window)
-    result = gate(analysis, noise, params)
-    _write_atomically(target, result.audio, sr, info)
-    start, end = result.report.noise_window_s
+def _clean_file(source: Path, target: Path, args: argparse.Namespace, params: DenoiseParams, progress) -> str:
+    report = denoise_file(
+        source, target, noise_window=args.noise_window, params=params, n_fft=args.n_fft, progress=progress
+    )
+    start, end = report.noise_window_s
     return (
-        f"{source} -> {target}: noise from {start:.2f}-{end:.2f} s ({result.report.noise_method}), "
-        f"{result.report.noise_removed_db:.1f} dB of noise removed"
+        f"{source} -> {target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
+        f"{report.noise_removed_db:.1f} dB of noise removed"
     )
 
 
-def _progress(done: int, total: int, stream: TextIO) -> None:
-    width = 30
-    filled = width * done // total
-    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
-    stream.write("\n" if done == total else "")
-    stream.flush()
+class _ProgressBar:
+    """A one-line bar on a terminal stream: files done plus the current file's fraction."""
+
+    def __init__(self, n_files: int, stream: TextIO, width: int = 30) -> None:
+        self.n_files, self.stream, self.width = n_files, stream, width
+        self.file_index = 0
+
+    def update(self, fraction: float) -> None:
+        done = (self.file_index + min(max(fraction, 0.0), 1.0)) / self.n_files
+        filled = int(self.width * done)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * done:5.1f}%  "
+            f"file {min(self.file_index + 1, self.n_files)}/{self.n_files}"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -120,18 +120,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sources = [Path(p) for p in args.inputs]
     inputs = {s.resolve() for s in sources}
     failures: List[str] = []
-    show_bar = not args.quiet and len(sources) > 1
-    for i, source in enumerate(sources, start=1):
+    bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar(len(sources), sys.stderr)
+    for i, source in enumerate(sources):
         target = output_path(source, args.output, len(sources))
+        if bar:
+            bar.file_index = i
         try:
             if target.resolve() in inputs:
                 raise DenoiseError(f"{target} is an input file; refusing to overwrite it.")
-            message = _clean_file(source, target, args, params)
+            message = _clean_file(source, target, args, params, bar.update if bar else None)
             if not args.quiet:
-                print(message)
+                if bar:
+                    bar.stream.write("\r\033[K")
+                print(message, flush=True)
         except DenoiseError as exc:
             failures.append(f"error: {source}: {exc}")
-            print(failures[-1], file=sys.stderr)
-        if show_bar:
-            _progress(i, len(sources), sys.stderr)
+            if bar:
+                bar.stream.write("\r\033[K")
+            print(failures[-1], file=sys.stderr, flush=True)
+    if bar:
+        bar.file_index = len(sources)
+        bar.update(0.0)
+        bar.close()
     return EXIT_BAD_INPUT if failures else 0

@@ -19,6 +19,9 @@ from .transform import StftConfig
 __all__ = [
     "NoiseProfile",
     "validate_noise_window",
+    "window_frames",
+    "frame_energy",
+    "quietest_window_from_energy",
     "noise_profile_from_window",
     "find_quietest_window",
     "estimate_noise",
@@ -101,8 +104,34 @@ def validate_noise_window(
     return start_s, min(end_s, duration_s)
 
 
-def _window_frames(config: StftConfig, sr: float, n_samples: int, start_s: float, end_s: float) -> np.ndarray:
-    """Indices of the frames centred in ``[start_s, end_s]``, preferring frames wholly inside the signal."""
+def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -> Tuple[np.ndarray, Tuple[float, float]]:
+    """Check a noise window and find the frames it holds.
+
+    Parameters
+    ----------
+    config : StftConfig
+    sr : float
+        Sample rate in Hz.
+    n_samples : int
+        Length of the recording in samples.
+    noise_window : (float, float)
+        Start and end in seconds.
+
+    Returns
+    -------
+    frames : np.ndarray of int
+        Indices of the frames centred in the window, preferring frames wholly
+        inside the recording (at least one).
+    window_s : (float, float)
+        The checked window.
+
+    Raises
+    ------
+    NoiseWindowError
+        See :func:`validate_noise_window`.
+    """
+    duration_s = n_samples / sr
+    start_s, end_s = validate_noise_window(noise_window, duration_s, min(config.win_length / sr, duration_s))
     n_frames = config.n_frames(n_samples)
     centres = np.arange(n_frames) * config.hop_length
     inside = (centres >= start_s * sr) & (centres <= end_s * sr)
@@ -111,7 +140,7 @@ def _window_frames(config: StftConfig, sr: float, n_samples: int, start_s: float
     chosen = np.flatnonzero(whole if whole.any() else inside)
     if chosen.size == 0:
         chosen = np.array([min(int(round(0.5 * (start_s + end_s) * sr / config.hop_length)), n_frames - 1)])
-    return chosen
+    return chosen, (start_s, end_s)
 
 
 def noise_profile_from_window(
@@ -145,11 +174,9 @@ def noise_profile_from_window(
         One profile shared by all channels: the mean power over the window's
         frames and over channels.
     """
-    duration_s = n_samples / sr
-    start_s, end_s = validate_noise_window(noise_window, duration_s, min(config.win_length / sr, duration_s))
-    frames = _window_frames(config, sr, n_samples, start_s, end_s)
+    frames, window_s = window_frames(config, sr, n_samples, noise_window)
     profile = power[:, :, frames].mean(axis=(0, 2))
-    return NoiseProfile(power=profile.astype(np.float64), window_s=(start_s, end_s), method=method)
+    return NoiseProfile(power=profile.astype(np.float64), window_s=window_s, method=method)
 
 
 def find_quietest_window(
@@ -178,6 +205,21 @@ def find_quietest_window(
         silence (over 100 dB below the loudest frame) are skipped unless the
         whole recording is silent.
     """
+    return quietest_window_from_energy(frame_energy(power), config, sr, n_samples, length_s)
+
+
+def frame_energy(power: np.ndarray) -> np.ndarray:
+    """Energy of each frame: power summed over bins, averaged over channels, shape ``(n_frames,)``."""
+    return power.sum(axis=1, dtype=np.float64).mean(axis=0)
+
+
+def quietest_window_from_energy(
+    energy: np.ndarray, config: StftConfig, sr: float, n_samples: int, length_s: float = AUTO_WINDOW_S
+) -> Tuple[float, float]:
+    """:func:`find_quietest_window` from the frame energies (:func:`frame_energy`) alone.
+
+    This is what a streaming caller uses, having summed each frame as it went.
+    """
     duration_s = n_samples / sr
     frame_s = config.hop_length / sr
     min_len_s = min(config.win_length / sr, duration_s)
@@ -185,14 +227,14 @@ def find_quietest_window(
     length_s = min(length_s, duration_s)
     width = max(1, int(round(length_s / frame_s)))
     # Frames wholly inside the signal; a too-short signal keeps them all.
-    n_frames = power.shape[-1]
+    n_frames = energy.shape[-1]
     half = config.n_fft // 2
     centres = np.arange(n_frames) * config.hop_length
     usable = np.flatnonzero((centres >= half) & (centres + half <= n_samples))
     if usable.size < width:
         usable = np.arange(n_frames)
     width = min(width, usable.size)
-    energy = power[:, :, usable].sum(axis=1).mean(axis=0)
+    energy = np.asarray(energy, dtype=np.float64)[usable]
     loudest = energy.max()
     if loudest <= 0:
         return 0.0, length_s

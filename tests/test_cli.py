@@ -171,12 +171,19 @@ def test_main_cleans_quietly_in_process(real_copy, capsys):
     assert_same_encoding(target, real_copy)
 
 
-def test_main_reports_progress_for_several_files(real_copy, stereo_wav, tmp_path, capsys):
+def test_main_shows_a_progress_bar_on_a_terminal(real_copy, stereo_wav, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code = main([str(real_copy), str(stereo_wav), "-o", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.count(" -> ") == 2
-    assert "2/2 files" in captured.err
+    assert "file 1/2" in captured.err
+    assert "100.0%  file 2/2" in captured.err
+
+
+def test_main_draws_no_bar_when_stderr_is_not_a_terminal(real_copy, tmp_path, capsys):
+    assert main([str(real_copy), "-o", str(tmp_path / "out")]) == 0
+    assert "%" not in capsys.readouterr().err
 
 
 def test_main_keeps_going_after_a_bad_file(real_copy, tmp_path, capsys):

@@ -1,0 +1,170 @@
+"""File to file denoising that never holds a whole recording in memory.
+
+:func:`denoise_file` reads the input in blocks through soundfile, gates it with
+:mod:`denoise_core.stream` and writes the result block by block to a
+temporary file beside the target, which replaces the target only when
+complete: a failure leaves no partial output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Tuple, Union
+
+import numpy as np
+import soundfile as sf
+
+from . import audio_io
+from .errors import AudioFileError, AudioInputError, DenoiseError
+from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
+from .params import DenoiseParams
+from .report import DenoiseReport
+from .stream import FrameAnalyzer, GateStream, denoise_blocks
+from .transform import StftConfig
+from .validation import MAX_CHANNELS, validate_sr
+
+__all__ = ["denoise_file", "BLOCK_SAMPLES"]
+
+#: Samples per channel read at a time.
+BLOCK_SAMPLES = 1 << 18
+
+#: Subtypes whose samples are always within full scale; others need a peak pass.
+_BOUNDED_SUBTYPES = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"}
+
+Progress = Callable[[float], None]
+PathLike = Union[str, os.PathLike]
+
+
+def _blocks(f: sf.SoundFile, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    """Blocks ``(n, n_channels)`` float32 of ``f`` from ``start`` to ``stop``, checked to be finite."""
+    f.seek(start)
+    remaining = (f.frames if stop is None else stop) - start
+    while remaining > 0:
+        block = f.read(min(BLOCK_SAMPLES, remaining), dtype="float32", always_2d=True)
+        if block.shape[0] == 0:
+            break
+        if not np.isfinite(block).all():
+            raise AudioInputError("The audio holds invalid samples (NaN or infinite values).")
+        remaining -= block.shape[0]
+        yield block
+
+
+def _survey(f: sf.SoundFile, config: StftConfig, need_energy: bool, need_peak: bool, progress: Progress):
+    """One pass over the file: frame energies (for the automatic window) and the peak."""
+    analyzer = FrameAnalyzer(config, f.channels)
+    energies, peak, n_read = [], 0.0, 0
+    for block in _blocks(f):
+        n_read += block.shape[0]
+        peak = max(peak, float(np.abs(block).max()))
+        if need_energy:
+            spec = analyzer.push(np.ascontiguousarray(block.T))
+            energies.append(frame_energy(spec.real**2 + spec.imag**2))
+        progress(n_read / f.frames)
+    if need_energy:
+        spec = analyzer.finish(n_read)
+        energies.append(frame_energy(spec.real**2 + spec.imag**2))
+    energy = np.concatenate(energies) if energies else np.zeros(0)
+    return energy, peak, n_read
+
+
+def _profile(f: sf.SoundFile, config: StftConfig, sr: int, noise_window, method: str, scale: float) -> NoiseProfile:
+    """Noise profile from the frames of ``noise_window``, reading only that stretch."""
+    frames, window_s = window_frames(config, sr, f.frames, noise_window)
+    first, last = int(frames[0]), int(frames[-1])
+    analyzer = FrameAnalyzer(config, f.channels, first_frame=first)
+    stop = min(f.frames, last * config.hop_length + config.n_fft // 2)
+    spectra = [analyzer.push(np.ascontiguousarray(b.T) / np.float32(scale)) for b in _blocks(f, analyzer.first_sample, stop)]
+    spectra.append(analyzer.finish(f.frames) if stop == f.frames else analyzer.push(np.zeros((f.channels, 0), np.float32)))
+    spec = np.concatenate(spectra, axis=-1)[..., frames - first]
+    power = spec.real**2 + spec.imag**2
+    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), window_s=window_s, method=method)
+
+
+def denoise_file(
+    source: PathLike,
+    target: PathLike,
+    *,
+    noise_window: Optional[Tuple[float, float]] = None,
+    params: DenoiseParams = DenoiseParams(),
+    n_fft: Optional[int] = None,
+    hop_length: Optional[int] = None,
+    win_length: Optional[int] = None,
+    progress: Optional[Progress] = None,
+) -> DenoiseReport:
+    """Denoise an audio file into another, in the same format and encoding.
+
+    Parameters
+    ----------
+    source : str or path
+        Input file (WAV, FLAC, OGG, MP3, AIFF).
+    target : str or path
+        Output file; written in the input's format, subtype (bit depth),
+        sample rate and channel count. Must not be the input.
+    noise_window : (float, float), optional
+        Start and end in seconds of a noise-only stretch; ``None`` finds the
+        quietest stretch (one extra pass over the file).
+    params : DenoiseParams
+        Threshold, reduction and smoothing.
+    n_fft, hop_length, win_length : int, optional
+        STFT settings in samples (see :meth:`StftConfig.for_sr`).
+    progress : callable, optional
+        Called with the fraction done (0 to 1) as the work advances.
+
+    Returns
+    -------
+    DenoiseReport
+
+    Raises
+    ------
+    DenoiseError
+        (a ``ValueError``) when the input cannot be read or processed, the
+        window does not fit, or the target is the input. No output file is
+        left behind.
+    """
+    source, target = Path(source), Path(target)
+    if target.exists() and target.resolve() == source.resolve():
+        raise DenoiseError(f"{target} is the input file; refusing to overwrite it.")
+    report_progress = progress or (lambda fraction: None)
+    info = audio_io.file_info(source)
+    if info.frames <= 0:
+        raise AudioFileError(f"{source.name} holds no audio samples.")
+    if info.channels > MAX_CHANNELS:
+        raise AudioInputError(f"{source.name} has {info.channels} channels; at most {MAX_CHANNELS} are supported.")
+    sr = int(validate_sr(info.sr))
+    config = StftConfig.for_sr(sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".denoise-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        with sf.SoundFile(source) as f:
+            need_energy = noise_window is None
+            need_peak = info.subtype not in _BOUNDED_SUBTYPES
+            survey_share = 0.3 if (need_energy or need_peak) else 0.0
+            peak = 0.0
+            if survey_share:
+                energy, peak, n_read = _survey(f, config, need_energy, need_peak, lambda x: report_progress(survey_share * x))
+                if n_read == 0:
+                    raise AudioFileError(f"{source.name} holds no audio samples.")
+            scale = peak if peak > 1.0 else 1.0
+            if need_energy:
+                window = quietest_window_from_energy(energy, config, sr, f.frames)
+                noise = _profile(f, config, sr, window, "quietest stretch", scale)
+            else:
+                noise = _profile(f, config, sr, noise_window, "window", scale)
+            gate = GateStream(noise, params, config, sr, f.channels)
+            with sf.SoundFile(tmp, "w", samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype) as out:
+                written = 0
+                for block in denoise_blocks(_blocks(f), noise, params, config, sr, f.channels, scale=scale, gate=gate):
+                    out.write(block)
+                    written += block.shape[0]
+                    report_progress(survey_share + (1.0 - survey_share) * written / f.frames)
+        os.replace(tmp, target)
+    except (sf.LibsndfileError, RuntimeError, EOFError, OSError) as exc:
+        raise AudioFileError(f"{source.name} could not be processed: {str(exc).rsplit(': ', 1)[-1].strip()}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    report_progress(1.0)
+    return gate.report()
