@@ -37,11 +37,11 @@ FFT_SIZES = (None, 256, 512, 1024, 2048, 4096, 8192)
 RECORD_SR = 48_000
 
 _SLIDERS = {
-    # name: (label, step)
-    "threshold_db": ("Threshold (dB)", 0.5),
-    "reduction_db": ("Noise reduction (dB)", 1.0),
-    "freq_smooth_hz": ("Smoothing over frequency (Hz)", 10.0),
-    "time_smooth_ms": ("Smoothing over time (ms)", 5.0),
+    # name: (label, step, display format)
+    "threshold_db": ("Threshold", 0.5, "%.1f dB"),
+    "reduction_db": ("Noise reduction", 1.0, "%.0f dB"),
+    "freq_smooth_hz": ("Smoothing over frequency", 10.0, "%.0f Hz"),
+    "time_smooth_ms": ("Smoothing over time", 5.0, "%.0f ms"),
 }
 _DIGESTS = "_quiet_digests"
 _ACTIVE = "_quiet_active_source"
@@ -180,7 +180,7 @@ def gate_controls(box) -> DenoiseParams:
     values = {}
     with box:
         st.subheader("Cleaning")
-        for name, (label, step) in _SLIDERS.items():
+        for name, (label, step, fmt) in _SLIDERS.items():
             low, high = PARAM_RANGES[name]
             values[name] = st.slider(
                 label,
@@ -188,11 +188,12 @@ def gate_controls(box) -> DenoiseParams:
                 max_value=float(high),
                 value=float(getattr(defaults, name)),
                 step=step,
+                format=fmt,
                 key=name,
                 help=PARAM_HELP[name],
             )
         st.button(
-            "Back to the recommended settings",
+            "Recommended settings",
             key="reset",
             on_click=_reset_gate,
             icon=":material/restart_alt:",

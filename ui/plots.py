@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb, sequential
 from plotly.subplots import make_subplots
 
 __all__ = [
@@ -46,7 +47,9 @@ DB_RANGE = 90.0
 #: Complex STFT values processed at once while pooling (bounds temporary memory to ~100 MB).
 _CHUNK_VALUES = 4_000_000
 
-_COLORSCALE = "Magma"
+# Magma as rgb() strings: Streamlit rewrites the hex colours "#000001".."#000010" anywhere in
+# a figure's JSON (they are its theme placeholders), and Magma starts at "#000004".
+_COLORSCALE = [[i / 9, "rgb({}, {}, {})".format(*hex_to_rgb(c))] for i, c in enumerate(sequential.Magma)]
 _WINDOW_FILL = "rgba(64, 196, 255, 0.18)"
 _WINDOW_LINE = "#40c4ff"
 
@@ -185,11 +188,15 @@ def _band_labels(starts, stops, freqs) -> np.ndarray:
     return np.array([freqs[a:b].mean() for a, b in zip(starts, stops)], dtype=np.float32)
 
 
-def _mark_window(fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, rows: Sequence[int]) -> None:
+def _mark_window(
+    fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, rows: Sequence[int], duration_s: float
+) -> None:
     if window_s is None:
         return
+    # Label on the side with more room, so it is not cut off at either end.
+    position = "top right" if 0.5 * (window_s[0] + window_s[1]) > 0.5 * duration_s else "top left"
     for i, row in enumerate(rows):
-        extra = dict(annotation_text=label, annotation_position="top left", annotation_font_color=_WINDOW_LINE) if i == 0 else {}
+        extra = dict(annotation_text=label, annotation_position=position, annotation_font_color=_WINDOW_LINE) if i == 0 else {}
         kwargs = {} if row == 0 else dict(row=row, col=1)
         fig.add_vrect(
             x0=window_s[0],
@@ -261,6 +268,8 @@ def spectrogram_figure(
     fig.update_layout(
         height=600,
         margin=dict(l=10, r=10, t=40, b=10),
+        template="plotly_white",
+        font=dict(family="Source Sans Pro, Source Sans 3, sans-serif", size=13),
         coloraxis=dict(
             colorscale=_COLORSCALE,
             cmin=0,
@@ -281,7 +290,8 @@ def spectrogram_figure(
         range=y_range,
     )
     fig.update_xaxes(title_text="Time (s)", row=2, col=1)
-    _mark_window(fig, noise_window_s, window_label, rows=(1, 2))
+    duration_s = before.t0_s + before.dt_s * before.n_columns
+    _mark_window(fig, noise_window_s, window_label, rows=(1, 2), duration_s=duration_s)
     return fig
 
 
@@ -358,11 +368,11 @@ def waveform_figure(
     fig.update_layout(
         height=210,
         margin=dict(l=10, r=10, t=30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0),
         xaxis=dict(title_text="Time (s)", range=[0, duration_s]),
         yaxis=dict(title_text="Amplitude", range=[-peak, peak], fixedrange=True),
     )
-    _mark_window(fig, noise_window_s, window_label, rows=(0,))
+    _mark_window(fig, noise_window_s, window_label, rows=(0,), duration_s=duration_s)
     return fig
 
 

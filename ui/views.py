@@ -63,6 +63,10 @@ def _db_text(value: float) -> str:
     return "—" if not math.isfinite(value) else f"{value:.1f} dB"
 
 
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
 def _metrics(report: DenoiseReport, seconds: float) -> None:
     gain = report.snr_after_db - report.snr_before_db
     cols = st.columns(4)
@@ -74,7 +78,7 @@ def _metrics(report: DenoiseReport, seconds: float) -> None:
         help=messages.SNR_HELP,
     )
     cols[2].metric("Noise removed", _db_text(report.noise_removed_db), help=messages.REMOVED_HELP)
-    cols[3].metric("Processing time", f"{seconds:.2f} s", help=messages.TIME_HELP)
+    cols[3].metric("Processing time", _seconds_text(seconds), help=messages.TIME_HELP)
 
 
 def _players(analysed: Analysed, cleaned: Optional[Cleaned]) -> None:
