@@ -1,17 +1,20 @@
 """Shared helpers of the benchmark scripts: data folders, audio loading,
-resampling, length guards, quality metrics and the ``--ours-param`` parser.
+resampling, length guards, quality metrics, text tables and the
+``--ours-param`` option.
 
 The scripts in ``bench/`` import this module as ``common`` (they are run as
-``python bench/<script>.py`` from the repository root, which puts ``bench/``
-on ``sys.path``).
+``python bench/<script>.py``, which puts ``bench/`` on ``sys.path``), and take
+``denoise_core`` from here: it is imported from this checkout, ahead of any
+other installed copy, so the benchmark always measures the engine beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import librosa
 import numpy as np
@@ -20,6 +23,9 @@ from pesq import pesq
 from pystoi import stoi
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+import denoise_core  # noqa: E402  (needs REPO_ROOT on sys.path)
+
 DEFAULT_DATA = REPO_ROOT.parent / "shared/data/public"
 AUDIO_EXTS = (".wav", ".flac")
 PESQ_SR = 16000
@@ -103,6 +109,17 @@ def score(clean: np.ndarray, processed: np.ndarray, sr: int) -> Dict[str, float]
         "stoi": float(stoi(clean, processed, sr, extended=False)),
         "si_sdr": si_sdr(clean, processed),
     }
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Fixed-width text table: first column left-aligned, the rest right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells):
+        first, *rest = [str(c) for c in cells]
+        return "  ".join([first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:])])
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
 def _number(text: str) -> Union[int, float]:

@@ -30,10 +30,20 @@ from pyrnnoise.rnnoise import SAMPLE_RATE as RNNOISE_SR
 from pyrnnoise.rnnoise import create, destroy, process_mono_frame
 from tqdm import tqdm
 
-import denoise_core
-from common import add_ours_param_option, find_pairs, fit_length, load_mono, pairs_dir, resample, score
+from common import (
+    add_ours_param_option,
+    denoise_core,
+    find_pairs,
+    fit_length,
+    format_table,
+    load_mono,
+    pairs_dir,
+    resample,
+    score,
+)
 
 METRICS = ("pesq", "stoi", "si_sdr")
+METRIC_NAMES = {"pesq": "PESQ", "stoi": "STOI", "si_sdr": "SI-SDR"}
 
 
 @dataclass(frozen=True)
@@ -129,17 +139,6 @@ def evaluate(pairs, methods: Dict[str, Method]) -> Dict[str, List[Dict[str, floa
 # --------------------------------------------------------------------------- report
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Fixed-width text table: first column left-aligned, the rest right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells):
-        first, *rest = [str(c) for c in cells]
-        return "  ".join([first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:])])
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
-
-
 def _nanmean(values) -> float:
     """Mean of the non-NaN values; NaN when there are none."""
     values = np.asarray(values, dtype=float)
@@ -174,35 +173,35 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def _beats(avg, a_key: str, b_key: str, metric: str, claim: str) -> str:
+    """Check line: method ``a_key`` has a higher mean ``metric`` than ``b_key``."""
+    a, b = avg[a_key][metric], avg[b_key][metric]
+    return f"{_verdict(a > b)}  {claim} on mean {METRIC_NAMES[metric]}: {a:.3f} vs {b:.3f} ({a - b:+.3f})"
+
+
+def _stoi_kept(results, avg, ours: str, noisy: str) -> List[str]:
+    """Check lines: ours keeps the noisy mean STOI and loses at most 0.03 on any file."""
+    a, b = avg[ours]["stoi"], avg[noisy]["stoi"]
+    worst, name = min((o["stoi"] - n["stoi"], o["name"]) for o, n in zip(results[ours], results[noisy]))
+    return [
+        f"{_verdict(a >= b)}  ours (window) mean STOI >= noisy mean STOI: {a:.4f} vs {b:.4f} ({a - b:+.4f})",
+        f"{_verdict(worst >= -0.03)}  no file with ours (window) STOI < noisy STOI - 0.03: worst {name} ({worst:+.4f})",
+    ]
+
+
 def checks(results, avg) -> List[str]:
     """The acceptance checks as printable lines (SKIP when a method was not run)."""
-    lines = []
     ours, nr, noisy, rn = "ours-window", "nr-stationary", "noisy", "rnnoise"
-    names = {"pesq": "PESQ", "stoi": "STOI", "si_sdr": "SI-SDR"}
-
-    def need(*keys):
+    vs_nr, vs_rn = "ours (window) beats noisereduce stationary", "(aim) ours (window) beats RNNoise"
+    groups = [
+        ((ours, nr), vs_nr, lambda: [_beats(avg, ours, nr, m, vs_nr) for m in METRICS]),
+        ((ours, noisy), "ours (window) keeps STOI", lambda: _stoi_kept(results, avg, ours, noisy)),
+        ((ours, rn), vs_rn, lambda: [_beats(avg, ours, rn, m, vs_rn) for m in ("pesq", "si_sdr")]),
+    ]
+    lines = []
+    for keys, claim, make in groups:
         missing = [k for k in keys if k not in results]
-        if missing:
-            lines.append(f"SKIP  (needs --methods {','.join(missing)})")
-        return not missing
-
-    for m in METRICS:
-        if need(ours, nr):
-            a, b = avg[ours][m], avg[nr][m]
-            lines.append(f"{_verdict(a > b)}  ours (window) beats noisereduce stationary on mean {names[m]}: "
-                         f"{a:.3f} vs {b:.3f} ({a - b:+.3f})")
-    if need(ours, noisy):
-        a, b = avg[ours]["stoi"], avg[noisy]["stoi"]
-        lines.append(f"{_verdict(a >= b)}  ours (window) mean STOI >= noisy mean STOI: {a:.4f} vs {b:.4f} ({a - b:+.4f})")
-        deltas = [(o["stoi"] - n["stoi"], o["name"]) for o, n in zip(results[ours], results[noisy])]
-        worst, name = min(deltas)
-        lines.append(f"{_verdict(worst >= -0.03)}  no file with ours (window) STOI < noisy STOI - 0.03: "
-                     f"worst {name} ({worst:+.4f})")
-    for m in ("pesq", "si_sdr"):
-        if need(ours, rn):
-            a, b = avg[ours][m], avg[rn][m]
-            lines.append(f"{_verdict(a > b)}  (aim) ours (window) beats RNNoise on mean {names[m]}: "
-                         f"{a:.3f} vs {b:.3f} ({a - b:+.3f})")
+        lines += [f"SKIP  {claim} (needs --methods {','.join(missing)})"] if missing else make()
     return lines
 
 
@@ -212,7 +211,8 @@ def write_csv(path: Path, methods, results) -> None:
         writer.writerow(["file", "sr", "method", *METRICS, "rtf"])
         for key, rows in results.items():
             for r in rows:
-                writer.writerow([r["name"], r["sr"], methods[key].label, *(f"{r[m]:.6g}" for m in METRICS + ("rtf",))])
+                values = (f"{r[m]:.6g}" for m in METRICS + ("rtf",))
+                writer.writerow([r["name"], r["sr"], methods[key].label, *values])
 
 
 # --------------------------------------------------------------------------- main
@@ -220,19 +220,21 @@ def write_csv(path: Path, methods, results) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     all_keys = list(build_methods((0, 0.15), {}))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", nargs="?", help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?",
+                        help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
     parser.add_argument("--methods", default=",".join(all_keys),
                         help=f"comma-separated subset of: {','.join(all_keys)} (default: all)")
     parser.add_argument("--noise-window", nargs=2, type=float, default=(0.0, 0.15), metavar=("START", "END"),
-                        help="noise-only stretch in seconds, for ours (window) and noisereduce stationary (default: 0 0.15)")
+                        help="noise-only stretch in seconds, for ours (window) and noisereduce stationary "
+                             "(default: 0 0.15)")
     parser.add_argument("--csv", type=Path, help="also write per-file scores to this CSV file")
     add_ours_param_option(parser)
     args = parser.parse_args(argv)
     chosen = [k.strip() for k in args.methods.split(",") if k.strip()]
     unknown = sorted(set(chosen) - set(all_keys))
     if unknown or not chosen:
-        parser.error(f"--methods: unknown {unknown}; choose from {','.join(all_keys)}")
+        parser.error(f"--methods: got {args.methods!r}; choose from {','.join(all_keys)}")
     args.methods = [k for k in all_keys if k in chosen]
     return args
 
@@ -244,11 +246,12 @@ def main(argv=None) -> int:
     folder = pairs_dir(args.data)
     pairs = find_pairs(folder)
 
-    print(f"data: {folder}  ({len(pairs)} pairs)")
+    print(f"data: {folder}  ({len(pairs)} pairs);  engine: {Path(denoise_core.__file__).parent}")
     print(f"noise window: {args.noise_window[0]:g}-{args.noise_window[1]:g} s;  ours params: {ours_kwargs or 'defaults'}")
     if "rnnoise" in methods:
         delay = rnnoise_delay()
-        print(f"RNNoise output delay (measured): {delay} samples = {1000 * delay / RNNOISE_SR:g} ms at 48 kHz, compensated")
+        print(f"RNNoise output delay (measured): {delay} samples = {1000 * delay / RNNOISE_SR:g} ms at 48 kHz, "
+              "compensated")
 
     results = evaluate(pairs, methods)
     avg = means(results)

@@ -1,0 +1,109 @@
+"""Speed benchmark: Quiet's denoiser against noisereduce (stationary) on 60 s.
+
+The recording is 60 s of 48 kHz mono made by tiling the 48 kHz noisy clips of
+``pairs/``. Each method runs once to warm up, then ``--repeats`` times; the
+table shows the median and minimum wall time, the real-time factor (median
+seconds / 60 s) and how many times faster than noisereduce it is (the bar for
+ours is 2x). Thread settings come from the environment and are not changed.
+
+    python bench/speed.py [DATA] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import noisereduce
+import numpy as np
+
+from common import add_ours_param_option, denoise_core, find_pairs, format_table, load_mono, pairs_dir
+
+SR = 48000
+SECONDS = 60
+WINDOW = (0.0, 0.15)
+SPEED_BAR = 2.0
+
+
+def build_recording(data) -> np.ndarray:
+    """The 48 kHz noisy clips of ``pairs/``, concatenated and tiled to exactly 60 s."""
+    clips = [y for y, sr in (load_mono(p.noisy) for p in find_pairs(pairs_dir(data))) if sr == SR]
+    if not clips:
+        raise FileNotFoundError("no 48 kHz noisy clips to build the recording from")
+    return np.resize(np.concatenate(clips), SECONDS * SR).astype(np.float32)
+
+
+def environment() -> List[str]:
+    """numpy version, CPU count, OpenBLAS variables and BLAS thread pools."""
+    lines = [f"numpy {np.__version__}, {os.cpu_count()} CPUs"]
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if var in os.environ:
+            lines.append(f"  {var}={os.environ[var]}")
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return lines + ["  threadpoolctl not installed: BLAS details unknown"]
+    for pool in threadpool_info():
+        lines.append(f"  {pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture', '-')}), "
+                     f"{pool.get('num_threads')} threads: {pool.get('filepath')}")
+    return lines
+
+
+def time_call(fn: Callable[[], object], repeats: int) -> List[float]:
+    """Wall-clock seconds of ``repeats`` calls after one untimed warm-up."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?",
+                        help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per method after one warm-up (default: 5)")
+    add_ours_param_option(parser)
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    ours_kwargs = dict(args.ours_param)
+
+    y = build_recording(args.data)
+    noise = y[int(WINDOW[0] * SR) : int(WINDOW[1] * SR)]
+    methods: Dict[str, Callable[[], object]] = {
+        "noisereduce stationary": lambda: noisereduce.reduce_noise(y=y, sr=SR, stationary=True, y_noise=noise),
+        "ours (window)": lambda: denoise_core.denoise(y, SR, noise_window=WINDOW, **ours_kwargs),
+        "ours (auto)": lambda: denoise_core.denoise(y, SR, **ours_kwargs),
+    }
+
+    print("\n".join(environment()))
+    print(f"engine: {Path(denoise_core.__file__).parent}")
+    print(f"recording: {len(y) / SR:g} s at {SR} Hz mono; {args.repeats} timed runs after 1 warm-up; "
+          f"ours params: {ours_kwargs or 'defaults'}\n")
+    medians = {}
+    rows = []
+    for label, fn in methods.items():
+        times = time_call(fn, args.repeats)
+        medians[label] = statistics.median(times)
+        rows.append([label, f"{medians[label]:.3f}", f"{min(times):.3f}", f"{medians[label] / SECONDS:.4f}"])
+    nr = medians["noisereduce stationary"]
+    for row in rows:
+        row.append(f"{nr / medians[row[0]]:.2f}x")
+    print(format_table(["method", "median s", "min s", "RTF", "noisereduce/this"], rows))
+    print()
+    for label in ("ours (window)", "ours (auto)"):
+        ratio = nr / medians[label]
+        print(f"{'PASS' if ratio >= SPEED_BAR else 'FAIL'}  {label} at least {SPEED_BAR:g}x faster than "
+              f"noisereduce stationary: {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
