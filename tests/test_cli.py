@@ -93,6 +93,17 @@ def test_output_goes_beside_the_input_in_the_same_encoding(real_copy):
     assert 10 * np.log10(np.mean(before[lead] ** 2) / np.mean(after[lead] ** 2)) > 3.0
 
 
+@pytest.mark.parametrize("window", [("0", "0.15"), None], ids=["window", "auto"])
+def test_file_result_equals_the_in_memory_result(real_copy, tmp_path, window):
+    target = tmp_path / "out.flac"
+    result = run_cli(real_copy.name, "-o", target.name, *(["--noise-window", *window] if window else []), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    y, sr = sf.read(real_copy, dtype="float32")
+    expected = denoise_core.denoise(y, sr, noise_window=(0.0, 0.15) if window else None)
+    got, _ = sf.read(target, dtype="float32")
+    assert float(np.max(np.abs(got - expected))) <= 1.0 / 2**15  # one 16-bit step
+
+
 def test_several_inputs_go_into_the_output_folder(real_copy, stereo_wav, tmp_path):
     out_dir = tmp_path / "cleaned"
     result = run_cli(real_copy.name, stereo_wav.name, "-o", out_dir, cwd=tmp_path)
@@ -117,16 +128,21 @@ def test_several_inputs_go_into_the_output_folder(real_copy, stereo_wav, tmp_pat
         pytest.param("negative-reduction", r"reduction_db must be between 0 and 60, got -5\.0", id="negative-reduction"),
         pytest.param("missing", r"missing\.flac does not exist", id="missing-file"),
         pytest.param("output-is-input", r"is an input file; refusing to overwrite it", id="output-is-the-input"),
+        pytest.param("nan-sample", r"nan\.wav: The audio holds invalid samples \(NaN or infinite values\)", id="float-wav-with-nan"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_leaves_nothing(real_copy, tmp_path, case, match):
     (tmp_path / "notes.wav").write_text("these are my notes, not a recording\n")
+    with_nan = np.full((8000, 2), 0.1, np.float32)
+    with_nan[100, 1] = np.nan  # one bad sample in one channel of a float WAV
+    sf.write(tmp_path / "nan.wav", with_nan, 16000, subtype="FLOAT")
     args = {
         "text-as-wav": ["notes.wav"],
         "window-beyond-end": [real_copy.name, "--noise-window", "0", "10"],
         "negative-reduction": [real_copy.name, "--reduction-db", "-5"],
         "missing": ["missing.flac"],
         "output-is-input": [real_copy.name, "-o", real_copy.name],
+        "nan-sample": ["nan.wav"],
     }[case]
     before = listing(tmp_path)
     result = run_cli(*args, "-q", cwd=tmp_path)
