@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=getattr(defaults, name),
             help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default %(default)g.",
         )
-    parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: about 25 ms)")
+    parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: 20 to 40 ms)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -120,6 +120,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sources = [Path(p) for p in args.inputs]
     inputs = {s.resolve() for s in sources}
     failures: List[str] = []
+    written = set()
     bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar(len(sources), sys.stderr)
     for i, source in enumerate(sources):
         target = output_path(source, args.output, len(sources))
@@ -128,12 +129,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             if target.resolve() in inputs:
                 raise DenoiseError(f"{target} is an input file; refusing to overwrite it.")
+            if target.resolve() in written:
+                raise DenoiseError(f"{target} was already written for another input of the same name; refusing to overwrite it.")
+            written.add(target.resolve())
             message = _clean_file(source, target, args, params, bar.update if bar else None)
             if not args.quiet:
                 if bar:
                     bar.stream.write("\r\033[K")
                 print(message, flush=True)
-        except DenoiseError as exc:
+        except (DenoiseError, OSError) as exc:
             failures.append(f"error: {source}: {exc}")
             if bar:
                 bar.stream.write("\r\033[K")

@@ -76,13 +76,13 @@ def validate_noise_window(
         If the window is not two finite numbers, is reversed or empty, lies
         outside ``[0, duration_s]`` or is shorter than ``min_length_s``.
     """
+    valid = f"valid range: 0 to {duration_s:.3f} s"
     try:
         start_s, end_s = (float(v) for v in noise_window)
     except (TypeError, ValueError):
         raise NoiseWindowError(
-            f"The noise window must be two numbers (start, end) in seconds, got {noise_window!r}."
+            f"The noise window must be two numbers (start, end) in seconds, got {noise_window!r} ({valid})."
         ) from None
-    valid = f"valid range: 0 to {duration_s:.3f} s"
     if not (np.isfinite(start_s) and np.isfinite(end_s)):
         raise NoiseWindowError(f"The noise window ({start_s}, {end_s}) s is not finite ({valid}).")
     if start_s < 0:
@@ -239,6 +239,10 @@ def quietest_window_from_energy(
     if loudest <= 0:
         return 0.0, length_s
     silent = energy < loudest * 10 ** (_SILENCE_DB / 10)
+    if silent.any() and not silent.all():
+        # A frame within half an FFT of a silent frame holds some of that silence.
+        reach = -(-config.n_fft // (2 * config.hop_length))
+        silent = np.convolve(silent, np.ones(2 * reach + 1))[reach : reach + silent.size] > 0
     log_e = 10 * np.log10(np.maximum(energy, loudest * 1e-30))
     csum = np.concatenate([[0.0], np.cumsum(log_e)])
     csil = np.concatenate([[0], np.cumsum(silent)])

@@ -97,7 +97,7 @@ def analyse(
     sr : float
         Sample rate in Hz (8000 to 192000).
     n_fft, hop_length, win_length : int, optional
-        Transform settings in samples; by default about 25 ms frames with 50 %
+        Transform settings in samples; by default 20 to 40 ms frames with 50 %
         overlap (see :meth:`StftConfig.for_sr`).
 
     Raises
@@ -196,7 +196,7 @@ def denoise(
     time_smooth_ms : float
         Smoothing of the gain over time in ms (0 to 500).
     n_fft, hop_length, win_length : int, optional
-        STFT settings in samples; default about 25 ms frames, 50 % overlap.
+        STFT settings in samples; default 20 to 40 ms frames, 50 % overlap.
     return_report : bool
         Also return a :class:`DenoiseReport`.
 

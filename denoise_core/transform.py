@@ -22,8 +22,8 @@ from .errors import ParameterError
 
 __all__ = ["StftConfig", "default_n_fft", "overlap_add"]
 
-#: Target frame duration in seconds for the default FFT size.
-_TARGET_FRAME_S = 0.025
+#: Shortest frame duration in seconds for the default FFT size.
+_MIN_FRAME_S = 0.020
 
 
 def default_n_fft(sr: float) -> int:
@@ -37,10 +37,11 @@ def default_n_fft(sr: float) -> int:
     Returns
     -------
     int
-        The power of two nearest (on a log scale) to 25 ms of samples:
-        256 at 8 kHz, 512 at 16 kHz, 1024 at 44.1 and 48 kHz, 4096 at 192 kHz.
+        The smallest power of two that holds 20 ms of samples, so frames last
+        20 to 40 ms: 256 at 8 kHz, 512 at 16 kHz, 1024 at 44.1 and 48 kHz,
+        4096 at 192 kHz.
     """
-    return int(2 ** round(np.log2(max(_TARGET_FRAME_S * float(sr), 16.0))))
+    return int(2 ** np.ceil(np.log2(max(_MIN_FRAME_S * float(sr), 16.0))))
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class StftConfig:
         sr : float
             Sample rate in Hz.
         n_fft : int, optional
-            FFT size; defaults to :func:`default_n_fft` of ``sr`` (about 25 ms).
+            FFT size; defaults to :func:`default_n_fft` of ``sr`` (20 to 40 ms).
         hop_length : int, optional
             Defaults to ``win_length // 2`` (50 % overlap).
         win_length : int, optional

@@ -78,7 +78,7 @@ def as_float_channels(y) -> Tuple[np.ndarray, Tuple[int, ...]]:
     else:
         data = y.astype(np.float32)
         if not np.isfinite(data).all():
-            bad = int(np.flatnonzero(~np.isfinite(data.reshape(data.shape[0], -1)).any(axis=1))[0])
+            bad = int(np.flatnonzero((~np.isfinite(data.reshape(data.shape[0], -1))).any(axis=1))[0])
             raise AudioInputError(
                 f"The audio holds invalid samples (NaN or infinite values), the first at sample {bad}."
             )
