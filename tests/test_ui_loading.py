@@ -144,3 +144,12 @@ def test_upload_limit_matches_the_server_setting():
 def test_example_is_bundled():
     rec = decode(loading.EXAMPLE_PATH.read_bytes(), loading.EXAMPLE_PATH.name)
     assert rec.duration_s == pytest.approx(4.2, abs=0.1)
+
+
+@pytest.mark.parametrize("value, minutes", [(None, 30.0), ("10", 10.0), ("2.5", 2.5), ("0", 30.0), ("lots", 30.0)])
+def test_duration_limit_can_be_lowered_from_the_environment(monkeypatch, value, minutes):
+    if value is None:
+        monkeypatch.delenv("QUIET_MAX_MINUTES", raising=False)
+    else:
+        monkeypatch.setenv("QUIET_MAX_MINUTES", value)
+    assert loading._minutes_from_env("QUIET_MAX_MINUTES", 30.0) == minutes

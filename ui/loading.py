@@ -8,6 +8,7 @@ the app's limits and says what is wrong in plain words by raising
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,26 @@ __all__ = [
     "load_recording",
 ]
 
+
+
+def _minutes_from_env(name: str, default: float) -> float:
+    """A positive number of minutes from the environment (Streamlit Cloud secrets set it too)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 #: Largest upload in megabytes; the same number is ``server.maxUploadSize`` in .streamlit/config.toml.
 MAX_UPLOAD_MB = 200
-#: Longest recording the app cleans, in seconds.
-MAX_DURATION_S = 30 * 60
-#: Most samples (all channels together) the app cleans at once: 30 minutes of 48 kHz mono.
-#: The engine holds the whole spectrogram in memory, so this bounds memory, not just time.
-MAX_SAMPLES = MAX_DURATION_S * 48_000
+#: Longest recording the app cleans, in seconds: 30 minutes, or ``QUIET_MAX_MINUTES``.
+#: The engine holds the whole spectrogram in memory (a 30-minute 48 kHz mono file
+#: peaks at about 5 GB), so a host with little memory should set a lower limit.
+MAX_DURATION_S = _minutes_from_env("QUIET_MAX_MINUTES", 30.0) * 60
+#: Most samples (all channels together) cleaned at once: the duration limit at 48 kHz mono,
+#: so a stereo or 96 kHz file may be half as long.
+MAX_SAMPLES = int(MAX_DURATION_S * 48_000)
 #: Sample rates the engine accepts; files outside are resampled to the nearest one.
 MIN_SR, MAX_SR = 8_000, 192_000
 #: Peak below which a recording counts as silent (-120 dBFS).

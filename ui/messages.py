@@ -20,7 +20,7 @@ SNR_HELP = (
     "every 10 dB is ten times less noise power."
 )
 REMOVED_HELP = "How much quieter the background noise is after cleaning, in decibels."
-TIME_HELP = "How long the last cleaning took (finding the noise and removing it)."
+TIME_HELP = "How long the last cleaning took: learning the noise, removing it, and preparing the players and pictures."
 REMOVED_PLAYER_HELP = (
     "What was taken out (original minus cleaned). If you hear words here, the cleaning is too "
     "strong: lower the noise reduction or the threshold."

@@ -9,6 +9,7 @@ log-frequency switch) does not clean again.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from typing import Optional, Tuple
 
@@ -56,7 +57,7 @@ class Cleaned:
         Cleaned audio, read-only.
     report : DenoiseReport
     seconds : float
-        Time taken by the noise profile and the gate, in seconds.
+        Time taken to clean, in seconds: noise profile, gate, picture and players.
     picture : PooledSpectrogram
         The result's spectrogram reduced for display.
     player, removed_player : bytes
@@ -73,14 +74,13 @@ class Cleaned:
 
 def run_analysis(rec: Recording, n_fft: Optional[int]) -> Analysed:
     """Analyse a recording (no caching)."""
-    analysis = analyse(rec.y, rec.sr, n_fft=n_fft)
-    analysis.spec.setflags(write=False)
-    return Analysed(
-        analysis=analysis,
-        auto_noise=estimate_noise(analysis),
-        picture=pool_spectrogram(analysis.spec, analysis.config, analysis.sr),
-        player=encode_player(rec.y, rec.sr),
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        player = pool.submit(encode_player, rec.y, rec.sr)  # in parallel with the analysis
+        analysis = analyse(rec.y, rec.sr, n_fft=n_fft)
+        analysis.spec.setflags(write=False)
+        auto_noise = estimate_noise(analysis)
+        picture = pool_spectrogram(analysis.spec, analysis.config, analysis.sr)
+        return Analysed(analysis=analysis, auto_noise=auto_noise, picture=picture, player=player.result())
 
 
 def run_cleaning(
@@ -97,18 +97,22 @@ def run_cleaning(
     start = time.perf_counter()
     noise = analysed.auto_noise if noise_window is None else estimate_noise(analysis, noise_window)
     result = gate(analysis, noise, params)
-    seconds = time.perf_counter() - start
-    picture = pool_spectrogram(analysis.spec, analysis.config, analysis.sr, gain=result.gain)
     audio = result.audio
     audio.setflags(write=False)
     removed = np.subtract(rec.y, audio, dtype=np.float32)
+    # libsndfile releases the GIL: encode both players while the picture is pooled.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        player = pool.submit(encode_player, audio, rec.sr)
+        removed_player = pool.submit(encode_player, removed, rec.sr)
+        picture = pool_spectrogram(analysis.spec, analysis.config, analysis.sr, gain=result.gain)
+        players = player.result(), removed_player.result()
     return Cleaned(
         audio=audio,
         report=result.report,
-        seconds=seconds,
+        seconds=time.perf_counter() - start,
         picture=picture,
-        player=encode_player(audio, rec.sr),
-        removed_player=encode_player(removed, rec.sr),
+        player=players[0],
+        removed_player=players[1],
     )
 
 
