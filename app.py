@@ -22,6 +22,7 @@ def page() -> None:
     boxes = controls.sidebar_boxes()
     params = controls.gate_controls(boxes.gate)
     if source is None:
+        controls.noise_window_placeholder(boxes.noise)
         controls.fft_control(boxes.advanced, None)
         views.intro()
         return

@@ -26,6 +26,7 @@ __all__ = [
     "gate_controls",
     "fft_control",
     "noise_window_controls",
+    "noise_window_placeholder",
     "log_freq_control",
 ]
 
@@ -228,6 +229,13 @@ def fft_control(box, sr: Optional[int]) -> Optional[int]:
                 "onsets). Automatic picks about 25 ms, which suits speech."
             ),
         )
+
+
+def noise_window_placeholder(box) -> None:
+    """What the noise-sample section says before a recording is loaded."""
+    with box:
+        st.subheader("Noise sample")
+        st.caption("Found automatically once a recording is loaded; you can then choose it yourself.")
 
 
 def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: Tuple[float, float]):

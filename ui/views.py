@@ -59,8 +59,14 @@ def file_summary(rec: Recording) -> None:
         st.info(note, icon=":material/info:")
 
 
-def _db_text(value: float) -> str:
-    return "—" if not math.isfinite(value) else f"{value:.1f} dB"
+#: Lowest SNR shown as a number; the engine reports about -200 dB when it finds no speech at all.
+_SNR_FLOOR_DB = -30.0
+
+
+def _db_text(value: float, floor: float = -math.inf) -> str:
+    if not math.isfinite(value):
+        return "—"
+    return f"below {floor:.0f} dB" if value < floor else f"{value:.1f} dB"
 
 
 def _seconds_text(seconds: float) -> str:
@@ -69,12 +75,13 @@ def _seconds_text(seconds: float) -> str:
 
 def _metrics(report: DenoiseReport, seconds: float) -> None:
     gain = report.snr_after_db - report.snr_before_db
+    shown = math.isfinite(gain) and min(report.snr_before_db, report.snr_after_db) >= _SNR_FLOOR_DB
     cols = st.columns(4)
-    cols[0].metric("Speech-to-noise before", _db_text(report.snr_before_db), help=messages.SNR_HELP)
+    cols[0].metric("Speech-to-noise before", _db_text(report.snr_before_db, _SNR_FLOOR_DB), help=messages.SNR_HELP)
     cols[1].metric(
         "Speech-to-noise after",
-        _db_text(report.snr_after_db),
-        delta=f"{gain:+.1f} dB" if math.isfinite(gain) else None,
+        _db_text(report.snr_after_db, _SNR_FLOOR_DB),
+        delta=f"{gain:+.1f} dB" if shown else None,
         help=messages.SNR_HELP,
     )
     cols[2].metric("Noise removed", _db_text(report.noise_removed_db), help=messages.REMOVED_HELP)
@@ -155,8 +162,9 @@ def original_only(rec: Recording, analysed: Analysed, window: Optional[Tuple[flo
     """The original's player and waveform, shown while the settings cannot be used."""
     st.subheader("Listen")
     _players(analysed, None)
+    drawable = window if window is not None and 0 <= window[0] < window[1] else None
     st.plotly_chart(
-        waveform_figure(rec.y, None, rec.sr, noise_window_s=window, window_label="noise sample (your choice)"),
+        waveform_figure(rec.y, None, rec.sr, noise_window_s=drawable, window_label="noise sample (your choice)"),
         width="stretch",
         key="waveform",
     )
