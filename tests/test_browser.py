@@ -254,7 +254,7 @@ def test_timings_for_a_sixty_second_file(page, tmp_path):
     print(
         f"\n60-second file: upload to finished result {upload_to_result:.2f} s; "
         f"slider change to updated result {slider_to_result:.2f} s "
-        f"(gate alone: {processing.splitlines()[-1]})"
+        f"(cleaning on the server: {processing.splitlines()[-1]}; the rest is sending and redrawing the page)"
     )
     assert upload_to_result < 120
     assert slider_to_result < 60

@@ -7,7 +7,8 @@ the recording's length:
   :data:`MAX_TIME_COLUMNS` columns (so short sounds stay visible), averaged
   over frequency bands to at most :data:`MAX_FREQ_ROWS` rows, and sent as
   uint8 codes of the level in dB with a shared colour scale: two rows of at
-  most 1200 x 320 cells, under 0.8 million cells or about 1 MB of JSON;
+  most 1000 x 240 cells, under half a million cells or about 0.7 MB of JSON
+  (finer than the chart's pixels at its usual size);
 * the waveform is a min/max envelope of at most :data:`WAVEFORM_COLUMNS` columns.
 """
 
@@ -37,9 +38,9 @@ __all__ = [
 ]
 
 #: Most spectrogram columns (time) sent to the browser, per row.
-MAX_TIME_COLUMNS = 1200
+MAX_TIME_COLUMNS = 1000
 #: Most spectrogram rows (frequency) sent to the browser, per row.
-MAX_FREQ_ROWS = 320
+MAX_FREQ_ROWS = 240
 #: Columns of the waveform overview's min/max envelope.
 WAVEFORM_COLUMNS = 2000
 #: Span of the colour scale in dB, down from the loudest cell of the input.
