@@ -122,7 +122,7 @@ def analyse_recording(digest: str, n_fft: Optional[int], _rec: Recording) -> Ana
     return run_analysis(_rec, n_fft)
 
 
-@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
 def _clean_cached(
     digest: str,
     n_fft: Optional[int],
