@@ -22,15 +22,18 @@ with ``E[|N|^2 | Y] = (1 - P) |Y|^2 + P lambda``, where ``P`` is the
 probability that the bin holds speech. Noise that drifts or changes is
 followed; speech, which pushes ``P`` towards 1, barely moves it.
 
-The gain is then smoothed over frequency and time (:func:`smooth_gain`) and
-kept between ``G_min`` and 1, so no bin is ever attenuated by more than
-``reduction_db``.
+Against "musical noise" (isolated bins of noise that the gain lets
+through), the a priori SNR is smoothed over frequency before the final gain
+is formed, and the gain is then smoothed over time (:func:`smooth_gain`). A
+strong narrow component (a tone, a voice harmonic) keeps a high SNR through
+the frequency smoothing and so keeps its level. The gain stays between
+``G_min`` and 1, so no bin is ever attenuated by more than ``reduction_db``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -47,6 +50,7 @@ __all__ = [
     "TRACK_TIME_CONSTANT_S",
     "TRACK_SPEECH_SNR_DB",
     "TRACK_MAX_PRESENCE",
+    "TRACK_CEILING_DB",
     "TRACK_BLOCK_FRAMES",
     "DD_SEGMENT_FRAMES",
     "DD_WARMUP_FRAMES",
@@ -55,7 +59,7 @@ __all__ = [
 #: Floor on the a priori SNR in dB.
 XI_MIN_DB = -25.0
 #: Weight of the previous frame's clean-speech estimate in the decision-directed rule.
-DD_ALPHA = 0.98
+DD_ALPHA = 0.92
 #: A priori probability that a bin holds no speech.
 SPEECH_ABSENCE_PRIOR = 0.5
 #: Time constant in seconds of the noise tracker's recursive average.
@@ -64,6 +68,10 @@ TRACK_TIME_CONSTANT_S = 0.31
 TRACK_SPEECH_SNR_DB = 15.0
 #: Cap on the tracker's speech probability, so the noise estimate keeps moving.
 TRACK_MAX_PRESENCE = 0.99
+#: The tracked noise never rises more than this many dB above the starting
+#: profile, so a steady sound well above the noise (a held tone, a sustained
+#: note) is never learned as noise.
+TRACK_CEILING_DB = 15.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
 #: The decision-directed recursion restarts every this many frames ...
@@ -137,21 +145,27 @@ class GainState:
         decision-directed recursion of the next block.
     tail_noise : np.ndarray [shape=(n_freqs, k)]
         The noise estimate of those frames.
+    profile : np.ndarray [shape=(n_freqs,)]
+        The starting noise profile, which bounds the tracked estimate from
+        above (``TRACK_CEILING_DB``).
     """
 
     noise_power: np.ndarray
     tail_power: np.ndarray
     tail_noise: np.ndarray
+    profile: np.ndarray
 
     @classmethod
     def start(cls, noise_power: np.ndarray, n_channels: int) -> "GainState":
         """State before the first frame: the given noise profile and no history."""
         noise = np.asarray(noise_power, dtype=np.float64).copy()
         n_freqs = noise.shape[0]
-        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), np.zeros((n_freqs, 0), np.float32))
+        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), np.zeros((n_freqs, 0), np.float32), noise.copy())
 
 
-def track_noise(power: np.ndarray, noise_power: np.ndarray, hop_s: float) -> Tuple[np.ndarray, np.ndarray]:
+def track_noise(
+    power: np.ndarray, noise_power: np.ndarray, hop_s: float, ceiling: Optional[np.ndarray] = None
+) -> Tuple[np.ndarray, np.ndarray]:
     """Noise power of every frame, tracked from a starting profile.
 
     The speech probability that steers each update is computed against the
@@ -166,6 +180,8 @@ def track_noise(power: np.ndarray, noise_power: np.ndarray, hop_s: float) -> Tup
         Noise estimate before the first frame.
     hop_s : float
         Time between frames in seconds.
+    ceiling : np.ndarray [shape=(n_freqs,)], optional
+        Highest value the estimate may take in each bin.
 
     Returns
     -------
@@ -190,6 +206,8 @@ def track_noise(power: np.ndarray, noise_power: np.ndarray, hop_s: float) -> Tup
         b = rate * (absence * block).sum(axis=0)
         prod = np.cumprod(m, axis=-1)
         after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
+        if ceiling is not None:
+            after = np.minimum(after, ceiling[:, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
     return track, noise
@@ -202,8 +220,9 @@ def spectral_gain(
     threshold_db: float,
     reduction_db: float,
     hop_s: float,
+    freq_smooth_bins: int = 0,
 ) -> np.ndarray:
-    """OM-LSA gain of every bin, frame by frame (before smoothing).
+    """OM-LSA gain of every bin, frame by frame (before smoothing over time).
 
     Parameters
     ----------
@@ -220,6 +239,9 @@ def spectral_gain(
         ``10 ** (-reduction_db / 20)``.
     hop_s : float
         Time between frames in seconds (sets the noise tracking speed).
+    freq_smooth_bins : int
+        Half-width in bins of the triangular smoothing of the a priori SNR
+        over frequency (0 for none).
 
     Returns
     -------
@@ -228,7 +250,8 @@ def spectral_gain(
     """
     n_channels, n_freqs, n_frames = power.shape
     g_min = 10 ** (-reduction_db / 20)
-    track, last_noise = track_noise(power, state.noise_power, hop_s)
+    ceiling = np.maximum(state.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
+    track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling)
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
     n_tail = state.tail_power.shape[-1]
     all_power = np.concatenate([state.tail_power, power], axis=-1)
@@ -243,6 +266,12 @@ def spectral_gain(
     gamma = np.maximum(all_power * inv_lam, np.float32(1e-10))
     xi, g_lsa = _decision_directed(all_power, gamma, inv_lam, n_tail)
     gamma = gamma[..., n_tail:]
+    if freq_smooth_bins > 0:
+        # Smoothing the a priori SNR (not the gain) over frequency removes
+        # isolated noise peaks but keeps strong narrow components, such as a
+        # tone or a voice harmonic, whose SNR stays high after averaging.
+        xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
+        g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
     gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, g_min)
     return np.ascontiguousarray(gain)
 

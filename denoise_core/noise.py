@@ -120,8 +120,8 @@ def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -
     Returns
     -------
     frames : np.ndarray of int
-        Indices of the frames centred in the window, preferring frames wholly
-        inside the recording (at least one).
+        Indices of the frames that lie wholly inside the window; when none
+        does (a window barely one frame long), the frames centred in it.
     window_s : (float, float)
         The checked window.
 
@@ -134,10 +134,14 @@ def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -
     start_s, end_s = validate_noise_window(noise_window, duration_s, min(config.win_length / sr, duration_s))
     n_frames = config.n_frames(n_samples)
     centres = np.arange(n_frames) * config.hop_length
-    inside = (centres >= start_s * sr) & (centres <= end_s * sr)
     half = config.n_fft // 2
+    lo, hi = start_s * sr, end_s * sr
+    # Best: frames wholly inside the window (no sound from just outside it leaks
+    # in); else frames centred in it, preferring those wholly inside the signal.
+    within = (centres - half >= np.floor(lo)) & (centres + half <= np.ceil(hi))
+    inside = (centres >= lo) & (centres <= hi)
     whole = inside & (centres >= half) & (centres + half <= n_samples)
-    chosen = np.flatnonzero(whole if whole.any() else inside)
+    chosen = np.flatnonzero(within if within.any() else whole if whole.any() else inside)
     if chosen.size == 0:
         chosen = np.array([min(int(round(0.5 * (start_s + end_s) * sr / config.hop_length)), n_frames - 1)])
     return chosen, (start_s, end_s)

@@ -19,7 +19,7 @@ __all__ = ["DenoiseParams", "PARAM_RANGES", "PARAM_HELP"]
 PARAM_RANGES: Dict[str, Tuple[float, float]] = {
     "threshold_db": (-10.0, 30.0),
     "reduction_db": (0.0, 60.0),
-    "freq_smooth_hz": (0.0, 2000.0),
+    "freq_smooth_hz": (0.0, 4000.0),
     "time_smooth_ms": (0.0, 500.0),
 }
 
@@ -27,7 +27,7 @@ PARAM_RANGES: Dict[str, Tuple[float, float]] = {
 PARAM_HELP: Dict[str, str] = {
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
     "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter noise but can sound hollow.",
-    "freq_smooth_hz": "Smooths the cleaning over neighbouring pitches (Hz). More smoothing removes watery 'musical noise' artefacts.",
+    "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
 }
 
@@ -45,7 +45,8 @@ class DenoiseParams:
         Largest attenuation in dB applied to noise (0 to 60 dB). The gain never
         goes below ``-reduction_db``, so speech is never gated to silence.
     freq_smooth_hz : float
-        Width in Hz of the smoothing of the gain over frequency (0 to 2000 Hz).
+        Width in Hz of the smoothing over frequency of the a priori SNR that
+        the gain is computed from (0 to 4000 Hz).
     time_smooth_ms : float
         Width in milliseconds of the smoothing of the gain over time
         (0 to 500 ms).
@@ -53,7 +54,7 @@ class DenoiseParams:
 
     threshold_db: float = 0.0
     reduction_db: float = 12.0
-    freq_smooth_hz: float = 500.0
+    freq_smooth_hz: float = 1000.0
     time_smooth_ms: float = 100.0
 
     def __post_init__(self) -> None:

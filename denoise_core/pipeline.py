@@ -192,7 +192,7 @@ def denoise(
     reduction_db : float
         Largest attenuation of the noise in dB (0 to 60).
     freq_smooth_hz : float
-        Smoothing of the gain over frequency in Hz (0 to 2000).
+        Smoothing over frequency, in Hz, of the SNR the gain is computed from (0 to 4000).
     time_smooth_ms : float
         Smoothing of the gain over time in ms (0 to 500).
     n_fft, hop_length, win_length : int, optional

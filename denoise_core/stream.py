@@ -32,7 +32,7 @@ GATE_CHUNK_FRAMES = 32 * DD_SEGMENT_FRAMES
 
 
 def smoothing_widths(params: DenoiseParams, config: StftConfig, sr: float):
-    """Half-widths of the gain smoothing: (bins over frequency, frames over time)."""
+    """Half-widths of the smoothing: (bins over frequency of the SNR, frames over time of the gain)."""
     freq_bins = int(round(params.freq_smooth_hz / 2 / (sr / config.n_fft)))
     time_frames = int(round(params.time_smooth_ms / 2000 * sr / config.hop_length))
     return freq_bins, time_frames
@@ -176,7 +176,7 @@ class GateStream:
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
         self._pending = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
-        # Gains (frequency-smoothed) and spectra of frames not yet given out,
+        # Gains and spectra of frames not yet given out,
         # with up to time_frames earlier gains as left context.
         self._gains = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
         self._spec = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
@@ -217,8 +217,9 @@ class GateStream:
                 threshold_db=self.params.threshold_db,
                 reduction_db=self.params.reduction_db,
                 hop_s=self.hop_s,
+                freq_smooth_bins=self.freq_bins,
             )
-            self._gains = np.concatenate([self._gains, smooth_gain(gain, self.freq_bins, 0)], axis=-1)
+            self._gains = np.concatenate([self._gains, gain], axis=-1)
             self._spec = np.concatenate([self._spec, spec], axis=-1)
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).

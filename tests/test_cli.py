@@ -242,3 +242,30 @@ def test_output_path(tmp_path, monkeypatch, output, n_inputs, existing_dir, expe
     if existing_dir:
         (tmp_path / output).mkdir()
     assert output_path(Path("rec/take1.flac"), output, n_inputs) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["output-is-an-input-several-inputs", "output-folder-under-a-file"],
+)
+def test_bad_input_never_ends_in_a_traceback(real_copy, stereo_wav, tmp_path, case):
+    args = {
+        "output-is-an-input-several-inputs": [real_copy.name, stereo_wav.name, "-o", real_copy.name],
+        "output-folder-under-a-file": [real_copy.name, "-o", "noisy.flac/out.flac"],
+    }[case]
+    before = listing(tmp_path)
+    result = run_cli(*args, "-q", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:")
+    assert listing(tmp_path) == before
+
+
+def test_same_named_inputs_do_not_overwrite_each_other(data_dir, tmp_path):
+    for folder, name in (("a", "p257_089_noisy.flac"), ("b", "p257_089_clean.flac")):
+        (tmp_path / folder).mkdir()
+        shutil.copyfile(data_dir / name, tmp_path / folder / "take.flac")
+    result = run_cli("a/take.flac", "b/take.flac", "-o", "out", "-q", cwd=tmp_path)
+    outputs = sorted((tmp_path / "out").iterdir())
+    # Either both results are kept under distinct names, or the clash is refused up front.
+    assert (result.returncode == 0 and len(outputs) == 2) or (result.returncode == 2 and len(outputs) <= 1)

@@ -186,3 +186,17 @@ def test_noise_profile_from_window_records_the_method(make_noise):
     profile = noise_profile_from_window(power, config, SR, SR, (0.1, 0.6), method="quietest stretch")
     assert profile.method == "quietest stretch"
     assert profile.window_s == (0.1, 0.6)
+
+@pytest.mark.parametrize(("window", "match"), [p for p in BAD_WINDOWS if p not in OUT_OF_RANGE_WINDOWS and p.id != "none"])
+def test_non_numeric_window_message_gives_valid_range(window, match):
+    with pytest.raises(NoiseWindowError, match=r"valid range: 0 to 2\.000 s"):
+        validate_noise_window(window, DURATION_S, FRAME_S)
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 48000], ids=lambda sr: f"{sr}Hz")
+def test_digital_silence_followed_by_noise_is_not_taken_as_the_noise(speech_bursts, make_noise, sr):
+    # A recorder's typical start: 1 s of zeros, then room noise (0.8 s), then speech.
+    y = speech_bursts(sr, 3.0, (0.0, 0.8)) + make_noise(3 * sr, -50.0)
+    padded = np.concatenate([np.zeros(sr, np.float32), y])
+    start, end = _quietest(padded, sr)
+    assert 1.0 <= start < end <= 1.8

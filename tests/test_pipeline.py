@@ -354,3 +354,27 @@ def test_real_recording_noise_found_in_its_noise_only_lead_in(p257, si_sdr):
     assert report.noise_method == "quietest stretch"
     assert report.noise_window_s[1] <= 0.6
     assert si_sdr(out, clean) > si_sdr(noisy, clean)
+
+
+@pytest.mark.parametrize("sr", [16000, 44100, 48000], ids=lambda sr: f"{sr}Hz")
+def test_steady_tone_keeps_its_level(make_tone, make_noise, tone_amplitude, sr):
+    # The case: a 1 kHz sine (amplitude 0.3) in white noise at -30 dBFS, after 0.5 s of noise only.
+    tone = make_tone(1000.0, 3.0, sr, 0.3)
+    tone[: sr // 2] = 0.0
+    y = tone + make_noise(3 * sr, -30.0)
+    out = denoise(y, sr, noise_window=(0.0, 0.5))
+    part = slice(sr, 3 * sr)  # two whole seconds: an integer number of cycles
+    level_db = 20 * np.log10(tone_amplitude(out[part], 1000.0, sr) / tone_amplitude(y[part], 1000.0, sr))
+    assert abs(level_db) <= 1.0
+
+
+def test_long_steady_tone_keeps_its_level(make_tone, make_noise, tone_amplitude):
+    # The same tone held for 10 s: the noise tracker must not learn it as noise.
+    tone = make_tone(1000.0, 10.0, SR, 0.3)
+    tone[: SR // 2] = 0.0
+    y = tone + make_noise(10 * SR, -30.0)
+    out = denoise(y, SR, noise_window=(0.0, 0.5))
+    for second in range(1, 10):
+        part = slice(second * SR, (second + 1) * SR)
+        level_db = 20 * np.log10(tone_amplitude(out[part], 1000.0, SR) / tone_amplitude(y[part], 1000.0, SR))
+        assert abs(level_db) <= 1.0, f"second {second}: tone level changed by {level_db:.2f} dB"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, strategies as st
 import pytest
 
 from denoise_core.errors import ParameterError
@@ -212,3 +213,7 @@ def test_istft_rejects_wrong_number_of_bins():
     config = StftConfig(n_fft=512, hop_length=128, win_length=512)
     with pytest.raises(ParameterError, match=r"129 frequency bins, expected 257 for n_fft=512"):
         config.istft(np.zeros((129, 10), np.complex64), length=1000)
+
+@given(sr=st.integers(min_value=8000, max_value=192000))
+def test_default_n_fft_gives_20_to_40_ms_frames_at_any_rate(sr):
+    assert 0.020 <= default_n_fft(sr) / sr <= 0.040

@@ -107,3 +107,13 @@ def test_lists_are_accepted_as_arrays():
     channels, shape = as_float_channels([0.0, 0.5, -0.5])
     assert shape == (3,)
     np.testing.assert_array_equal(channels, np.array([[0.0, 0.5, -0.5]], np.float32))
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        pytest.param(np.array([[0.0, 0.0], [0.0, 0.0], [0.1, np.inf]]), r"the first at sample 2", id="inf-right-channel"),
+        pytest.param(np.array([[0.0, 0.0], [np.nan, 0.3], [0.1, 0.2]]), r"the first at sample 1", id="nan-left-channel"),
+    ],
+)
+def test_invalid_sample_in_one_channel_raises(y, match):
+    with pytest.raises(AudioInputError, match=match):
+        as_float_channels(y)
