@@ -20,6 +20,9 @@ __all__ = ["AudioFileInfo", "read_audio", "write_audio", "file_info", "SUPPORTED
 
 Source = Union[str, os.PathLike, BinaryIO, bytes]
 
+#: Frames written per call to libsndfile.
+_WRITE_BLOCK = 1 << 16
+
 #: File name endings the engine reads and writes (through libsndfile).
 SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
@@ -143,7 +146,12 @@ def write_audio(target: Union[str, os.PathLike, BinaryIO], y: np.ndarray, sr: in
     AudioFileError
         If the format cannot hold this audio (e.g. too many channels for MP3).
     """
+    y = np.asarray(y)
+    channels = 1 if y.ndim == 1 else y.shape[1]
     try:
-        sf.write(target, y, int(sr), format=format, subtype=subtype)
+        # In blocks: libsndfile's Vorbis encoder crashes on a minute of 48 kHz audio in one call.
+        with sf.SoundFile(target, "w", samplerate=int(sr), channels=channels, format=format, subtype=subtype) as f:
+            for start in range(0, y.shape[0], _WRITE_BLOCK):
+                f.write(y[start : start + _WRITE_BLOCK])
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioFileError(f"Could not write {format}/{subtype} audio ({exc}).") from None

@@ -26,7 +26,8 @@ class DenoiseReport:
         Estimated signal-to-noise ratio in dB of the input and of the result,
         taking the noise profile as the noise (after gating, the noise is the
         profile times the mean squared gain of each bin). ``inf`` for a
-        recording with no noise at all (digital silence).
+        recording with no noise at all (digital silence), ``-inf`` when
+        nothing rises above the noise.
     noise_removed_db : float
         By how many dB the estimated noise power went down.
     """
@@ -40,6 +41,11 @@ class DenoiseReport:
 
 def _db(x: float) -> float:
     return float(10.0 * np.log10(max(x, 1e-20)))
+
+
+def _snr_db(total: float, noise: float) -> float:
+    """SNR in dB of a mixture of power ``total`` holding noise of power ``noise``; -inf if nothing rises above it."""
+    return _db(total - noise) - _db(noise) if total > noise else float("-inf")
 
 
 class ReportAccumulator:
@@ -76,7 +82,7 @@ class ReportAccumulator:
         return DenoiseReport(
             noise_window_s=noise.window_s,
             noise_method=noise.method,
-            snr_before_db=_db(self._power_in / n - noise_in) - _db(noise_in),
-            snr_after_db=_db(self._power_out / n - noise_out) - _db(noise_out),
+            snr_before_db=_snr_db(self._power_in / n, noise_in),
+            snr_after_db=_snr_db(self._power_out / n, noise_out),
             noise_removed_db=_db(noise_in) - _db(noise_out),
         )

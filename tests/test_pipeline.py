@@ -74,7 +74,9 @@ def test_every_sample_rate_keeps_an_odd_length(make_noise, make_tone, sr):
     out, report = denoise(y, sr, return_report=True)
     assert out.shape == (n,)
     assert np.isfinite(out).all() and np.abs(out).max() <= 1.0
-    assert all(np.isfinite([report.snr_before_db, report.snr_after_db, report.noise_removed_db]))
+    # With no noise-only stretch the SNRs may be -inf ("nothing above the noise"), never NaN.
+    assert not np.isnan([report.snr_before_db, report.snr_after_db]).any()
+    assert np.isfinite(report.noise_removed_db)
 
 
 def test_loud_float_input_comes_back_within_full_scale(make_noise):

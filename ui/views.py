@@ -59,7 +59,7 @@ def file_summary(rec: Recording) -> None:
         st.info(note, icon=":material/info:")
 
 
-#: Lowest SNR shown as a number; the engine reports about -200 dB when it finds no speech at all.
+#: Lowest SNR shown as a number; the engine reports -inf when nothing rises above the noise (shown as "—").
 _SNR_FLOOR_DB = -30.0
 
 
