@@ -18,10 +18,9 @@ import soundfile as sf
 
 from . import audio_io
 from .errors import AudioFileError, AudioInputError, DenoiseError
-from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport
-from .stream import FrameAnalyzer, GateStream, denoise_blocks
+from .stream import GateStream, denoise_blocks, estimate_noise_from_reader, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
@@ -49,37 +48,6 @@ def _blocks(f: sf.SoundFile, start: int = 0, stop: Optional[int] = None) -> Iter
             raise AudioInputError("The audio holds invalid samples (NaN or infinite values).")
         remaining -= block.shape[0]
         yield block
-
-
-def _survey(f: sf.SoundFile, config: StftConfig, need_energy: bool, need_peak: bool, progress: Progress):
-    """One pass over the file: frame energies (for the automatic window) and the peak."""
-    analyzer = FrameAnalyzer(config, f.channels)
-    energies, peak, n_read = [], 0.0, 0
-    for block in _blocks(f):
-        n_read += block.shape[0]
-        peak = max(peak, float(np.abs(block).max()))
-        if need_energy:
-            spec = analyzer.push(np.ascontiguousarray(block.T))
-            energies.append(frame_energy(spec.real**2 + spec.imag**2))
-        progress(n_read / f.frames)
-    if need_energy:
-        spec = analyzer.finish(n_read)
-        energies.append(frame_energy(spec.real**2 + spec.imag**2))
-    energy = np.concatenate(energies) if energies else np.zeros(0)
-    return energy, peak, n_read
-
-
-def _profile(f: sf.SoundFile, config: StftConfig, sr: int, noise_window, method: str, scale: float) -> NoiseProfile:
-    """Noise profile from the frames of ``noise_window``, reading only that stretch."""
-    frames, window_s = window_frames(config, sr, f.frames, noise_window)
-    first, last = int(frames[0]), int(frames[-1])
-    analyzer = FrameAnalyzer(config, f.channels, first_frame=first)
-    stop = min(f.frames, last * config.hop_length + config.n_fft // 2)
-    spectra = [analyzer.push(np.ascontiguousarray(b.T) / np.float32(scale)) for b in _blocks(f, analyzer.first_sample, stop)]
-    spectra.append(analyzer.finish(f.frames) if stop == f.frames else analyzer.push(np.zeros((f.channels, 0), np.float32)))
-    spec = np.concatenate(spectra, axis=-1)[..., frames - first]
-    power = spec.real**2 + spec.imag**2
-    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), window_s=window_s, method=method)
 
 
 def denoise_file(
@@ -139,24 +107,26 @@ def denoise_file(
     os.close(fd)
     try:
         with sf.SoundFile(source) as f:
+
+            def read(start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
+                return _blocks(f, start, stop)
+
             need_energy = noise_window is None
             need_peak = info.subtype not in _BOUNDED_SUBTYPES
             survey_share = 0.3 if (need_energy or need_peak) else 0.0
-            peak = 0.0
+            energy, peak = None, 0.0
             if survey_share:
-                energy, peak, n_read = _survey(f, config, need_energy, need_peak, lambda x: report_progress(survey_share * x))
+                energy, peak, n_read = survey(
+                    read, f.frames, config, f.channels, need_energy, lambda x: report_progress(survey_share * x)
+                )
                 if n_read == 0:
                     raise AudioFileError(f"{source.name} holds no audio samples.")
             scale = peak if peak > 1.0 else 1.0
-            if need_energy:
-                window = quietest_window_from_energy(energy, config, sr, f.frames)
-                noise = _profile(f, config, sr, window, "quietest stretch", scale)
-            else:
-                noise = _profile(f, config, sr, noise_window, "window", scale)
+            noise = estimate_noise_from_reader(read, f.frames, config, sr, f.channels, noise_window, scale, energy)
             gate = GateStream(noise, params, config, sr, f.channels)
             with sf.SoundFile(tmp, "w", samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype) as out:
                 written = 0
-                for block in denoise_blocks(_blocks(f), noise, params, config, sr, f.channels, scale=scale, gate=gate):
+                for block in denoise_blocks(read(0, None), noise, params, config, sr, f.channels, scale=scale, gate=gate):
                     out.write(block)
                     written += block.shape[0]
                     report_progress(survey_share + (1.0 - survey_share) * written / f.frames)

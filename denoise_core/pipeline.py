@@ -8,18 +8,32 @@ re-run only :func:`estimate_noise` and :func:`gate` when a setting changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import numpy as np
 
 from .noise import NoiseProfile, estimate_noise as _estimate_noise
 from .params import DenoiseParams
 from .report import DenoiseReport
-from .stream import GateStream
+from .errors import ParameterError
+from .stream import GateStream, denoise_blocks, estimate_noise_from_reader
 from .transform import StftConfig
 from .validation import as_float_channels, validate_sr
 
-__all__ = ["Analysis", "GateResult", "analyse", "estimate_noise", "gate", "denoise"]
+__all__ = [
+    "Analysis",
+    "GateResult",
+    "analyse",
+    "estimate_noise",
+    "gate",
+    "noise_profile",
+    "denoise_with_profile",
+    "denoise",
+    "BLOCK_SAMPLES",
+]
+
+#: Samples per channel handed to the block pipeline at a time.
+BLOCK_SAMPLES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -105,14 +119,40 @@ def analyse(
     AudioInputError, ParameterError
         On audio or settings that cannot be processed.
     """
+    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
+    channels = prepared.channels / np.float32(prepared.scale) if prepared.scale != 1.0 else prepared.channels
+    return Analysis(
+        spec=prepared.config.stft(channels),
+        sr=prepared.sr,
+        config=prepared.config,
+        shape=prepared.shape,
+        scale=prepared.scale,
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Checked audio as ``(n_channels, n)`` float32, with its transform and scale."""
+
+    channels: np.ndarray
+    shape: Tuple[int, ...]
+    sr: float
+    config: StftConfig
+    scale: float
+
+    def read(self, start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
+        """Blocks ``(n, n_channels)`` of samples ``start`` to ``stop`` (a :data:`~denoise_core.stream.Reader`)."""
+        stop = self.channels.shape[-1] if stop is None else stop
+        for first in range(start, stop, BLOCK_SAMPLES):
+            yield self.channels[:, first : min(first + BLOCK_SAMPLES, stop)].T
+
+
+def _prepare(y, sr, n_fft, hop_length, win_length) -> _Prepared:
     sr = validate_sr(sr)
     config = StftConfig.for_sr(sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
     channels, shape = as_float_channels(y)
     peak = float(np.max(np.abs(channels)))
-    scale = peak if peak > 1.0 else 1.0
-    if scale != 1.0:
-        channels = channels / np.float32(scale)
-    return Analysis(spec=config.stft(channels), sr=sr, config=config, shape=shape, scale=scale)
+    return _Prepared(channels, shape, sr, config, peak if peak > 1.0 else 1.0)
 
 
 def estimate_noise(analysis: Analysis, noise_window: Optional[Tuple[float, float]] = None) -> NoiseProfile:
@@ -162,6 +202,102 @@ def gate(analysis: Analysis, noise: NoiseProfile, params: DenoiseParams = Denois
     return GateResult(audio=audio, gain=stream.gains(), report=stream.report())
 
 
+def noise_profile(
+    y: np.ndarray,
+    sr: float,
+    noise_window: Optional[Tuple[float, float]] = None,
+    *,
+    n_fft: Optional[int] = None,
+    hop_length: Optional[int] = None,
+    win_length: Optional[int] = None,
+) -> NoiseProfile:
+    """Noise profile of a recording, computed block by block with little memory.
+
+    The same profile as ``estimate_noise(analyse(y, sr, ...), noise_window)``,
+    without holding the recording's spectrogram.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        Audio in soundfile's layout.
+    sr : float
+        Sample rate in Hz (8000 to 192000).
+    noise_window : (float, float), optional
+        ``(start_s, end_s)`` in seconds of a noise-only stretch; ``None`` finds
+        the quietest stretch (one pass over the recording).
+    n_fft, hop_length, win_length : int, optional
+        STFT settings in samples.
+
+    Raises
+    ------
+    DenoiseError
+        On audio, settings or a window that cannot be used.
+    """
+    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
+    n_channels, n_samples = prepared.channels.shape
+    return estimate_noise_from_reader(
+        prepared.read, n_samples, prepared.config, prepared.sr, n_channels, noise_window, prepared.scale
+    )
+
+
+def denoise_with_profile(
+    y: np.ndarray,
+    sr: float,
+    noise: NoiseProfile,
+    params: DenoiseParams = DenoiseParams(),
+    *,
+    n_fft: Optional[int] = None,
+    hop_length: Optional[int] = None,
+    win_length: Optional[int] = None,
+    progress: Optional[Callable[[float], None]] = None,
+) -> Tuple[np.ndarray, DenoiseReport]:
+    """Gate a recording against a given noise profile, block by block.
+
+    Memory beyond the input and the output stays bounded whatever the length.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        Audio in soundfile's layout.
+    sr : float
+        Sample rate in Hz.
+    noise : NoiseProfile
+        From :func:`noise_profile` (with the same STFT settings).
+    params : DenoiseParams
+        Threshold, reduction and smoothing.
+    n_fft, hop_length, win_length : int, optional
+        STFT settings in samples.
+    progress : callable, optional
+        Called with the fraction done (0 to 1).
+
+    Returns
+    -------
+    audio : np.ndarray [shape=y.shape, dtype=float32]
+        Finite, within [-1, 1].
+    report : DenoiseReport
+    """
+    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
+    n_channels, n_samples = prepared.channels.shape
+    if noise.power.shape != (prepared.config.n_freqs,):
+        raise ParameterError(
+            f"The noise profile has {noise.power.shape[0]} frequency bins; these STFT settings "
+            f"need {prepared.config.n_freqs}. Measure it with the same n_fft."
+        )
+    gate_stream = GateStream(noise, params, prepared.config, prepared.sr, n_channels)
+    out = np.empty((n_samples, n_channels), dtype=np.float32)
+    done = 0
+    blocks = denoise_blocks(
+        prepared.read(0, None), noise, params, prepared.config, prepared.sr, n_channels, prepared.scale, gate_stream
+    )
+    for block in blocks:
+        out[done : done + block.shape[0]] = block
+        done += block.shape[0]
+        if progress:
+            progress(done / n_samples)
+    audio = out[:, 0] if len(prepared.shape) == 1 else out
+    return audio, gate_stream.report()
+
+
 def denoise(
     y: np.ndarray,
     sr: float,
@@ -177,6 +313,9 @@ def denoise(
     return_report: bool = False,
 ):
     """Remove background noise from a recording.
+
+    The recording is processed block by block (:func:`noise_profile`, then
+    :func:`denoise_with_profile`), so memory stays bounded whatever its length.
 
     Parameters
     ----------
@@ -227,6 +366,7 @@ def denoise(
         freq_smooth_hz=freq_smooth_hz,
         time_smooth_ms=time_smooth_ms,
     )
-    analysis = analyse(y, sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
-    result = gate(analysis, estimate_noise(analysis, noise_window), params)
-    return (result.audio, result.report) if return_report else result.audio
+    stft = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    noise = noise_profile(y, sr, noise_window, **stft)
+    audio, report = denoise_with_profile(y, sr, noise, params, **stft)
+    return (audio, report) if return_report else audio

@@ -15,17 +15,32 @@ rounding. :func:`denoise_blocks` chains them over an iterable of sample blocks.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, Optional
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
-from .noise import NoiseProfile
+from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
 from .transform import StftConfig, overlap_add
 
-__all__ = ["FrameAnalyzer", "GateStream", "FrameSynthesizer", "denoise_blocks", "smoothing_widths", "GATE_CHUNK_FRAMES"]
+__all__ = [
+    "FrameAnalyzer",
+    "GateStream",
+    "FrameSynthesizer",
+    "denoise_blocks",
+    "smoothing_widths",
+    "survey",
+    "profile_from_reader",
+    "estimate_noise_from_reader",
+    "Reader",
+    "GATE_CHUNK_FRAMES",
+]
+
+#: ``read(start, stop)``: the recording's samples ``start`` to ``stop`` (``None``
+#: for the end) as consecutive blocks ``(n, n_channels)`` float32, each checked.
+Reader = Callable[[int, Optional[int]], Iterator[np.ndarray]]
 
 #: Most frames gated in one go: bounds the temporaries to some tens of MB.
 GATE_CHUNK_FRAMES = 32 * DD_SEGMENT_FRAMES
@@ -290,3 +305,92 @@ def denoise_blocks(
     )[:, : n_samples - n_out]
     if tail.shape[-1]:
         yield finished(tail)
+
+
+def _power(spec: np.ndarray) -> np.ndarray:
+    return spec.real**2 + spec.imag**2
+
+
+def survey(
+    read: Reader,
+    n_samples: int,
+    config: StftConfig,
+    n_channels: int,
+    need_energy: bool,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> Tuple[np.ndarray, float, int]:
+    """One pass over a recording: frame energies (for the automatic window) and the peak.
+
+    Returns
+    -------
+    energy : np.ndarray [shape=(n_frames,)]
+        :func:`~denoise_core.noise.frame_energy` of every frame (empty unless ``need_energy``).
+    peak : float
+        Largest absolute sample.
+    n_read : int
+        Samples per channel actually read.
+    """
+    analyzer = FrameAnalyzer(config, n_channels)
+    energies, peak, n_read = [], 0.0, 0
+    for block in read(0, None):
+        n_read += block.shape[0]
+        peak = max(peak, float(np.abs(block).max()))
+        if need_energy:
+            energies.append(frame_energy(_power(analyzer.push(np.ascontiguousarray(block.T)))))
+        progress(n_read / max(n_samples, 1))
+    if need_energy:
+        energies.append(frame_energy(_power(analyzer.finish(n_read))))
+    return (np.concatenate(energies) if energies else np.zeros(0)), peak, n_read
+
+
+def profile_from_reader(
+    read: Reader,
+    n_samples: int,
+    config: StftConfig,
+    sr: float,
+    n_channels: int,
+    noise_window,
+    method: str = "window",
+    scale: float = 1.0,
+) -> NoiseProfile:
+    """Noise profile of ``noise_window``, reading only that stretch.
+
+    Gives the same profile as :func:`~denoise_core.noise.noise_profile_from_window`
+    on the whole recording's spectrogram.
+    """
+    frames, window_s = window_frames(config, sr, n_samples, noise_window)
+    first, last = int(frames[0]), int(frames[-1])
+    analyzer = FrameAnalyzer(config, n_channels, first_frame=first)
+    stop = min(n_samples, last * config.hop_length + config.n_fft // 2)
+    inv_scale = np.float32(1.0 / scale)
+    spectra = [analyzer.push(np.ascontiguousarray(b.T) * inv_scale) for b in read(analyzer.first_sample, stop)]
+    if stop == n_samples:
+        spectra.append(analyzer.finish(n_samples))
+    power = _power(np.concatenate(spectra, axis=-1)[..., frames - first])
+    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), window_s=window_s, method=method)
+
+
+def estimate_noise_from_reader(
+    read: Reader,
+    n_samples: int,
+    config: StftConfig,
+    sr: float,
+    n_channels: int,
+    noise_window=None,
+    scale: float = 1.0,
+    energy: Optional[np.ndarray] = None,
+) -> NoiseProfile:
+    """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
+
+    Parameters
+    ----------
+    energy : np.ndarray, optional
+        Frame energies from :func:`survey`, when already at hand; otherwise
+        the automatic mode makes one pass over the recording for them.
+    """
+    if noise_window is not None:
+        return profile_from_reader(read, n_samples, config, sr, n_channels, noise_window, "window", scale)
+    if energy is None:
+        energy = survey(read, n_samples, config, n_channels, need_energy=True)[0]
+    window = quietest_window_from_energy(energy, config, sr, n_samples)
+    return profile_from_reader(read, n_samples, config, sr, n_channels, window, "quietest stretch", scale)
