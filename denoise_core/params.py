@@ -53,7 +53,7 @@ class DenoiseParams:
     """
 
     threshold_db: float = 0.0
-    reduction_db: float = 12.0
+    reduction_db: float = 15.0
     freq_smooth_hz: float = 1000.0
     time_smooth_ms: float = 100.0
 
