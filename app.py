@@ -35,8 +35,8 @@ def page() -> None:
             analysed = processing.analyse_recording(rec.digest, n_fft, rec)
         window = controls.noise_window_controls(boxes.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s)
         try:
-            with st.spinner("Cleaning…", show_time=True):
-                cleaned = processing.clean_recording(rec, n_fft, analysed, params, window)
+            with views.cleaning_progress(rec.duration_s) as progress:
+                cleaned = processing.clean_recording(rec, n_fft, analysed, params, window, progress)
         except NoiseWindowError as exc:
             st.warning(f"{exc} {messages.WINDOW_HINT}", icon=":material/warning:")
             views.original_only(rec, analysed, window)

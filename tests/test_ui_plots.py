@@ -176,3 +176,40 @@ def test_waveform_figure_is_bounded_and_shades_the_window(rng):
     assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(2.0, 2.5)]
     assert fig.layout.yaxis.range[1] < 1.0  # scaled to the recording's peak, not to full scale
     assert len(waveform_figure(y, None, sr).data) == 1
+
+
+@pytest.mark.parametrize(
+    "n, channels, sr, max_columns",
+    [(16_000 * 7 + 123, 1, 16_000, 50), (48_000 * 2 + 7, 2, 48_000, 1000), (1, 1, 8_000, 1000), (300, 3, 8_000, 7)],
+)
+def test_picture_from_the_audio_equals_pooling_the_whole_stft(rng, n, channels, sr, max_columns, monkeypatch):
+    import ui.plots as plots
+
+    monkeypatch.setattr(plots, "_CHUNK_VALUES", 20_000)  # many chunks, with groups cut at their edges
+    y = (0.1 * rng.standard_normal((n, channels))).astype(np.float32)
+    y = y[:, 0] if channels == 1 else y
+    config = StftConfig.for_sr(sr)
+    whole = pool_spectrogram(config.stft(y.reshape(n, -1).T), config, sr, max_columns=max_columns)
+    chunked = plots.audio_spectrogram(y, sr, config, max_columns=max_columns)
+    assert chunked.power.shape == whole.power.shape
+    np.testing.assert_allclose(chunked.power, whole.power, rtol=1e-5, atol=1e-12)
+    assert (chunked.t0_s, chunked.dt_s) == (whole.t0_s, whole.dt_s)
+    np.testing.assert_array_equal(chunked.freqs, whole.freqs)
+
+
+def test_picture_of_a_long_recording_needs_little_memory():
+    import tracemalloc
+
+    from ui.plots import audio_spectrogram
+
+    sr = 48_000
+    y = np.full(10 * 60 * sr, 0.01, dtype=np.float32)  # 10 minutes: its STFT would be 230 MB
+    config = StftConfig.for_sr(sr)
+    tracemalloc.start()
+    try:
+        pooled = audio_spectrogram(y, sr, config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert pooled.n_columns <= MAX_TIME_COLUMNS
+    assert peak < 40e6, f"{peak / 1e6:.0f} MB"

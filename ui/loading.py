@@ -100,6 +100,8 @@ class Recording:
         Content digest of the file's bytes, the cache key.
     notes : tuple of str
         Plain-words notes about what the app changed (e.g. resampling).
+    peak : float
+        Largest absolute sample (a float file may go above 1.0).
     """
 
     y: np.ndarray
@@ -109,6 +111,7 @@ class Recording:
     stem: str
     digest: str
     notes: Tuple[str, ...] = ()
+    peak: float = 1.0
 
     @property
     def n_samples(self) -> int:
@@ -172,6 +175,20 @@ def _check_header(info: AudioFileInfo, name: str) -> None:
         )
 
 
+def _peak(y: np.ndarray, block: int = 1 << 20) -> float:
+    """Largest absolute sample, NaN if any sample is not finite; in blocks, so no full-size temporary."""
+    flat = y.reshape(-1)
+    peak = 0.0
+    for start in range(0, flat.shape[0], block):
+        chunk = flat[start : start + block]
+        # max and min propagate NaN; an infinite sample gives an infinite extreme.
+        extreme = max(abs(float(chunk.max())), abs(float(chunk.min())))
+        if not np.isfinite(extreme):
+            return float("nan")
+        peak = max(peak, extreme)
+    return peak
+
+
 def _resample(y: np.ndarray, sr: int) -> Tuple[np.ndarray, int, str]:
     target = MIN_SR if sr < MIN_SR else MAX_SR
     import librosa  # imported here: slow to import and rarely needed
@@ -219,15 +236,17 @@ def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 10
             f"Quiet reads {_ACCEPTED} files."
         ) from None
     notes = []
-    if not np.isfinite(y).all():
+    peak = _peak(y)
+    if not np.isfinite(peak):
         raise InputProblem(f"“{name}” holds invalid samples (not-a-number or infinite values) and cannot be cleaned.")
-    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+    if peak < SILENCE_PEAK:
         raise InputProblem(
             f"“{name}” is silent: it holds no sound at all, so there is no noise to remove.", level="warning"
         )
     if not MIN_SR <= sr <= MAX_SR:
         y, sr, note = _resample(y, sr)
         notes.append(note)
+        peak = _peak(y)
     y = np.ascontiguousarray(y, dtype=np.float32)
     y.setflags(write=False)
     return Recording(
@@ -238,6 +257,7 @@ def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 10
         stem=safe_stem(name),
         digest=digest or content_digest(data),
         notes=tuple(notes),
+        peak=peak,
     )
 
 

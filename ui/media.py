@@ -9,6 +9,9 @@ stays audible and a 30-minute clip is a few MB rather than hundreds.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
+
 import numpy as np
 import soundfile as sf
 
@@ -18,7 +21,9 @@ __all__ = [
     "PLAYER_MIME",
     "DOWNLOAD_FORMATS",
     "FLAC_MAX_CHANNELS",
+    "PlayerEncoder",
     "encode_player",
+    "with_serial",
     "download_subtype",
     "download_name",
     "encode_download",
@@ -38,8 +43,80 @@ FLAC_MAX_CHANNELS = 8
 #: Frames per write: libsndfile 1.2.2's Vorbis encoder crashes the process
 #: (segfault) when one write holds much more than a million samples.
 _BLOCK_FRAMES = 65536
+#: Stream serial number written into every player: libsndfile picks a random one,
+#: which would make the same audio give different bytes (and media URLs) each time.
+_OGG_SERIAL = 0x51554954  # "QUIT"
+_BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 _WAV_SUBTYPES = {"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"}
 _FLAC_SUBTYPES = {"PCM_S8", "PCM_16", "PCM_24"}
+
+
+class PlayerEncoder:
+    """OGG/Vorbis player bytes written block by block, at true level (no normalisation).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz.
+    channels : int
+        Number of channels.
+
+    Examples
+    --------
+    >>> enc = PlayerEncoder(16_000, 1)
+    >>> enc.write(np.zeros(16_000, np.float32))
+    >>> data = enc.finish()
+    """
+
+    def __init__(self, sr: int, channels: int) -> None:
+        self._buffer = io.BytesIO()
+        self._file = sf.SoundFile(self._buffer, "w", int(sr), int(channels), format="OGG", subtype="VORBIS")
+
+    def write(self, y: np.ndarray) -> None:
+        """Append samples ``(n,)`` or ``(n, channels)`` at full scale 1.0 (clipped to [-1, 1])."""
+        for start in range(0, y.shape[0], _BLOCK_FRAMES):
+            self._file.write(np.clip(y[start : start + _BLOCK_FRAMES], -1.0, 1.0, dtype=np.float32))
+
+    def finish(self) -> bytes:
+        """Close the stream and return the file's bytes (the same audio always gives the same bytes)."""
+        self._file.close()
+        return with_serial(self._buffer.getvalue(), _OGG_SERIAL)
+
+    def close(self) -> None:
+        """Give up (e.g. after an error elsewhere); safe to call more than once."""
+        if not self._file.closed:
+            self._file.close()
+
+
+def _ogg_crc(page: bytes) -> int:
+    """Ogg's page checksum (CRC-32, polynomial 0x04C11DB7, not reflected, no initial or final XOR).
+
+    zlib's CRC-32 is the reflected form with both XORs: feeding it bit-reversed
+    bytes from a zero register and reversing the result gives Ogg's, at C speed.
+    """
+    reflected = zlib.crc32(page.translate(_BIT_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{reflected:032b}"[::-1], 2)
+
+
+def with_serial(data: bytes, serial: int) -> bytes:
+    """An Ogg file with every page's stream serial number set to ``serial`` (checksums redone).
+
+    Data that is not a plain sequence of Ogg pages is returned unchanged.
+    """
+    out = bytearray(data)
+    pos = 0
+    while pos < len(out):
+        if out[pos : pos + 4] != b"OggS" or pos + 27 > len(out):
+            return data
+        n_segments = out[pos + 26]
+        size = 27 + n_segments + sum(out[pos + 27 : pos + 27 + n_segments])
+        if pos + size > len(out):
+            return data
+        struct.pack_into("<I", out, pos + 14, serial)
+        struct.pack_into("<I", out, pos + 22, 0)
+        struct.pack_into("<I", out, pos + 22, _ogg_crc(bytes(out[pos : pos + size])))
+        pos += size
+    return bytes(out)
 
 
 def encode_player(y: np.ndarray, sr: int) -> bytes:
@@ -52,13 +129,10 @@ def encode_player(y: np.ndarray, sr: int) -> bytes:
     sr : int
         Sample rate in Hz.
     """
-    y = np.asarray(y, dtype=np.float32)
-    channels = 1 if y.ndim == 1 else y.shape[1]
-    buffer = io.BytesIO()
-    with sf.SoundFile(buffer, "w", int(sr), channels, format="OGG", subtype="VORBIS") as f:
-        for start in range(0, y.shape[0], _BLOCK_FRAMES):
-            f.write(np.clip(y[start : start + _BLOCK_FRAMES], -1.0, 1.0))
-    return buffer.getvalue()
+    y = np.asarray(y)
+    encoder = PlayerEncoder(sr, 1 if y.ndim == 1 else y.shape[1])
+    encoder.write(y)
+    return encoder.finish()
 
 
 def download_subtype(source_subtype: str, fmt: str) -> str:

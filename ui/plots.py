@@ -15,7 +15,7 @@ the recording's length:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,6 +29,7 @@ __all__ = [
     "DB_RANGE",
     "PooledSpectrogram",
     "pool_spectrogram",
+    "audio_spectrogram",
     "frequency_bands",
     "level_codes",
     "spectrogram_figure",
@@ -45,8 +46,9 @@ MAX_FREQ_ROWS = 240
 WAVEFORM_COLUMNS = 2000
 #: Span of the colour scale in dB, down from the loudest cell of the input.
 DB_RANGE = 90.0
-#: Complex STFT values processed at once while pooling (bounds temporary memory to ~100 MB).
-_CHUNK_VALUES = 4_000_000
+#: STFT values (frames x bins x channels) transformed and pooled at once: bounds the
+#: temporary memory of a picture to some tens of MB whatever the recording's length.
+_CHUNK_VALUES = 500_000
 
 # Magma as rgb() strings: Streamlit rewrites the hex colours "#000001".."#000010" anywhere in
 # a figure's JSON (they are its theme placeholders), and Magma starts at "#000004".
@@ -81,42 +83,25 @@ class PooledSpectrogram:
         return int(self.power.shape[1])
 
 
-def pool_spectrogram(
-    spec: np.ndarray, config, sr: float, *, gain: Optional[np.ndarray] = None, max_columns: int = MAX_TIME_COLUMNS
+def _pool(
+    frame_power: Callable[[int, int], np.ndarray], n_freqs: int, n_frames: int, values_per_frame: int, config, sr: float,
+    max_columns: int,
 ) -> PooledSpectrogram:
-    """Reduce an STFT to at most ``max_columns`` time columns, chunk by chunk.
+    """Max-pool frame powers into at most ``max_columns`` columns, a bounded chunk of frames at a time.
 
-    Parameters
-    ----------
-    spec : np.ndarray [shape=(n_channels, n_freqs, n_frames), complex]
-        The engine's STFT (``Analysis.spec``).
-    config : StftConfig
-        The transform that made it (for the time axis and the level reference).
-    sr : float
-        Sample rate in Hz.
-    gain : np.ndarray [shape=spec.shape], optional
-        Gain applied to ``spec`` first (the result's spectrogram is ``|spec * gain|^2``).
-    max_columns : int
-        Most time columns; groups of frames are max-pooled.
-
-    Returns
-    -------
-    PooledSpectrogram
+    ``frame_power(f0, f1)`` gives the channel-averaged power ``(n_freqs, f1 - f0)``
+    of frames ``f0`` to ``f1``; it is asked for whole groups of frames, at most
+    about :data:`_CHUNK_VALUES` / ``values_per_frame`` frames at once.
     """
-    n_channels, n_freqs, n_frames = spec.shape
     group = max(1, -(-n_frames // max_columns))
     n_columns = -(-n_frames // group)
     ref = (float(np.sum(config.window)) / 2.0) ** 2
     out = np.empty((n_freqs, n_columns), dtype=np.float32)
-    step = max(1, _CHUNK_VALUES // (n_channels * n_freqs * group))  # columns per chunk
+    step = max(1, _CHUNK_VALUES // (values_per_frame * group))  # columns per chunk
     for c0 in range(0, n_columns, step):
         c1 = min(n_columns, c0 + step)
         f0, f1 = c0 * group, min(n_frames, c1 * group)
-        block = spec[:, :, f0:f1]
-        power = block.real**2 + block.imag**2
-        if gain is not None:
-            power *= np.square(gain[:, :, f0:f1], dtype=np.float32)
-        power = power.mean(axis=0)
+        power = frame_power(f0, f1)
         missing = (c1 - c0) * group - (f1 - f0)
         if missing:
             power = np.concatenate([power, np.repeat(power[:, -1:], missing, axis=1)], axis=1)
@@ -129,6 +114,85 @@ def pool_spectrogram(
         t0_s=(group - 1) / 2.0 * frame_s,
         dt_s=group * frame_s,
     )
+
+
+def pool_spectrogram(
+    spec: np.ndarray, config, sr: float, *, gain: Optional[np.ndarray] = None, max_columns: int = MAX_TIME_COLUMNS
+) -> PooledSpectrogram:
+    """Reduce an STFT held in memory to at most ``max_columns`` time columns, chunk by chunk.
+
+    The app does not hold whole spectrograms (see :func:`audio_spectrogram`);
+    this is for callers that have one.
+
+    Parameters
+    ----------
+    spec : np.ndarray [shape=(n_channels, n_freqs, n_frames), complex]
+        An STFT (e.g. ``Analysis.spec``).
+    config : StftConfig
+        The transform that made it (for the time axis and the level reference).
+    sr : float
+        Sample rate in Hz.
+    gain : np.ndarray [shape=spec.shape], optional
+        Gain applied to ``spec`` first (the picture is of ``|spec * gain|^2``).
+    max_columns : int
+        Most time columns; groups of frames are max-pooled.
+
+    Returns
+    -------
+    PooledSpectrogram
+    """
+    n_channels, n_freqs, n_frames = spec.shape
+
+    def frame_power(f0: int, f1: int) -> np.ndarray:
+        block = spec[:, :, f0:f1]
+        power = block.real**2 + block.imag**2
+        if gain is not None:
+            power *= np.square(gain[:, :, f0:f1], dtype=np.float32)
+        return power.mean(axis=0)
+
+    return _pool(frame_power, n_freqs, n_frames, n_channels * n_freqs, config, sr, max_columns)
+
+
+def audio_spectrogram(y: np.ndarray, sr: float, config, *, max_columns: int = MAX_TIME_COLUMNS) -> PooledSpectrogram:
+    """The spectrogram of a recording reduced for display, computed chunk by chunk from the samples.
+
+    Equal (to float rounding) to ``pool_spectrogram(config.stft(channels), config, sr)``,
+    but the whole STFT never exists: each chunk of frames is transformed from
+    its own stretch of samples and pooled at once, so the temporary memory
+    stays at some tens of MB whatever the length.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels), dtype=float32]
+        Samples in soundfile's layout (full scale 1.0).
+    sr : float
+        Sample rate in Hz.
+    config : StftConfig
+        The transform (frame ``t`` is centred on sample ``t * hop_length``,
+        zeros outside the recording, as :meth:`StftConfig.stft`).
+    max_columns : int
+        Most time columns; groups of frames are max-pooled.
+
+    Returns
+    -------
+    PooledSpectrogram
+    """
+    y2 = np.asarray(y).reshape(np.shape(y)[0], -1)
+    n, n_channels = y2.shape
+    hop, n_fft, pad = config.hop_length, config.n_fft, config.n_fft // 2
+
+    def frame_power(f0: int, f1: int) -> np.ndarray:
+        # Frame t covers samples t * hop - pad to t * hop - pad + n_fft (zeros outside the recording).
+        first = f0 * hop - pad
+        length = (f1 - f0 - 1) * hop + n_fft
+        samples = np.zeros((n_channels, length), dtype=np.float32)
+        a, b = max(first, 0), min(first + length, n)
+        if b > a:
+            samples[:, a - first : b - first] = y2[a:b].T
+        spec = config.frame_spectra(samples, f1 - f0)
+        return (spec.real**2 + spec.imag**2).mean(axis=0)
+
+    return _pool(frame_power, config.n_freqs, config.n_frames(n), n_channels * config.n_freqs, config, sr, max_columns)
 
 
 def frequency_bands(

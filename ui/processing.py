@@ -1,38 +1,68 @@
-"""Running the engine for the page, with the expensive steps cached.
+"""Running the engine for the page, block by block, with the expensive steps cached.
 
-The analysis (STFT, automatic noise window, picture of the input) is cached
-per file content and FFT size, so moving a slider only re-runs the gate. The
-cleaned result is cached per settings too, so redrawing the page (e.g. the
-log-frequency switch) does not clean again.
+Nothing here holds a whole spectrogram: the engine gates the recording block
+by block, and the pictures are the STFTs of the input and of the cleaned audio
+computed and pooled chunk by chunk (:func:`ui.plots.audio_spectrogram`). What
+a 30-minute 48 kHz mono file costs beyond Streamlit's own copy of the upload
+is the decoded input and one cleaned result (346 MB each as float32) plus some
+tens of MB of temporaries.
+
+Caches (``st.cache_resource``: one shared object, never copied):
+
+* :func:`analyse_recording`, per file content digest and FFT size: the
+  automatic noise profile, the input's picture and the original's player
+  (a few MB);
+* :func:`clean_recording`, per digest, FFT size, settings and noise window:
+  the cleaned audio, its picture and two players. At most one is kept: it is
+  the largest thing the app holds, and a page only ever shows one.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
-from typing import Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import numpy as np
 import streamlit as st
 
-from denoise_core import Analysis, DenoiseParams, DenoiseReport, NoiseProfile, analyse, estimate_noise, gate
+from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig
+from denoise_core.pipeline import BLOCK_SAMPLES
+from denoise_core.stream import GateStream, denoise_blocks, estimate_noise_from_reader
 
 from .loading import Recording
-from .media import encode_player
-from .plots import PooledSpectrogram, pool_spectrogram
+from .media import PlayerEncoder, encode_player
+from .plots import PooledSpectrogram, audio_spectrogram
 
-__all__ = ["Analysed", "Cleaned", "analyse_recording", "clean_recording", "run_analysis", "run_cleaning"]
+__all__ = [
+    "Analysed",
+    "Cleaned",
+    "Progress",
+    "analyse_recording",
+    "clean_recording",
+    "run_analysis",
+    "run_cleaning",
+    "noise_of",
+    "clean_audio",
+]
+
+#: ``progress(fraction, text)``: told how far the cleaning is (0 to 1) and what it is doing.
+Progress = Callable[[float, str], None]
+#: Share of the progress bar given to the gate; the rest is the players and the picture.
+_GATE_SHARE = 0.8
 
 
 @dataclass(frozen=True)
 class Analysed:
-    """A recording's analysis and what the page derives from it once.
+    """What the page derives once per recording and FFT size.
 
     Attributes
     ----------
-    analysis : Analysis
-        The engine's STFT of the recording.
+    config : StftConfig
+        The transform used for the noise profile, the gate and the pictures.
     auto_noise : NoiseProfile
         Noise profile of the quietest stretch (its ``window_s`` is the default window).
     picture : PooledSpectrogram
@@ -41,7 +71,7 @@ class Analysed:
         The original as an OGG/Vorbis player at its true level.
     """
 
-    analysis: Analysis
+    config: StftConfig
     auto_noise: NoiseProfile
     picture: PooledSpectrogram
     player: bytes
@@ -59,7 +89,7 @@ class Cleaned:
     seconds : float
         Time taken to clean, in seconds: noise profile, gate, picture and players.
     picture : PooledSpectrogram
-        The result's spectrogram reduced for display.
+        The result's spectrogram (the STFT of ``audio``) reduced for display.
     player, removed_player : bytes
         OGG/Vorbis players of the result and of input minus result.
     """
@@ -72,57 +102,194 @@ class Cleaned:
     removed_player: bytes
 
 
-def run_analysis(rec: Recording, n_fft: Optional[int]) -> Analysed:
-    """Analyse a recording (no caching)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        player = pool.submit(encode_player, rec.y, rec.sr)  # in parallel with the analysis
-        analysis = analyse(rec.y, rec.sr, n_fft=n_fft)
-        analysis.spec.setflags(write=False)
-        auto_noise = estimate_noise(analysis)
-        picture = pool_spectrogram(analysis.spec, analysis.config, analysis.sr)
-        return Analysed(analysis=analysis, auto_noise=auto_noise, picture=picture, player=player.result())
+def _columns(y: np.ndarray) -> np.ndarray:
+    """``(n, n_channels)`` view of soundfile-layout samples (no copy)."""
+    return y.reshape(y.shape[0], -1)
 
 
-def run_cleaning(
-    rec: Recording, analysed: Analysed, params: DenoiseParams, noise_window: Optional[Tuple[float, float]]
-) -> Cleaned:
-    """Gate a recording with the given settings (no caching).
+def _reader(y: np.ndarray):
+    """The engine's :data:`~denoise_core.stream.Reader` over ``y``: views, never a copy of the whole."""
+    columns = _columns(y)
+
+    def read(start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
+        stop = columns.shape[0] if stop is None else stop
+        for first in range(start, stop, BLOCK_SAMPLES):
+            yield columns[first : min(first + BLOCK_SAMPLES, stop)]
+
+    return read
+
+
+def _scale(rec: Recording) -> float:
+    # As the engine: a float recording above full scale is divided by its peak, then multiplied back.
+    return rec.peak if rec.peak > 1.0 else 1.0
+
+
+def noise_of(rec: Recording, config: StftConfig, noise_window: Optional[Tuple[float, float]] = None) -> NoiseProfile:
+    """``denoise_core.noise_profile(rec.y, rec.sr, noise_window, n_fft=config.n_fft)``, without copying the input.
+
+    The engine's in-memory functions first copy the whole input to float32
+    channels (346 MB for 30 minutes of 48 kHz mono); the recording is already
+    checked float32, so its blocks are handed over as views instead. The
+    numbers are the same (``tests/test_ui_processing.py`` checks it).
 
     Raises
     ------
     NoiseWindowError
         If ``noise_window`` does not fit the recording.
     """
-    analysis = analysed.analysis
-    start = time.perf_counter()
-    noise = analysed.auto_noise if noise_window is None else estimate_noise(analysis, noise_window)
-    result = gate(analysis, noise, params)
-    audio = result.audio
-    audio.setflags(write=False)
-    removed = np.subtract(rec.y, audio, dtype=np.float32)
-    # libsndfile releases the GIL: encode both players while the picture is pooled.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        player = pool.submit(encode_player, audio, rec.sr)
-        removed_player = pool.submit(encode_player, removed, rec.sr)
-        picture = pool_spectrogram(analysis.spec, analysis.config, analysis.sr, gain=result.gain)
-        players = player.result(), removed_player.result()
-    return Cleaned(
-        audio=audio,
-        report=result.report,
-        seconds=time.perf_counter() - start,
-        picture=picture,
-        player=players[0],
-        removed_player=players[1],
+    return estimate_noise_from_reader(
+        _reader(rec.y), rec.n_samples, config, rec.sr, rec.n_channels, noise_window, _scale(rec)
     )
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
+def clean_audio(
+    rec: Recording,
+    config: StftConfig,
+    noise: NoiseProfile,
+    params: DenoiseParams,
+    *,
+    out: Optional[np.ndarray] = None,
+    on_block: Optional[Callable[[int, int], None]] = None,
+) -> Tuple[np.ndarray, DenoiseReport]:
+    """``denoise_core.denoise_with_profile`` on a recording, without copying the input.
+
+    Parameters
+    ----------
+    rec, config, noise, params
+        The recording, its transform, the noise profile and the gate's settings.
+    out : np.ndarray [shape=(n, n_channels), dtype=float32], optional
+        Where to write the result (a new array by default).
+    on_block : callable, optional
+        ``on_block(start, stop)`` is called as soon as samples ``start:stop``
+        of ``out`` are final (to encode the players while the gate goes on).
+
+    Returns
+    -------
+    audio : np.ndarray [shape=rec.y.shape, dtype=float32]
+        Read-only (a view of ``out``).
+    report : DenoiseReport
+    """
+    n, channels = rec.n_samples, rec.n_channels
+    out = np.empty((n, channels), dtype=np.float32) if out is None else out
+    gate = GateStream(noise, params, config, rec.sr, channels)
+    done = 0
+    for block in denoise_blocks(_reader(rec.y)(0, None), noise, params, config, rec.sr, channels, _scale(rec), gate):
+        out[done : done + block.shape[0]] = block
+        if on_block is not None:
+            on_block(done, done + block.shape[0])
+        done += block.shape[0]
+    audio = out[:, 0] if rec.y.ndim == 1 else out
+    audio.setflags(write=False)
+    return audio, gate.report()
+
+
+def run_analysis(rec: Recording, n_fft: Optional[int]) -> Analysed:
+    """Noise profile, picture and player of a recording (no caching)."""
+    config = StftConfig.for_sr(rec.sr, n_fft)
+    # libsndfile and NumPy's FFT release the GIL: encode the player while the rest runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        player = pool.submit(encode_player, rec.y, rec.sr)
+        auto_noise = noise_of(rec, config)
+        picture = audio_spectrogram(rec.y, rec.sr, config)
+        return Analysed(config=config, auto_noise=auto_noise, picture=picture, player=player.result())
+
+
+class _Players:
+    """Encodes the cleaned and the removed players in a worker thread as cleaned blocks become final."""
+
+    def __init__(self, rec: Recording, cleaned: np.ndarray) -> None:
+        self._input, self._cleaned = _columns(rec.y), cleaned
+        self._encoders = [PlayerEncoder(rec.sr, rec.n_channels) for _ in range(2)]
+        self._todo: "queue.Queue[Optional[Tuple[int, int]]]" = queue.Queue()
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._work, name="quiet-players", daemon=True)
+        self._thread.start()
+
+    def add(self, start: int, stop: int) -> None:
+        """Samples ``start:stop`` of the cleaned audio are final."""
+        self._todo.put((start, stop))
+
+    def _work(self) -> None:
+        cleaned_player, removed_player = self._encoders
+        while (item := self._todo.get()) is not None:
+            if self._error is not None:
+                continue  # drain after a failure
+            try:
+                start, stop = item
+                block = self._cleaned[start:stop]
+                cleaned_player.write(block)
+                removed_player.write(np.subtract(self._input[start:stop], block, dtype=np.float32))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller in finish()
+                self._error = exc
+
+    def finish(self) -> Tuple[bytes, bytes]:
+        """Wait for the encoder and return (cleaned, removed) player bytes."""
+        self._todo.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._encoders[0].finish(), self._encoders[1].finish()
+
+    def abandon(self) -> None:
+        """Stop the worker after an error elsewhere."""
+        self._error = self._error or RuntimeError("abandoned")
+        self._todo.put(None)
+        self._thread.join()
+        for encoder in self._encoders:
+            encoder.close()
+
+
+def run_cleaning(
+    rec: Recording,
+    analysed: Analysed,
+    params: DenoiseParams,
+    noise_window: Optional[Tuple[float, float]],
+    progress: Optional[Progress] = None,
+) -> Cleaned:
+    """Clean a recording with the given settings (no caching).
+
+    Raises
+    ------
+    NoiseWindowError
+        If ``noise_window`` does not fit the recording.
+    """
+    report_progress = progress or (lambda fraction, text: None)
+    start = time.perf_counter()
+    config = analysed.config
+    noise = analysed.auto_noise if noise_window is None else noise_of(rec, config, noise_window)
+    out = np.empty((rec.n_samples, rec.n_channels), dtype=np.float32)
+    players = _Players(rec, out)
+    try:
+
+        def on_block(first: int, stop: int) -> None:
+            players.add(first, stop)
+            report_progress(_GATE_SHARE * stop / rec.n_samples, "Removing the noise…")
+
+        audio, report = clean_audio(rec, config, noise, params, out=out, on_block=on_block)
+        report_progress(_GATE_SHARE, "Preparing the players and the picture…")
+        picture = audio_spectrogram(audio, rec.sr, config)  # while the players' encoder finishes
+        player, removed_player = players.finish()
+    except BaseException:
+        players.abandon()
+        raise
+    report_progress(1.0, "Done")
+    return Cleaned(
+        audio=audio,
+        report=report,
+        seconds=time.perf_counter() - start,
+        picture=picture,
+        player=player,
+        removed_player=removed_player,
+    )
+
+
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
 def analyse_recording(digest: str, n_fft: Optional[int], _rec: Recording) -> Analysed:
-    """:func:`run_analysis`, once per file content and FFT size."""
+    """:func:`run_analysis`, once per file content and FFT size (a few MB each)."""
     return run_analysis(_rec, n_fft)
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=1, ttl=3600, show_spinner=False)
 def _clean_cached(
     digest: str,
     n_fft: Optional[int],
@@ -130,8 +297,9 @@ def _clean_cached(
     noise_window: Optional[Tuple[float, float]],
     _rec: Recording,
     _analysed: Analysed,
+    _progress: Optional[Progress],
 ) -> Cleaned:
-    return run_cleaning(_rec, _analysed, DenoiseParams(*params_key), noise_window)
+    return run_cleaning(_rec, _analysed, DenoiseParams(*params_key), noise_window, _progress)
 
 
 def clean_recording(
@@ -140,6 +308,10 @@ def clean_recording(
     analysed: Analysed,
     params: DenoiseParams,
     noise_window: Optional[Tuple[float, float]],
+    progress: Optional[Progress] = None,
 ) -> Cleaned:
-    """:func:`run_cleaning`, cached per file, FFT size, settings and noise window."""
-    return _clean_cached(rec.digest, n_fft, astuple(params), noise_window, rec, analysed)
+    """:func:`run_cleaning`, cached per file, FFT size, settings and noise window.
+
+    ``progress`` is told how far the cleaning is; it is not called on a cache hit.
+    """
+    return _clean_cached(rec.digest, n_fft, astuple(params), noise_window, rec, analysed, progress)

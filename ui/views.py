@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import streamlit as st
 
@@ -22,9 +23,12 @@ from .media import (
     encode_download,
 )
 from .plots import spectrogram_figure, waveform_figure
-from .processing import Analysed, Cleaned
+from .processing import Analysed, Cleaned, Progress
 
-__all__ = ["header", "intro", "problem", "file_summary", "results", "original_only"]
+__all__ = ["PROGRESS_MIN_S", "header", "intro", "problem", "file_summary", "cleaning_progress", "results", "original_only"]
+
+#: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
+PROGRESS_MIN_S = 60.0
 
 
 def header() -> None:
@@ -57,6 +61,32 @@ def file_summary(rec: Recording) -> None:
     )
     for note in rec.notes:
         st.info(note, icon=":material/info:")
+
+
+@contextmanager
+def cleaning_progress(duration_s: float) -> Iterator[Optional[Progress]]:
+    """A spinner for short recordings, a progress bar for long ones (removed when done).
+
+    Yields the callback for :func:`ui.processing.clean_recording` (``None`` for a spinner).
+    The bar appears only when the cleaning really runs, not when the result is cached.
+    """
+    if duration_s < PROGRESS_MIN_S:
+        with st.spinner("Cleaning…", show_time=True):
+            yield None
+        return
+    box = st.empty()
+    shown = {"percent": -1}
+
+    def update(fraction: float, text: str) -> None:
+        percent = int(100 * min(max(fraction, 0.0), 1.0))
+        if percent != shown["percent"]:  # one message to the browser per percent, not per block
+            shown["percent"] = percent
+            box.progress(percent, text=f"Cleaning: {text} {percent} %")
+
+    try:
+        yield update
+    finally:
+        box.empty()
 
 
 #: Lowest SNR shown as a number; the engine reports -inf when nothing rises above the noise (shown as "—").

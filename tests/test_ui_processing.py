@@ -1,0 +1,128 @@
+"""The app's cleaning: the engine's numbers, block by block, without holding a whole spectrogram."""
+
+from __future__ import annotations
+
+import io
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
+    sys.path.insert(0, str(ROOT))
+
+from denoise_core import (  # noqa: E402
+    DenoiseParams,
+    NoiseWindowError,
+    StftConfig,
+    denoise_with_profile,
+    noise_profile,
+)
+from ui import processing  # noqa: E402
+from ui.loading import decode  # noqa: E402
+from ui.media import encode_player  # noqa: E402
+from ui.plots import audio_spectrogram  # noqa: E402
+
+
+def _recording(y: np.ndarray, sr: int, subtype: str = "FLOAT"):
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype=subtype)
+    return decode(buffer.getvalue(), "take.wav")
+
+
+def _speechy(sr: int, seconds: float, channels: int = 1, peak: float = 0.5) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    t = np.arange(int(seconds * sr)) / sr
+    voice = np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 1.3 * t) > 0.2)
+    y = voice[:, None] + 0.05 * rng.standard_normal((len(t), channels))
+    y *= peak / np.abs(y).max()
+    return (y[:, 0] if channels == 1 else y).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "sr, channels, peak, n_fft, window",
+    [
+        (16_000, 1, 0.5, None, None),
+        (48_000, 2, 0.5, None, (0.1, 0.6)),
+        (16_000, 1, 3.0, 1024, None),  # a float file above full scale: the engine's scaling
+        (8_000, 3, 0.9, 256, (1.0, 1.5)),
+    ],
+)
+def test_same_numbers_as_the_engines_functions(sr, channels, peak, n_fft, window):
+    rec = _recording(_speechy(sr, 3.0, channels, peak), sr)
+    params = DenoiseParams(reduction_db=25.0)
+    config = StftConfig.for_sr(sr, n_fft)
+    ours = processing.noise_of(rec, config, window)
+    theirs = noise_profile(rec.y, sr, window, n_fft=n_fft)
+    np.testing.assert_array_equal(ours.power, theirs.power)
+    assert ours.window_s == theirs.window_s
+    audio, report = processing.clean_audio(rec, config, ours, params)
+    expected, expected_report = denoise_with_profile(rec.y, sr, theirs, params, n_fft=n_fft)
+    assert audio.shape == rec.y.shape and audio.dtype == np.float32
+    np.testing.assert_array_equal(audio, expected)
+    assert report == expected_report
+    assert not audio.flags.writeable  # shared through the cache
+
+
+def test_bad_window_is_the_engines_plain_message():
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    with pytest.raises(NoiseWindowError, match="must end after it starts"):
+        processing.noise_of(rec, StftConfig.for_sr(16_000), (1.5, 1.0))
+
+
+def test_cleaning_gives_audio_players_and_the_result_picture():
+    sr = 16_000
+    rec = _recording(_speechy(sr, 4.0, channels=2), sr)
+    analysed = processing.run_analysis(rec, None)
+    assert analysed.auto_noise.method == "quietest stretch"
+    steps = []
+    cleaned = processing.run_cleaning(rec, analysed, DenoiseParams(), None, progress=lambda f, text: steps.append(f))
+    assert steps == sorted(steps) and steps[-1] == 1.0
+    # The pictures are the STFTs of what the user hears: the input and the cleaned audio.
+    np.testing.assert_allclose(analysed.picture.power, audio_spectrogram(rec.y, sr, analysed.config).power)
+    np.testing.assert_allclose(cleaned.picture.power, audio_spectrogram(cleaned.audio, sr, analysed.config).power)
+    assert cleaned.picture.power.sum() < analysed.picture.power.sum()
+    # Players: cleaned, and input minus cleaned, at true level, same rate and channels.
+    for data, expected in ((cleaned.player, cleaned.audio), (cleaned.removed_player, rec.y - cleaned.audio)):
+        decoded, player_sr = sf.read(io.BytesIO(data), dtype="float32")
+        assert player_sr == sr and decoded.shape == expected.shape
+        assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(expected**2)), rel=0.1)
+    # Same audio, same bytes: the players' URLs fingerprint the result.
+    assert cleaned.player == encode_player(cleaned.audio, sr)
+
+
+def test_an_encoder_failure_reaches_the_caller_and_stops_the_worker(monkeypatch):
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.run_analysis(rec, None)
+
+    def broken(self, y):
+        raise RuntimeError("encoder broke")
+
+    monkeypatch.setattr(processing.PlayerEncoder, "write", broken)
+    with pytest.raises(RuntimeError, match="encoder broke"):
+        processing.run_cleaning(rec, analysed, DenoiseParams(), None)
+
+
+def test_cleaning_a_long_recording_needs_little_memory_beyond_input_and_output():
+    """Ten minutes of 48 kHz audio: the old whole-STFT analysis held 230 MB of spectrogram
+    plus as much again in power and gain arrays; now only the result (115 MB) is new."""
+    sr = 48_000
+    y = np.tile(_speechy(sr, 3.0, peak=0.3), 200)  # 10 minutes
+    rec = _recording(y, sr)
+    output_bytes = rec.y.nbytes
+    tracemalloc.start()
+    try:
+        analysed = processing.run_analysis(rec, None)
+        _, analysis_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        cleaned = processing.run_cleaning(rec, analysed, DenoiseParams(), (1.0, 1.4))
+        _, cleaning_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert cleaned.audio.shape == rec.y.shape
+    assert analysis_peak < 80e6, f"analysis peak {analysis_peak / 1e6:.0f} MB"
+    assert cleaning_peak - output_bytes < 80e6, f"cleaning peak {cleaning_peak / 1e6:.0f} MB beyond the output"
