@@ -34,9 +34,10 @@ def page() -> None:
         with st.spinner("Analysing…", show_time=True):
             analysed = processing.analyse_recording(rec.digest, n_fft, rec)
         window = controls.noise_window_controls(boxes.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s)
+        job = processing.Job(rec, n_fft, analysed, params, window)
         try:
             with views.cleaning_progress(rec.duration_s) as progress:
-                cleaned = processing.clean_recording(rec, n_fft, analysed, params, window, progress)
+                cleaned = processing.clean_recording(job, progress)
         except NoiseWindowError as exc:
             st.warning(f"{exc} {messages.WINDOW_HINT}", icon=":material/warning:")
             views.original_only(rec, analysed, window)
@@ -51,7 +52,7 @@ def page() -> None:
         log.exception("Cleaning failed for %s", source.kind)
         st.error(messages.UNEXPECTED, icon=":material/error:")
         return
-    views.results(rec, analysed, cleaned, window)
+    views.results(job, cleaned)
 
 
 page()

@@ -126,3 +126,43 @@ def test_cleaning_a_long_recording_needs_little_memory_beyond_input_and_output()
     assert cleaned.audio.shape == rec.y.shape
     assert analysis_peak < 80e6, f"analysis peak {analysis_peak / 1e6:.0f} MB"
     assert cleaning_peak - output_bytes < 80e6, f"cleaning peak {cleaning_peak / 1e6:.0f} MB beyond the output"
+
+
+def _job(rec, analysed, **params):
+    return processing.Job(rec, None, analysed, DenoiseParams(**params), None)
+
+
+def test_result_cache_drops_the_old_result_before_cleaning_the_next(monkeypatch):
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.run_analysis(rec, None)
+    cache = processing.ResultCache(capacity=1)
+    seen = []
+    real = processing.run_cleaning
+
+    def watched(*args, **kwargs):
+        seen.append(len(cache))  # how many results exist while the next one is made
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "run_cleaning", watched)
+    first = cache.get(_job(rec, analysed))
+    assert cache.get(_job(rec, analysed)) is first  # a hit: the same object, not cleaned again
+    second = cache.get(_job(rec, analysed, threshold_db=9.0))
+    assert second is not first and len(cache) == 1
+    assert seen == [0, 0]
+    steps = []
+    cache.get(_job(rec, analysed), progress=lambda f, text: steps.append(f))  # cleaned again
+    assert steps and steps[-1] == 1.0
+    np.testing.assert_array_equal(cache.get(_job(rec, analysed)).audio, first.audio)
+
+
+def test_result_cache_keeps_nothing_on_a_bad_window_and_forgets_old_results(monkeypatch):
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.run_analysis(rec, None)
+    cache = processing.ResultCache(capacity=1, ttl_s=60.0)
+    with pytest.raises(NoiseWindowError):
+        cache.get(processing.Job(rec, None, analysed, DenoiseParams(), (1.5, 1.0)))
+    assert len(cache) == 0
+    result = cache.get(_job(rec, analysed))
+    clock = processing.time.monotonic() + 61.0
+    monkeypatch.setattr(processing.time, "monotonic", lambda: clock)
+    assert cache.get(_job(rec, analysed)) is not result  # older than the ttl: cleaned again

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import streamlit as st
@@ -201,7 +201,7 @@ def _resample(y: np.ndarray, sr: int) -> Tuple[np.ndarray, int, str]:
     return out, target, note
 
 
-def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 1024, digest: str = "") -> Recording:
+def decode(data: bytes, name: str, *, max_bytes: Optional[int] = None, digest: str = "") -> Recording:
     """Decode and check a file's bytes.
 
     Parameters
@@ -210,8 +210,8 @@ def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 10
         The whole file.
     name : str
         The name to mention in messages (the user's file name; never opened).
-    max_bytes : int
-        Largest accepted size.
+    max_bytes : int, optional
+        Largest accepted size; :data:`MAX_UPLOAD_MB` by default.
     digest : str, optional
         The content digest if already known.
 
@@ -221,6 +221,7 @@ def decode(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 1024 * 10
         If the file is empty, too big, too long, not audio, damaged,
         holds invalid samples or is silent (the last as a warning).
     """
+    max_bytes = MAX_UPLOAD_MB * 1024 * 1024 if max_bytes is None else max_bytes
     if len(data) == 0:
         raise InputProblem(f"“{name}” is empty (0 bytes). Please choose a {_ACCEPTED} recording.")
     if len(data) > max_bytes:

@@ -12,8 +12,9 @@ Caches (``st.cache_resource``: one shared object, never copied):
 * :func:`analyse_recording`, per file content digest and FFT size: the
   automatic noise profile, the input's picture and the original's player
   (a few MB);
-* :func:`clean_recording`, per digest, FFT size, settings and noise window:
-  the cleaned audio, its picture and two players. At most one is kept: it is
+* :func:`clean_recording` (:class:`ResultCache`), per digest, FFT size,
+  settings and noise window: the cleaned audio, its picture and two players.
+  At most one exists at any moment, even while the next is being made: it is
   the largest thing the app holds, and a page only ever shows one.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from typing import Callable, Iterator, Optional, Tuple
@@ -41,6 +43,9 @@ __all__ = [
     "Analysed",
     "Cleaned",
     "Progress",
+    "Job",
+    "ResultCache",
+    "RESULTS",
     "analyse_recording",
     "clean_recording",
     "run_analysis",
@@ -289,29 +294,88 @@ def analyse_recording(digest: str, n_fft: Optional[int], _rec: Recording) -> Ana
     return run_analysis(_rec, n_fft)
 
 
-@st.cache_resource(max_entries=1, ttl=3600, show_spinner=False)
-def _clean_cached(
-    digest: str,
-    n_fft: Optional[int],
-    params_key: tuple,
-    noise_window: Optional[Tuple[float, float]],
-    _rec: Recording,
-    _analysed: Analysed,
-    _progress: Optional[Progress],
-) -> Cleaned:
-    return run_cleaning(_rec, _analysed, DenoiseParams(*params_key), noise_window, _progress)
+@dataclass(frozen=True)
+class Job:
+    """Everything a cleaned result is made from (a page keeps this, not the result).
+
+    Attributes
+    ----------
+    rec : Recording
+    n_fft : int or None
+        FFT size chosen on the page (``None`` for automatic).
+    analysed : Analysed
+        From :func:`analyse_recording` with the same recording and FFT size.
+    params : DenoiseParams
+    noise_window : (float, float) or None
+        The chosen noise window, ``None`` for automatic.
+    """
+
+    rec: Recording
+    n_fft: Optional[int]
+    analysed: Analysed
+    params: DenoiseParams
+    noise_window: Optional[Tuple[float, float]]
+
+    @property
+    def key(self) -> tuple:
+        """What the result depends on: file content, FFT size, settings, noise window."""
+        return (self.rec.digest, self.n_fft, astuple(self.params), self.noise_window)
 
 
-def clean_recording(
-    rec: Recording,
-    n_fft: Optional[int],
-    analysed: Analysed,
-    params: DenoiseParams,
-    noise_window: Optional[Tuple[float, float]],
-    progress: Optional[Progress] = None,
-) -> Cleaned:
-    """:func:`run_cleaning`, cached per file, FFT size, settings and noise window.
+class ResultCache:
+    """The latest cleaned results, shared by all sessions, at most ``capacity`` at any moment.
+
+    ``st.cache_resource(max_entries=1)`` would drop the old result only once the
+    new one is stored, so a slider move would briefly hold two 30-minute results
+    (346 MB each). Here a miss drops the oldest result *before* cleaning, and
+    cleanings run one at a time, so at most ``capacity`` results exist at once
+    (pages keep a :class:`Job`, not the result: a download after the result was
+    dropped cleans again). Results older than ``ttl_s`` are dropped on the next use.
+    """
+
+    def __init__(self, capacity: int = 1, ttl_s: float = 3600.0) -> None:
+        self.capacity = capacity
+        self.ttl_s = ttl_s
+        self._items: "OrderedDict[tuple, Tuple[float, Cleaned]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, job: Job, progress: Optional[Progress] = None) -> Cleaned:
+        """The result of ``job``, cleaned now unless cached (``progress`` is told only then).
+
+        Raises
+        ------
+        NoiseWindowError
+            If the job's noise window does not fit the recording (nothing is cached).
+        """
+        with self._lock:
+            now = time.monotonic()
+            for key in [k for k, (made, _) in self._items.items() if now - made > self.ttl_s]:
+                del self._items[key]
+            if job.key in self._items:
+                self._items.move_to_end(job.key)
+                return self._items[job.key][1]
+            while self._items and len(self._items) >= self.capacity:
+                self._items.popitem(last=False)  # freed now, unless a running script still uses it
+            result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, progress)
+            self._items[job.key] = (time.monotonic(), result)
+            return result
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        """Drop every result."""
+        with self._lock:
+            self._items.clear()
+
+
+#: The app's cleaned results: one (a 30-minute result is ~400 MB with its players).
+RESULTS = ResultCache(capacity=1)
+
+
+def clean_recording(job: Job, progress: Optional[Progress] = None) -> Cleaned:
+    """:func:`run_cleaning` of a job, through :data:`RESULTS`.
 
     ``progress`` is told how far the cleaning is; it is not called on a cache hit.
     """
-    return _clean_cached(rec.digest, n_fft, astuple(params), noise_window, rec, analysed, progress)
+    return RESULTS.get(job, progress)

@@ -23,7 +23,7 @@ from .media import (
     encode_download,
 )
 from .plots import spectrogram_figure, waveform_figure
-from .processing import Analysed, Cleaned, Progress
+from .processing import Analysed, Cleaned, Job, Progress, clean_recording
 
 __all__ = ["PROGRESS_MIN_S", "header", "intro", "problem", "file_summary", "cleaning_progress", "results", "original_only"]
 
@@ -133,8 +133,14 @@ def _players(analysed: Analysed, cleaned: Optional[Cleaned]) -> None:
         st.audio(cleaned.removed_player, format=PLAYER_MIME)
 
 
-def _downloads(rec: Recording, cleaned: Cleaned) -> None:
-    audio, sr = cleaned.audio, rec.sr
+def _downloads(job: Job) -> None:
+    """WAV and FLAC buttons, encoded when clicked.
+
+    They keep the job, not the result: the result may meanwhile have been
+    dropped from the cache (it is then cleaned again), and the page does not
+    hold a second copy of a long recording while the next result is made.
+    """
+    rec, sr = job.rec, job.rec.sr
     cols = st.columns(2)
     for col, label in zip(cols, DOWNLOAD_FORMATS):
         subtype = download_subtype(rec.info.subtype, label)
@@ -142,7 +148,7 @@ def _downloads(rec: Recording, cleaned: Cleaned) -> None:
         name = download_name(rec.stem, label)
         col.download_button(
             f"Download {label} ({describe_subtype(subtype)})",
-            data=(lambda label=label, subtype=subtype: encode_download(audio, sr, label, subtype)),
+            data=(lambda label=label, subtype=subtype: encode_download(clean_recording(job).audio, sr, label, subtype)),
             file_name=name,
             mime=DOWNLOAD_FORMATS[label][2],
             key=f"download_{label.lower()}",
@@ -163,14 +169,13 @@ def _window_label(window: Optional[Tuple[float, float]]) -> str:
     return "noise sample (automatic)" if window is None else "noise sample (your choice)"
 
 
-def results(
-    rec: Recording, analysed: Analysed, cleaned: Cleaned, window: Optional[Tuple[float, float]]
-) -> None:
+def results(job: Job, cleaned: Cleaned) -> None:
     """Everything shown once a recording is cleaned."""
+    rec, analysed, window = job.rec, job.analysed, job.noise_window
     _metrics(cleaned.report, cleaned.seconds)
     st.subheader("Listen")
     _players(analysed, cleaned)
-    _downloads(rec, cleaned)
+    _downloads(job)
     st.subheader("Look")
     window_s = cleaned.report.noise_window_s
     label = _window_label(window)
