@@ -8,6 +8,7 @@ Run with ``-s`` to see the measured timings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -51,14 +52,14 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """URL of a headless ``streamlit run app.py``; stopped after the module."""
+@contextlib.contextmanager
+def _serve(log_dir: Path, *options: str):
+    """``streamlit run app.py`` on a free port with extra ``options``; yields (URL, process)."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (install Debian's chromium package)")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log_path = log_dir / "streamlit.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
@@ -67,6 +68,7 @@ def server(tmp_path_factory):
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
                 "--browser.gatherUsageStats", "false",
+                *options,
             ],
             cwd=ROOT,
             stdout=log,
@@ -78,7 +80,7 @@ def server(tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -86,6 +88,13 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """URL of a headless ``streamlit run app.py``; stopped after the module."""
+    with _serve(tmp_path_factory.mktemp("server")) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -114,25 +123,33 @@ def browser(server):
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    """A fresh session of the app, ready for input."""
+@contextlib.contextmanager
+def _open_page(browser, url: str):
     context = browser.new_context(
         permissions=["microphone"], accept_downloads=True, viewport={"width": 1400, "height": 2300}
     )
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(server)
+    page.goto(url)
     page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached")
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh session of the app, ready for input."""
+    with _open_page(browser, server) as page:
+        yield page
 
 
 def _upload(page, path: Path) -> None:
     page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(path))
 
 
-def _wait_for_result(page, name: str) -> None:
+def _wait_for_result(page, name: str, timeout_ms: int = RESULT_TIMEOUT_MS) -> None:
     """Until the page shows ``name``'s summary, three players and both spectrograms drawn,
     with the script run over (no stale elements left from the previous run)."""
     page.wait_for_function(
@@ -147,7 +164,7 @@ def _wait_for_result(page, name: str) -> None:
             return named && players && pictures && settled;
         }""",
         arg=name,
-        timeout=RESULT_TIMEOUT_MS,
+        timeout=timeout_ms,
     )
 
 
@@ -224,14 +241,8 @@ def _tiled_wav(source: Path, seconds: float, target: Path) -> Path:
     return target
 
 
-def test_timings_for_a_sixty_second_file(page, tmp_path):
-    sixty = _tiled_wav(NOISY, 60.0, tmp_path / "sixty_seconds.wav")
-    start = time.perf_counter()
-    _upload(page, sixty)
-    _wait_for_result(page, "sixty_seconds.wav")
-    upload_to_result = time.perf_counter() - start
-    _no_exception(page)
-
+def _move_threshold_and_wait(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> float:
+    """Press the threshold slider one step; seconds until the new result is drawn."""
     before = _cleaned_src(page)
     slider = page.locator('.st-key-threshold_db input[type="range"]')
     slider.focus()
@@ -246,9 +257,20 @@ def test_timings_for_a_sixty_second_file(page, tmp_path):
                 && document.querySelectorAll('[data-testid="stStatusWidget"]').length === 0;
         }""",
         arg=before,
-        timeout=RESULT_TIMEOUT_MS,
+        timeout=timeout_ms,
     )
-    slider_to_result = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def test_timings_for_a_sixty_second_file(page, tmp_path):
+    sixty = _tiled_wav(NOISY, 60.0, tmp_path / "sixty_seconds.wav")
+    start = time.perf_counter()
+    _upload(page, sixty)
+    _wait_for_result(page, "sixty_seconds.wav")
+    upload_to_result = time.perf_counter() - start
+    _no_exception(page)
+
+    slider_to_result = _move_threshold_and_wait(page)
     _no_exception(page)
     processing = page.locator('[data-testid="stMetric"]', has_text="Processing time").inner_text()
     print(
@@ -258,3 +280,47 @@ def test_timings_for_a_sixty_second_file(page, tmp_path):
     )
     assert upload_to_result < 120
     assert slider_to_result < 60
+
+
+def _peak_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def test_the_server_refuses_files_above_its_upload_limit_and_says_the_limit(browser, tmp_path):
+    """``server.maxUploadSize`` (here 1 MB) is enforced before the app sees the file, with the limit named."""
+    big = _tiled_wav(NOISY, 15.0, tmp_path / "too_big.wav")  # 1.4 MB
+    with _serve(tmp_path, "--server.maxUploadSize", "1") as (url, _), _open_page(browser, url) as page:
+        _upload(page, big)
+        message = page.get_by_text("or smaller")
+        message.wait_for(timeout=30_000)
+        assert "1.0MB" in message.inner_text().replace(" ", "")
+        assert page.locator('audio[data-testid="stAudio"]').count() == 0
+        _no_exception(page)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("QUIET_MEASURE_MINUTES"), reason="set QUIET_MEASURE_MINUTES=30 to measure a long file (minutes)"
+)
+def test_memory_and_timings_for_a_long_file(browser, tmp_path):
+    """Peak memory of the server (VmHWM) and times for upload -> result -> one slider move (run with -s)."""
+    minutes = float(os.environ["QUIET_MEASURE_MINUTES"])
+    long_file = _tiled_wav(NOISY, minutes * 60, tmp_path / "long_take.wav")
+    with _serve(tmp_path) as (url, proc), _open_page(browser, url) as page:
+        page.set_default_timeout(1_200_000)
+        start = time.perf_counter()
+        _upload(page, long_file)
+        _wait_for_result(page, "long_take.wav", timeout_ms=1_200_000)
+        upload_s, upload_peak = time.perf_counter() - start, _peak_mb(proc.pid)
+        _no_exception(page)
+        slider_s = _move_threshold_and_wait(page, timeout_ms=1_200_000)
+        slider_peak = _peak_mb(proc.pid)
+        _no_exception(page)
+    print(
+        f"\n{minutes:g}-minute 48 kHz mono WAV: upload to result {upload_s:.1f} s (peak {upload_peak:.0f} MB), "
+        f"slider change to result {slider_s:.1f} s (peak {slider_peak:.0f} MB)"
+    )
+    assert slider_peak < 2000

@@ -153,3 +153,25 @@ def test_duration_limit_can_be_lowered_from_the_environment(monkeypatch, value, 
     else:
         monkeypatch.setenv("QUIET_MAX_MINUTES", value)
     assert loading._minutes_from_env("QUIET_MAX_MINUTES", 30.0) == minutes
+
+
+def test_a_view_of_the_upload_decodes_like_its_bytes(noise):
+    data = _wav(np.stack([noise, -noise], axis=1), 16_000, "PCM_24")
+    from_bytes = decode(data, "take.wav")
+    from_view = decode(memoryview(bytearray(data)), "take.wav")
+    np.testing.assert_array_equal(from_view.y, from_bytes.y)
+    assert (from_view.info, from_view.digest, from_view.peak) == (from_bytes.info, from_bytes.digest, from_bytes.peak)
+    with pytest.raises(InputProblem, match="could not be opened as audio"):
+        decode(memoryview(b"not audio at all" * 10), "notes.wav")
+    with pytest.raises(InputProblem, match="is empty"):
+        decode(memoryview(b""), "empty.wav")
+
+
+def test_peak_is_found_in_blocks_and_refuses_nan_anywhere(noise):
+    y = np.tile(noise, 300)  # 2.4 million samples: several blocks
+    y[-1] = 1.75
+    assert loading._peak(y) == pytest.approx(1.75)
+    y[1_500_000] = np.nan
+    assert np.isnan(loading._peak(y))
+    y[1_500_000] = -np.inf
+    assert np.isnan(loading._peak(y))

@@ -5,7 +5,8 @@ The modules are split by what they hold, and only :mod:`ui.controls` and
 
 * :mod:`ui.loading` decodes input and checks it against the app's limits
   (pure functions, plus ``st.cache_resource`` wrappers keyed by a content digest);
-* :mod:`ui.processing` runs the engine: analysis, noise profile, gate;
+* :mod:`ui.processing` runs the engine block by block (noise profile, gate, players,
+  pictures) and keeps the latest result;
 * :mod:`ui.plots` builds Plotly figures of bounded size (no Streamlit);
 * :mod:`ui.media` encodes players and downloads (no Streamlit);
 * :mod:`ui.controls` draws the input picker and the sidebar and returns plain values;

@@ -8,6 +8,7 @@ the app's limits and says what is wrong in plain words by raising
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -49,8 +50,12 @@ def _minutes_from_env(name: str, default: float) -> float:
 #: Largest upload in megabytes; the same number is ``server.maxUploadSize`` in .streamlit/config.toml.
 MAX_UPLOAD_MB = 200
 #: Longest recording the app cleans, in seconds: 30 minutes, or ``QUIET_MAX_MINUTES``.
-#: The engine holds the whole spectrogram in memory (a 30-minute 48 kHz mono file
-#: peaks at about 5 GB), so a host with little memory should set a lower limit.
+#: The app cleans block by block and never holds a whole spectrogram: a 30-minute
+#: 48 kHz mono WAV peaked at about 1.4 GB in the server (upload, result, then a
+#: slider move; it was 6.3 GB when the whole spectrogram was held). What remains is
+#: Streamlit's copy of the upload, the decoded input and one result (~173 + 346 +
+#: 390 MB), so memory grows with the length: a host with less than ~1.5 GB free
+#: should lower the limit, e.g. ``QUIET_MAX_MINUTES=10``.
 MAX_DURATION_S = _minutes_from_env("QUIET_MAX_MINUTES", 30.0) * 60
 #: Most samples (all channels together) cleaned at once: the duration limit at 48 kHz mono,
 #: so a stereo or 96 kHz file may be half as long.
@@ -201,13 +206,47 @@ def _resample(y: np.ndarray, sr: int) -> Tuple[np.ndarray, int, str]:
     return out, target, note
 
 
-def decode(data: bytes, name: str, *, max_bytes: Optional[int] = None, digest: str = "") -> Recording:
+class _BufferReader(io.RawIOBase):
+    """A read-only file over a buffer, without copying it (``io.BytesIO`` copies anything but ``bytes``)."""
+
+    def __init__(self, buffer) -> None:
+        super().__init__()
+        self._view = memoryview(buffer).cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        n = max(0, min(len(target), len(self._view) - self._pos))
+        target[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + int(offset))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _source(data):
+    """What the engine's readers take: ``bytes`` as they are, any other buffer as a file over it."""
+    return data if isinstance(data, (bytes, bytearray)) else _BufferReader(data)
+
+
+def decode(data, name: str, *, max_bytes: Optional[int] = None, digest: str = "") -> Recording:
     """Decode and check a file's bytes.
 
     Parameters
     ----------
-    data : bytes
-        The whole file.
+    data : bytes or buffer
+        The whole file (a ``memoryview`` of an upload is read without a copy).
     name : str
         The name to mention in messages (the user's file name; never opened).
     max_bytes : int, optional
@@ -222,15 +261,16 @@ def decode(data: bytes, name: str, *, max_bytes: Optional[int] = None, digest: s
         holds invalid samples or is silent (the last as a warning).
     """
     max_bytes = MAX_UPLOAD_MB * 1024 * 1024 if max_bytes is None else max_bytes
-    if len(data) == 0:
+    size = memoryview(data).nbytes
+    if size == 0:
         raise InputProblem(f"“{name}” is empty (0 bytes). Please choose a {_ACCEPTED} recording.")
-    if len(data) > max_bytes:
+    if size > max_bytes:
         raise InputProblem(
-            f"“{name}” is {len(data) / 1024**2:.0f} MB; files of up to {max_bytes / 1024**2:.0f} MB can be cleaned here."
+            f"“{name}” is {size / 1024**2:.0f} MB; files of up to {max_bytes / 1024**2:.0f} MB can be cleaned here."
         )
     try:
-        _check_header(file_info(data), name)
-        y, sr, info = read_audio(data)
+        _check_header(file_info(_source(data)), name)
+        y, sr, info = read_audio(_source(data))
     except DenoiseError:
         raise InputProblem(
             f"“{name}” could not be opened as audio. It may not be a sound file, or it may be damaged. "
@@ -270,6 +310,6 @@ def load_recording(digest: str, name: str, _read_bytes) -> Recording:
     value and returns a fresh copy on every hit, which for a 30-minute file
     means copying hundreds of MB on each slider move. The arrays are read-only,
     so sharing one object is safe. ``_read_bytes`` is a callable returning the
-    file's bytes, called only on a cache miss.
+    file's bytes (or a ``memoryview`` of them), called only on a cache miss.
     """
     return decode(_read_bytes(), name, digest=digest)

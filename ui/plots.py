@@ -10,6 +10,10 @@ the recording's length:
   most 1000 x 240 cells, under half a million cells or about 0.7 MB of JSON
   (finer than the chart's pixels at its usual size);
 * the waveform is a min/max envelope of at most :data:`WAVEFORM_COLUMNS` columns.
+
+What the server holds while drawing is bounded too: :func:`audio_spectrogram`
+transforms and pools a recording's STFT a chunk of frames at a time, so a
+picture of 30 minutes needs some tens of MB rather than the 692 MB spectrogram.
 """
 
 from __future__ import annotations
