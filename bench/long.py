@@ -1,0 +1,180 @@
+"""Long-file benchmark: the command line on one hour of 48 kHz mono 16-bit WAV.
+
+The hour is made by tiling the 48 kHz noisy clips of ``pairs/`` and is
+written block by block into a temporary folder, so this script itself stays
+small. The command line (``python -m denoise_core``, the engine of this
+checkout) then cleans it twice, with ``--noise-window 0 0.15`` and in
+automatic mode, each run in its own process measured for wall time and peak
+resident memory: by ``/usr/bin/time -v`` when it is installed, otherwise by
+``os.wait4``, which gives the rusage of that one child (``getrusage
+(RUSAGE_CHILDREN)`` would give the largest of all children so far, so the
+second run could not be told from the first).
+
+The bar: peak memory under 500 MB and wall time under 60 s per run, and the
+output exactly as many frames as the input.
+
+    python bench/long.py [DATA] [--minutes 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import numpy as np
+import soundfile as sf
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared/data/public"
+SR = 48000
+WINDOW = ("0", "0.15")
+#: Frames written per call while tiling.
+WRITE_BLOCK = 1 << 20
+MAX_RSS_MB = 500.0
+MAX_WALL_S = 60.0
+TIME_BIN = "/usr/bin/time"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command-line run and what it cost."""
+
+    mode: str
+    wall_s: float
+    peak_rss_mb: float
+    exit_code: int
+    frames_out: Optional[int]
+    stderr: str
+    meter: str
+
+
+def pairs_folder(data: Optional[str]) -> Path:
+    """``DATA/pairs`` when it exists, else ``DATA`` (default: ../shared/data/public beside the repository)."""
+    folder = Path(data) if data else DEFAULT_DATA
+    return folder / "pairs" if (folder / "pairs").is_dir() else folder
+
+
+def clips_at(folder: Path, sr: int) -> List[Path]:
+    """The ``*_noisy.*`` files of ``folder`` recorded at ``sr``, sorted by name."""
+    clips = [p for p in sorted(folder.glob("*_noisy.*")) if p.suffix.lower() in (".wav", ".flac") and sf.info(str(p)).samplerate == sr]
+    if not clips:
+        raise SystemExit(f"no {sr} Hz *_noisy.* clips in {folder}")
+    return clips
+
+
+def write_tiled(clips: Sequence[Path], target: Path, n_frames: int) -> None:
+    """Write ``n_frames`` of the clips (mono mixes), one after another and over again, as 16-bit WAV.
+
+    Only the clips (a few MB) and one block are ever in memory.
+    """
+    sources = [sf.read(str(p), dtype="int16", always_2d=True)[0] for p in clips]
+    sources = [s[:, 0] if s.shape[1] == 1 else (s.astype(np.int32).mean(axis=1)).astype(np.int16) for s in sources]
+    written = 0
+    with sf.SoundFile(str(target), "w", samplerate=SR, channels=1, format="WAV", subtype="PCM_16") as out:
+        while written < n_frames:
+            for clip in sources:
+                for start in range(0, len(clip), WRITE_BLOCK):
+                    block = clip[start : start + WRITE_BLOCK][: n_frames - written]
+                    out.write(block)
+                    written += len(block)
+                    if written >= n_frames:
+                        return
+
+
+def run_cli(mode: str, source: Path, target: Path, extra: Sequence[str]) -> Run:
+    """Clean ``source`` into ``target`` with the command line in a child process, measuring it."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "denoise_core", str(source), "-o", str(target), "-q", *extra]
+    use_time = os.access(TIME_BIN, os.X_OK)
+    with tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        if use_time:
+            child = subprocess.Popen([TIME_BIN, "-v", *command], env=env, stdout=subprocess.DEVNULL, stderr=err)
+            exit_code = child.wait()
+        else:
+            child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = exit_code = os.waitstatus_to_exitcode(status)
+        wall_s = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read()
+    if use_time:
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+        peak_mb = int(found.group(1)) / 1024 if found else float("nan")
+        stderr = re.split(r"(?:Command exited with non-zero status \d+\n)?\tCommand being timed", stderr)[0]
+        meter = f"{TIME_BIN} -v"
+    else:
+        peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+        meter = "os.wait4 rusage"
+    frames = sf.info(str(target)).frames if exit_code == 0 and target.exists() else None
+    return Run(mode, wall_s, peak_mb, exit_code, frames, stderr.strip(), meter)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
+    parser.add_argument("--minutes", type=float, default=60.0, help="length of the recording in minutes (default: 60)")
+    args = parser.parse_args(argv)
+    n_frames = int(round(args.minutes * 60 * SR))
+    if n_frames < SR:
+        parser.error("--minutes must give at least one second")
+    duration_s = n_frames / SR
+    clips = clips_at(pairs_folder(args.data), SR)
+
+    workdir = Path(tempfile.mkdtemp(prefix="quiet-long-"))
+    try:
+        source = workdir / "long.wav"
+        t0 = time.perf_counter()
+        write_tiled(clips, source, n_frames)
+        info = sf.info(str(source))
+        print(f"engine: {REPO_ROOT / 'denoise_core'}; numpy {np.__version__}, {os.cpu_count()} CPUs, "
+              f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"input: {info.frames} frames ({info.frames / SR / 60:g} min) at {info.samplerate} Hz, {info.channels} ch, "
+              f"{info.subtype}, {source.stat().st_size / 1e6:.0f} MB, tiled from {len(clips)} clips in {time.perf_counter() - t0:.1f} s")
+        runs = []
+        for mode, extra in (("window 0-0.15 s", ["--noise-window", *WINDOW]), ("automatic", [])):
+            target = workdir / "long_denoised.wav"
+            runs.append(run_cli(mode, source, target, extra))
+            if target.exists():
+                target.unlink()
+        print(f"measured by: {runs[0].meter}; bar: peak RSS < {MAX_RSS_MB:g} MB and wall < {MAX_WALL_S:g} s per run, "
+              f"output frames = input frames\n")
+        rows, failed = [], False
+        for run in runs:
+            checks = {
+                "memory": run.peak_rss_mb < MAX_RSS_MB,
+                "time": run.wall_s < MAX_WALL_S,
+                "frames": run.exit_code == 0 and run.frames_out == info.frames,
+            }
+            verdict = "PASS" if all(checks.values()) else "FAIL (" + ", ".join(k for k, ok in checks.items() if not ok) + ")"
+            failed |= not all(checks.values())
+            rows.append([
+                run.mode, f"{run.wall_s:.1f}", f"{run.peak_rss_mb:.0f}", f"{run.wall_s / duration_s:.4f}",
+                str(run.exit_code), "-" if run.frames_out is None else str(run.frames_out), verdict,
+            ])
+        print(format_table(["mode", "wall s", "peak RSS MB", "RTF", "exit", "frames out", "verdict"], rows))
+        for run in runs:
+            if run.exit_code != 0 or run.stderr:
+                print(f"\n{run.mode}: exit {run.exit_code}, stderr:\n{run.stderr[-3000:]}")
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
