@@ -283,3 +283,25 @@ def test_microphone_recording_is_cleaned(app):
     assert len(_players(app)) == 3
     buttons = {b.key: b.proto.label for b in app.get("download_button")}
     assert buttons["download_wav"] == "Download WAV (16-bit)"
+
+
+def test_long_recording_shows_progress_while_cleaning_and_none_after(app, monkeypatch):
+    from ui import views
+
+    seen = []
+    real = processing.run_cleaning
+
+    def watched(rec, analysed, params, window, progress=None):
+        seen.append(progress)
+        return real(rec, analysed, params, window, progress)
+
+    monkeypatch.setattr(processing, "run_cleaning", watched)
+    seconds = views.PROGRESS_MIN_S + 1
+    y = (0.05 * np.random.default_rng(2).standard_normal(int(seconds * 8_000))).astype(np.float32)
+    app.file_uploader(key="upload").set_value(("long.wav", _wav(y, 8_000), "audio/wav")).run()
+    assert not app.exception
+    assert len(seen) == 1 and callable(seen[0])  # the bar's callback reached the cleaning
+    assert not app.get("progress")  # and the bar is gone once the result is there
+    assert len(_players(app)) == 3
+    app.toggle(key="log_freq").set_value(True).run()  # a cached result: no bar, no cleaning
+    assert len(seen) == 1 and not app.get("progress")
