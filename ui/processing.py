@@ -11,7 +11,7 @@ Caches (``st.cache_resource``: one shared object, never copied):
 
 * :func:`analyse_recording`, per file content digest and FFT size: the
   automatic noise profile, the input's picture and the original's player
-  (a few MB);
+  (up to ~35 MB for 30 minutes; two are kept);
 * :func:`clean_recording` (:class:`ResultCache`), per digest, FFT size,
   settings and noise window: the cleaned audio, its picture and two players.
   At most one exists at any moment, even while the next is being made: it is
@@ -288,9 +288,13 @@ def run_cleaning(
     )
 
 
-@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
 def analyse_recording(digest: str, n_fft: Optional[int], _rec: Recording) -> Analysed:
-    """:func:`run_analysis`, once per file content and FFT size (a few MB each)."""
+    """:func:`run_analysis`, once per file content and FFT size.
+
+    Each holds the original's player and the input's picture: up to ~35 MB for
+    30 minutes, so two (e.g. the example and an upload) are kept.
+    """
     return run_analysis(_rec, n_fft)
 
 
