@@ -51,11 +51,12 @@ def _minutes_from_env(name: str, default: float) -> float:
 MAX_UPLOAD_MB = 200
 #: Longest recording the app cleans, in seconds: 30 minutes, or ``QUIET_MAX_MINUTES``.
 #: The app cleans block by block and never holds a whole spectrogram: a 30-minute
-#: 48 kHz mono WAV peaked at about 1.4 GB in the server (upload, result, then a
-#: slider move; it was 6.3 GB when the whole spectrogram was held). What remains is
-#: Streamlit's copy of the upload, the decoded input and one result (~173 + 346 +
-#: 390 MB), so memory grows with the length: a host with less than ~1.5 GB free
-#: should lower the limit, e.g. ``QUIET_MAX_MINUTES=10``.
+#: 48 kHz mono WAV peaked at about 1.35 GB in the server (upload, result, then a
+#: slider move; it was 6.3 GB when the whole spectrogram was held), and about 1.7 GB
+#: when a second 30-minute file follows in the same session (the first stays cached).
+#: What remains is Streamlit's copy of the upload, the decoded input and one result
+#: (~173 + 346 + 390 MB), so memory grows with the length: a host with less than
+#: ~1.5 GB should lower the limit, e.g. ``QUIET_MAX_MINUTES=10``.
 MAX_DURATION_S = _minutes_from_env("QUIET_MAX_MINUTES", 30.0) * 60
 #: Most samples (all channels together) cleaned at once: the duration limit at 48 kHz mono,
 #: so a stereo or 96 kHz file may be half as long.
