@@ -119,7 +119,14 @@ def read_audio(source: Source) -> Tuple[np.ndarray, int, AudioFileInfo]:
     try:
         with sf.SoundFile(_open_source(source)) as f:
             info = AudioFileInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
-            y = f.read(dtype="float32", always_2d=True)
+            # In blocks until the data ends: a damaged header may announce far more frames than exist.
+            blocks = []
+            while True:
+                block = f.read(1 << 18, dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                blocks.append(block)
+            y = np.concatenate(blocks) if blocks else np.zeros((0, f.channels), np.float32)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError, OSError) as exc:
         raise _unreadable(source, exc) from None
     if y.shape[0] == 0:

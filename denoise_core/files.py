@@ -39,9 +39,9 @@ PathLike = Union[str, os.PathLike]
 def _blocks(f: sf.SoundFile, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
     """Blocks ``(n, n_channels)`` float32 of ``f`` from ``start`` to ``stop``, checked to be finite."""
     f.seek(start)
-    remaining = (f.frames if stop is None else stop) - start
+    remaining = np.inf if stop is None else stop - start
     while remaining > 0:
-        block = f.read(min(BLOCK_SAMPLES, remaining), dtype="float32", always_2d=True)
+        block = f.read(int(min(BLOCK_SAMPLES, remaining)), dtype="float32", always_2d=True)
         if block.shape[0] == 0:
             break
         if not np.isfinite(block).all():
@@ -114,22 +114,24 @@ def denoise_file(
             need_energy = noise_window is None
             need_peak = info.subtype not in _BOUNDED_SUBTYPES
             survey_share = 0.3 if (need_energy or need_peak) else 0.0
-            energy, peak = None, 0.0
+            energy, peak, n_samples = None, 0.0, f.frames
             if survey_share:
                 energy, peak, n_read = survey(
                     read, f.frames, config, f.channels, need_energy, lambda x: report_progress(survey_share * x)
                 )
                 if n_read == 0:
                     raise AudioFileError(f"{source.name} holds no audio samples.")
+                # A compressed file's header may announce more (or fewer) frames than decode.
+                n_samples = n_read
             scale = peak if peak > 1.0 else 1.0
-            noise = estimate_noise_from_reader(read, f.frames, config, sr, f.channels, noise_window, scale, energy)
+            noise = estimate_noise_from_reader(read, n_samples, config, sr, f.channels, noise_window, scale, energy)
             gate = GateStream(noise, params, config, sr, f.channels)
             with sf.SoundFile(tmp, "w", samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype) as out:
                 written = 0
                 for block in denoise_blocks(read(0, None), noise, params, config, sr, f.channels, scale=scale, gate=gate):
                     out.write(block)
                     written += block.shape[0]
-                    report_progress(survey_share + (1.0 - survey_share) * written / f.frames)
+                    report_progress(survey_share + (1.0 - survey_share) * min(1.0, written / n_samples))
         os.replace(tmp, target)
     except (sf.LibsndfileError, RuntimeError, EOFError, OSError) as exc:
         raise AudioFileError(f"{source.name} could not be processed: {str(exc).rsplit(': ', 1)[-1].strip()}") from None

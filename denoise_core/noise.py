@@ -96,7 +96,8 @@ def validate_noise_window(
         raise NoiseWindowError(
             f"The noise window ends at {end_s:.3f} s, after the end of the recording ({valid})."
         )
-    if end_s - start_s < min_length_s:
+    # A relative slack of 1e-9 keeps a window computed in seconds from failing by one rounding step.
+    if end_s - start_s < min_length_s * (1 - 1e-9):
         raise NoiseWindowError(
             f"The noise window is {end_s - start_s:.3f} s long; it must be at least "
             f"{min_length_s:.3f} s (one analysis frame) within {valid}."

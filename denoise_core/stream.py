@@ -361,7 +361,7 @@ def profile_from_reader(
     frames, window_s = window_frames(config, sr, n_samples, noise_window)
     first, last = int(frames[0]), int(frames[-1])
     analyzer = FrameAnalyzer(config, n_channels, first_frame=first)
-    stop = min(n_samples, last * config.hop_length + config.n_fft // 2)
+    stop = min(n_samples, last * config.hop_length - config.n_fft // 2 + config.n_fft)
     inv_scale = np.float32(1.0 / scale)
     spectra = [analyzer.push(np.ascontiguousarray(b.T) * inv_scale) for b in read(analyzer.first_sample, stop)]
     if stop == n_samples:

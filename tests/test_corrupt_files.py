@@ -431,26 +431,11 @@ def check(specimen: Specimen, out_dir: Path) -> Outcome:
 # tests leave them out so that main stays green; each has a strict xfail
 # below that turns red (XPASS) once the bug is fixed, to remove it here.
 KNOWN_BUGS = {
-    "short-read": (
-        lambda problem: problem.startswith("denoise_file raised IndexError"),
-        "denoise_file trusts the frame count in the header: a cut or damaged MP3 that decodes to fewer "
-        "frames than announced raises IndexError in stream.profile_from_reader (frames - first out of range)",
-    ),
-    "absurd-length": (
-        lambda problem: "raised MemoryError" in problem,
-        "an MP3 with a damaged header announcing ~3.8e12 frames: read_audio preallocates them "
-        "(MemoryError in soundfile.read) and denoise_file builds np.arange(n_frames) in noise.window_frames",
-    ),
     "lossy-overshoot": (
         lambda problem: problem.startswith("denoise_file output (") and "above full scale" in problem
         and any(f"({fmt}/" in problem for fmt in ("MP3", "OGG")),
         "denoise_file clips to full scale before a lossy encoder (MP3, Vorbis, Opus), whose output decodes "
         "up to ~2 dB above full scale",
-    ),
-    "auto-window-rounding": (
-        lambda problem: "although no noise window was given" in problem,
-        "automatic mode refuses its own one-frame window: end_s - start_s is one float ulp under "
-        "win_length / sr (e.g. 0.02133333333333333 < 0.021333333333333333 at 48 kHz)",
     ),
 }
 
