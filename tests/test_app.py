@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from denoise_core import PARAM_RANGES, DenoiseParams  # noqa: E402
-from ui import loading, processing  # noqa: E402
+from denoise_core import PARAM_RANGES, DenoiseParams
+from ui import loading, processing
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"

@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +24,8 @@ from streamlit.testing.v1 import AppTest
 import streamlit.testing.v1.app_test as app_test_module
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from ui import loading, processing  # noqa: E402
+from ui import loading
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"

@@ -6,10 +6,8 @@ a few call :func:`denoise_core.cli.main` in-process so coverage sees it.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,21 +19,9 @@ import denoise_core
 from denoise_core.cli import EXIT_BAD_INPUT, main, output_path
 from denoise_core.params import PARAM_RANGES
 
+from cli_runner import run_cli
+
 REAL = "p257_089_noisy.flac"
-# The subprocess must import the same engine as this test process.
-PACKAGE_ROOT = str(Path(denoise_core.__file__).resolve().parents[1])
-
-
-def run_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
-    return subprocess.run(
-        [sys.executable, "-m", "denoise_core", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def listing(folder: Path) -> dict:

@@ -19,12 +19,10 @@ with no data). Every file goes through both ``read_audio`` + ``denoise`` and
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import signal
 import struct
 import subprocess
-import sys
 import traceback
 from collections import Counter
 from contextlib import contextmanager
@@ -41,6 +39,8 @@ from denoise_core import DenoiseError, NoiseWindowError
 from denoise_core.audio_io import read_audio
 from denoise_core.files import denoise_file
 
+from cli_runner import run_cli
+
 SEED = 20240611
 #: Tests over the corpus are split in this many slices, so a failure names its slice.
 N_SLICES = 8
@@ -49,8 +49,6 @@ HANG_S = 30
 #: Files the command line runs on, in batches (one subprocess per batch).
 N_CLI_FILES = 30
 CLI_BATCH = 10
-# The subprocess must import the same engine as this test process.
-PACKAGE_ROOT = str(Path(denoise_core.__file__).resolve().parents[1])
 
 
 @dataclass(frozen=True)
@@ -521,18 +519,6 @@ def test_intact_files_are_processed_by_both_paths(outcomes):
     assert len(chosen) >= 50
     refused = [f"{o.specimen}: in memory {o.in_memory}, streamed {o.streamed}" for o in chosen if (o.in_memory, o.streamed) != ("processed", "processed")]
     assert not refused, "\n".join(refused)
-
-
-def run_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
-    return subprocess.run(
-        [sys.executable, "-m", "denoise_core", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def listing(folder: Path) -> Dict[str, bytes]:

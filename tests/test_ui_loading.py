@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import tomllib
 from pathlib import Path
 
@@ -12,11 +11,9 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from ui import loading  # noqa: E402
-from ui.loading import InputProblem, content_digest, decode, describe_duration, safe_stem  # noqa: E402
+from ui import loading
+from ui.loading import InputProblem, content_digest, decode, describe_duration, safe_stem
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,9 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from denoise_core import AudioFileError  # noqa: E402
-from ui.media import (  # noqa: E402
+from denoise_core import AudioFileError
+from ui.media import (
     DOWNLOAD_FORMATS,
     describe_subtype,
     download_name,

@@ -7,7 +7,6 @@ player are measured on 30 minutes of real noisy speech (the example, tiled).
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -17,13 +16,11 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from denoise_core import StftConfig  # noqa: E402
-from ui.loading import EXAMPLE_PATH, MAX_DURATION_S  # noqa: E402
-from ui.media import encode_player  # noqa: E402
-from ui.plots import pool_spectrogram, spectrogram_figure, waveform_figure  # noqa: E402
+from denoise_core import StftConfig
+from ui.loading import EXAMPLE_PATH, MAX_DURATION_S
+from ui.media import encode_player
+from ui.plots import pool_spectrogram, spectrogram_figure, waveform_figure
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from denoise_core import StftConfig, analyse  # noqa: E402
-from ui.plots import (  # noqa: E402
+from denoise_core import StftConfig, analyse
+from ui.plots import (
     DB_RANGE,
     MAX_FREQ_ROWS,
     MAX_TIME_COLUMNS,

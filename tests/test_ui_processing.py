@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -12,20 +11,18 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the app's ``ui`` package lives next to app.py, not installed
-    sys.path.insert(0, str(ROOT))
 
-from denoise_core import (  # noqa: E402
+from denoise_core import (
     DenoiseParams,
     NoiseWindowError,
     StftConfig,
     denoise_with_profile,
     noise_profile,
 )
-from ui import processing  # noqa: E402
-from ui.loading import decode  # noqa: E402
-from ui.media import encode_player  # noqa: E402
-from ui.plots import audio_spectrogram  # noqa: E402
+from ui import processing
+from ui.loading import decode
+from ui.media import encode_player
+from ui.plots import audio_spectrogram
 
 
 def _recording(y: np.ndarray, sr: int, subtype: str = "FLOAT"):

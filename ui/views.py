@@ -12,7 +12,7 @@ from denoise_core import DenoiseReport
 
 from . import messages
 from .controls import log_freq_control
-from .loading import InputProblem, Recording, describe_duration
+from .loading import Recording, describe_duration
 from .media import (
     DOWNLOAD_FORMATS,
     FLAC_MAX_CHANNELS,
