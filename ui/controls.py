@@ -33,7 +33,8 @@ __all__ = [
 #: File endings the uploader offers (all read by the engine through libsndfile).
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"]
 #: FFT sizes offered in the advanced section (``None`` is automatic).
-FFT_SIZES = (None, 256, 512, 1024, 2048, 4096, 8192)
+#: FFT sizes offered; 0 stands for automatic (a None option would show as an empty choice).
+FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
 #: Sample rate asked of the browser for microphone recordings.
 RECORD_SR = 48_000
 
@@ -204,10 +205,10 @@ def gate_controls(box) -> DenoiseParams:
     return DenoiseParams(**values)
 
 
-def _fft_label(n_fft: Optional[int], sr: Optional[int]) -> str:
-    if n_fft is None:
+def _fft_label(n_fft: int, sr: Optional[int]) -> str:
+    if not n_fft:
         if sr is None:
-            return "Automatic (about 25 ms)"
+            return "Automatic (20 to 40 ms)"
         auto = default_n_fft(sr)
         return f"Automatic ({auto} samples, {1000 * auto / sr:.0f} ms)"
     if sr is None:
@@ -218,7 +219,7 @@ def _fft_label(n_fft: Optional[int], sr: Optional[int]) -> str:
 def fft_control(box, sr: Optional[int]) -> Optional[int]:
     """FFT size (``None`` for automatic). Widget key: ``n_fft``."""
     with box:
-        return st.selectbox(
+        choice = st.selectbox(
             "FFT size",
             FFT_SIZES,
             index=0,
@@ -227,9 +228,10 @@ def fft_control(box, sr: Optional[int]) -> Optional[int]:
             help=(
                 "Length of the slices the sound is cut into for cleaning. Longer slices separate pitches "
                 "better (good for steady hum); shorter ones follow fast sounds better (good for speech "
-                "onsets). Automatic picks about 25 ms, which suits speech."
+                "onsets). Automatic picks 20 to 40 ms, which suits speech."
             ),
         )
+    return choice or None
 
 
 def noise_window_placeholder(box) -> None:
