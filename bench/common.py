@@ -24,7 +24,7 @@ from pystoi import stoi
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-import denoise_core  # noqa: E402  (needs REPO_ROOT on sys.path)
+import denoise_core  # noqa: E402, F401  (needs REPO_ROOT on sys.path; the scripts take it from here)
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared/data/public"
 AUDIO_EXTS = (".wav", ".flac")

@@ -22,7 +22,6 @@ from typing import Callable, Dict, List
 
 import numpy as np
 import soundfile as sf
-
 from common import DEFAULT_DATA, REPO_ROOT, format_table, load_mono, resample
 
 SNRS_DB = (0, 5, 10, 15)

@@ -25,11 +25,6 @@ from typing import Callable, Dict, List, Sequence
 
 import noisereduce
 import numpy as np
-from pyrnnoise.rnnoise import FRAME_SIZE as RNNOISE_FRAME
-from pyrnnoise.rnnoise import SAMPLE_RATE as RNNOISE_SR
-from pyrnnoise.rnnoise import create, destroy, process_mono_frame
-from tqdm import tqdm
-
 from common import (
     add_ours_param_option,
     denoise_core,
@@ -41,6 +36,10 @@ from common import (
     resample,
     score,
 )
+from pyrnnoise.rnnoise import FRAME_SIZE as RNNOISE_FRAME
+from pyrnnoise.rnnoise import SAMPLE_RATE as RNNOISE_SR
+from pyrnnoise.rnnoise import create, destroy, process_mono_frame
+from tqdm import tqdm
 
 METRICS = ("pesq", "stoi", "si_sdr")
 METRIC_NAMES = {"pesq": "PESQ", "stoi": "STOI", "si_sdr": "SI-SDR"}

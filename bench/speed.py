@@ -23,7 +23,6 @@ from typing import Callable, Dict, List
 
 import noisereduce
 import numpy as np
-
 from common import add_ours_param_option, denoise_core, find_pairs, format_table, load_mono, pairs_dir
 
 SR = 48000

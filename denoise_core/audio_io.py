@@ -15,8 +15,9 @@ import numpy as np
 import soundfile as sf
 
 from .errors import AudioFileError
+from .validation import MAX_SR, MIN_SR
 
-__all__ = ["AudioFileInfo", "read_audio", "write_audio", "file_info", "SUPPORTED_EXTENSIONS"]
+__all__ = ["AudioFileInfo", "read_audio", "write_audio", "file_info", "SUPPORTED_EXTENSIONS", "MIN_SR", "MAX_SR"]
 
 Source = Union[str, os.PathLike, BinaryIO, bytes]
 

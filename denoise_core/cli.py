@@ -29,10 +29,14 @@ __all__ = ["main", "build_parser", "output_path"]
 EXIT_BAD_INPUT = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; flags use the same names as :class:`DenoiseParams`."""
+def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
+    """The argument parser; flags use the same names as :class:`DenoiseParams`.
+
+    ``prog`` is the name shown in help and errors (default: the program's own,
+    e.g. ``quiet-denoise``).
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m denoise_core",
+        prog=prog,
         description="Remove steady background noise from speech recordings (spectral gating).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files (WAV, FLAC, OGG, MP3, AIFF)")
@@ -109,9 +113,9 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> int:
     """Run the command line tool; returns the exit code (0 ok, 2 bad input)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     try:
         params = DenoiseParams(**{name: getattr(args, name) for name in PARAM_RANGES})
     except DenoiseError as exc:

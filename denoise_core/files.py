@@ -20,14 +20,12 @@ from . import audio_io
 from .errors import AudioFileError, AudioInputError, DenoiseError
 from .params import DenoiseParams
 from .report import DenoiseReport
-from .stream import GateStream, denoise_blocks, estimate_noise_from_reader, survey
+from .source import Source
+from .stream import measure_noise, run_gate, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
-__all__ = ["denoise_file", "BLOCK_SAMPLES"]
-
-#: Samples per channel read at a time.
-BLOCK_SAMPLES = 1 << 18
+__all__ = ["denoise_file", "FileSource"]
 
 #: Subtypes whose samples are always within full scale; others need a peak pass.
 _BOUNDED_SUBTYPES = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"}
@@ -36,19 +34,39 @@ Progress = Callable[[float], None]
 PathLike = Union[str, os.PathLike]
 
 
-def _blocks(f: sf.SoundFile, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
-    """Blocks ``(n, n_channels)`` float32 of ``f`` from ``start`` to ``stop``, checked to be finite."""
-    f.seek(start)
-    remaining = np.inf if stop is None else stop - start
-    while remaining > 0:
-        block = f.read(int(min(BLOCK_SAMPLES, remaining)), dtype="float32", always_2d=True)
-        if block.shape[0] == 0:
-            break
-        if not np.isfinite(block).all():
-            raise AudioInputError("The audio holds invalid samples (NaN or infinite values).")
-        remaining -= block.shape[0]
-        yield block
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
+
+class FileSource(Source):
+    """An open sound file, read block by block through soundfile.
+
+    Parameters
+    ----------
+    f : soundfile.SoundFile
+        Open for reading; the caller closes it.
+    """
+
+    def __init__(self, f: sf.SoundFile) -> None:
+        self._f = f
+        self.sr = float(f.samplerate)
+        self.n_channels = f.channels
+        self.n_samples = f.frames
+
+    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+        self._f.seek(start)
+        position = start
+        remaining = np.inf if stop is None else stop - start
+        while remaining > 0:
+            block = self._f.read(int(min(self.block_samples, remaining)), dtype="float32", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            self._check_finite(block, position)
+            remaining -= block.shape[0]
+            position += block.shape[0]
+            yield block
 
 def denoise_file(
     source: PathLike,
@@ -102,36 +120,36 @@ def denoise_file(
         raise AudioInputError(f"{source.name} has {info.channels} channels; at most {MAX_CHANNELS} are supported.")
     sr = int(validate_sr(info.sr))
     config = StftConfig.for_sr(sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    if not isinstance(params, DenoiseParams):
+        raise DenoiseError(f"params must be DenoiseParams, got {type(params).__name__}.")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".denoise-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); give it the mode a newly created file would have.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         with sf.SoundFile(source) as f:
-
-            def read(start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
-                return _blocks(f, start, stop)
-
+            reader = FileSource(f)
             need_energy = noise_window is None
             need_peak = info.subtype not in _BOUNDED_SUBTYPES
             survey_share = 0.3 if (need_energy or need_peak) else 0.0
-            energy, peak, n_samples = None, 0.0, f.frames
+            energy = None
             if survey_share:
-                energy, peak, n_read = survey(
-                    read, f.frames, config, f.channels, need_energy, lambda x: report_progress(survey_share * x)
-                )
+                energy, peak, n_read = survey(reader, config, need_energy, lambda x: report_progress(survey_share * x))
                 if n_read == 0:
                     raise AudioFileError(f"{source.name} holds no audio samples.")
                 # A compressed file's header may announce more (or fewer) frames than decode.
-                n_samples = n_read
-            scale = peak if peak > 1.0 else 1.0
-            noise = estimate_noise_from_reader(read, n_samples, config, sr, f.channels, noise_window, scale, energy)
-            gate = GateStream(noise, params, config, sr, f.channels)
+                reader.n_samples = n_read
+                reader.scale = peak if peak > 1.0 else 1.0
+            noise = measure_noise(reader, config, noise_window, energy)
             with sf.SoundFile(tmp, "w", samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype) as out:
-                written = 0
-                for block in denoise_blocks(read(0, None), noise, params, config, sr, f.channels, scale=scale, gate=gate):
+
+                def sink(start: int, block: np.ndarray) -> None:
                     out.write(block)
-                    written += block.shape[0]
-                    report_progress(survey_share + (1.0 - survey_share) * min(1.0, written / n_samples))
+                    done = min(1.0, (start + block.shape[0]) / reader.n_samples)
+                    report_progress(survey_share + (1.0 - survey_share) * done)
+
+                report = run_gate(reader, noise, params, sink)
         os.replace(tmp, target)
     except (sf.LibsndfileError, RuntimeError, EOFError, OSError) as exc:
         raise AudioFileError(f"{source.name} could not be processed: {str(exc).rsplit(': ', 1)[-1].strip()}") from None
@@ -139,4 +157,4 @@ def denoise_file(
         if os.path.exists(tmp):
             os.remove(tmp)
     report_progress(1.0)
-    return gate.report()
+    return report

@@ -1,15 +1,15 @@
 """Noise profile: the per-frequency noise power the gate works against.
 
 The profile comes either from a stretch of the recording that the caller says
-holds only noise (:func:`noise_profile_from_window`), or, when the caller does
-not know, from the quietest stretch of the recording
-(:func:`find_quietest_window`).
+holds only noise, or, when the caller does not know, from the quietest stretch
+of the recording (:func:`quietest_window_from_energy`). The block pipeline
+(:mod:`denoise_core.stream`) measures it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -22,9 +22,6 @@ __all__ = [
     "window_frames",
     "frame_energy",
     "quietest_window_from_energy",
-    "noise_profile_from_window",
-    "find_quietest_window",
-    "estimate_noise",
     "AUTO_WINDOW_S",
 ]
 
@@ -44,6 +41,9 @@ class NoiseProfile:
     ----------
     power : np.ndarray [shape=(n_freqs,), dtype=float64]
         Mean noise power per STFT bin (squared magnitude of :meth:`StftConfig.stft`).
+    config : StftConfig
+        The transform the profile was measured with (and its sample rate):
+        gating with this profile uses the same one.
     window_s : tuple of float
         Start and end in seconds of the stretch the profile was measured on.
     method : str
@@ -52,6 +52,7 @@ class NoiseProfile:
     """
 
     power: np.ndarray
+    config: StftConfig
     window_s: Tuple[float, float]
     method: str
 
@@ -105,14 +106,12 @@ def validate_noise_window(
     return start_s, min(end_s, duration_s)
 
 
-def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -> Tuple[np.ndarray, Tuple[float, float]]:
+def window_frames(config: StftConfig, n_samples: int, noise_window) -> Tuple[np.ndarray, Tuple[float, float]]:
     """Check a noise window and find the frames it holds.
 
     Parameters
     ----------
     config : StftConfig
-    sr : float
-        Sample rate in Hz.
     n_samples : int
         Length of the recording in samples.
     noise_window : (float, float)
@@ -131,6 +130,7 @@ def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -
     NoiseWindowError
         See :func:`validate_noise_window`.
     """
+    sr = config.sr
     duration_s = n_samples / sr
     start_s, end_s = validate_noise_window(noise_window, duration_s, min(config.win_length / sr, duration_s))
     n_frames = config.n_frames(n_samples)
@@ -148,55 +148,22 @@ def window_frames(config: StftConfig, sr: float, n_samples: int, noise_window) -
     return chosen, (start_s, end_s)
 
 
-def noise_profile_from_window(
-    power: np.ndarray,
-    config: StftConfig,
-    sr: float,
-    n_samples: int,
-    noise_window,
-    method: str = "window",
-) -> NoiseProfile:
-    """Noise profile measured on a stretch given in seconds.
-
-    Parameters
-    ----------
-    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
-        Squared STFT magnitudes of the recording.
-    config : StftConfig
-        The transform that produced ``power``.
-    sr : float
-        Sample rate in Hz.
-    n_samples : int
-        Length of the recording in samples.
-    noise_window : (float, float)
-        Start and end of the noise-only stretch in seconds.
-    method : str
-        Recorded in the profile's ``method``.
-
-    Returns
-    -------
-    NoiseProfile
-        One profile shared by all channels: the mean power over the window's
-        frames and over channels.
-    """
-    frames, window_s = window_frames(config, sr, n_samples, noise_window)
-    profile = power[:, :, frames].mean(axis=(0, 2))
-    return NoiseProfile(power=profile.astype(np.float64), window_s=window_s, method=method)
+def frame_energy(power: np.ndarray) -> np.ndarray:
+    """Energy of each frame: power summed over bins, averaged over channels, shape ``(n_frames,)``."""
+    return power.sum(axis=1, dtype=np.float64).mean(axis=0)
 
 
-def find_quietest_window(
-    power: np.ndarray, config: StftConfig, sr: float, n_samples: int, length_s: float = AUTO_WINDOW_S
+def quietest_window_from_energy(
+    energy: np.ndarray, config: StftConfig, n_samples: int, length_s: float = AUTO_WINDOW_S
 ) -> Tuple[float, float]:
     """The stretch of about ``length_s`` seconds with the least energy.
 
     Parameters
     ----------
-    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
-        Squared STFT magnitudes.
+    energy : np.ndarray [shape=(n_frames,)]
+        :func:`frame_energy` of every frame of the recording.
     config : StftConfig
-        The transform that produced ``power``.
-    sr : float
-        Sample rate in Hz.
+        The transform that framed it.
     n_samples : int
         Length of the recording in samples.
     length_s : float
@@ -210,21 +177,7 @@ def find_quietest_window(
         silence (over 100 dB below the loudest frame) are skipped unless the
         whole recording is silent.
     """
-    return quietest_window_from_energy(frame_energy(power), config, sr, n_samples, length_s)
-
-
-def frame_energy(power: np.ndarray) -> np.ndarray:
-    """Energy of each frame: power summed over bins, averaged over channels, shape ``(n_frames,)``."""
-    return power.sum(axis=1, dtype=np.float64).mean(axis=0)
-
-
-def quietest_window_from_energy(
-    energy: np.ndarray, config: StftConfig, sr: float, n_samples: int, length_s: float = AUTO_WINDOW_S
-) -> Tuple[float, float]:
-    """:func:`find_quietest_window` from the frame energies (:func:`frame_energy`) alone.
-
-    This is what a streaming caller uses, having summed each frame as it went.
-    """
+    sr = config.sr
     duration_s = n_samples / sr
     frame_s = config.hop_length / sr
     min_len_s = min(config.win_length / sr, duration_s)
@@ -260,21 +213,3 @@ def quietest_window_from_energy(
     end_s = min(duration_s, start_s + max(length_s, min_len_s))
     start_s = max(0.0, end_s - max(length_s, min_len_s))
     return float(start_s), float(end_s)
-
-
-def estimate_noise(
-    power: np.ndarray,
-    config: StftConfig,
-    sr: float,
-    n_samples: int,
-    noise_window: Optional[Tuple[float, float]] = None,
-) -> NoiseProfile:
-    """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
-
-    Parameters are those of :func:`noise_profile_from_window`; see
-    :func:`find_quietest_window` for the automatic choice.
-    """
-    if noise_window is not None:
-        return noise_profile_from_window(power, config, sr, n_samples, noise_window)
-    window = find_quietest_window(power, config, sr, n_samples)
-    return noise_profile_from_window(power, config, sr, n_samples, window, method="quietest stretch")

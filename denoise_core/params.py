@@ -7,7 +7,7 @@ widgets all use these names, defaults and ranges.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Dict, Tuple
+from typing import ClassVar, Dict, Tuple
 
 import numpy as np
 
@@ -50,7 +50,17 @@ class DenoiseParams:
     time_smooth_ms : float
         Width in milliseconds of the smoothing of the gain over time
         (0 to 500 ms).
+
+    Attributes
+    ----------
+    RANGES : dict
+        ``name -> (low, high)``: the allowed range of each setting (:data:`PARAM_RANGES`).
+    HELP : dict
+        ``name -> text``: a plain-words description of each setting (:data:`PARAM_HELP`).
     """
+
+    RANGES: ClassVar[Dict[str, Tuple[float, float]]] = PARAM_RANGES
+    HELP: ClassVar[Dict[str, str]] = PARAM_HELP
 
     threshold_db: float = 0.0
     reduction_db: float = 15.0

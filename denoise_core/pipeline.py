@@ -1,205 +1,29 @@
-"""The denoising pipeline: analyse, estimate the noise, gate, resynthesise.
+"""The in-memory API: :func:`denoise`, :func:`noise_profile` and :func:`denoise_with_profile`.
 
-:func:`denoise` does it all in one call. The pieces are public so that an
-interactive caller can keep the expensive analysis (:func:`analyse`) and
-re-run only :func:`estimate_noise` and :func:`gate` when a setting changes.
+All three read the array through :class:`~denoise_core.source.ArraySource`
+(views, never a copy of the whole input) and run the block pipeline of
+:mod:`denoise_core.stream`, the same one :func:`denoise_core.denoise_file`
+runs on files, so memory beyond the input and the output stays bounded
+whatever the length. An interactive caller measures the noise once
+(:func:`noise_profile`) and gates again with new settings
+(:func:`denoise_with_profile`), on the whole recording or on a slice of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from .noise import NoiseProfile, estimate_noise as _estimate_noise
+from .errors import AudioInputError, ParameterError
+from .noise import NoiseProfile
 from .params import DenoiseParams
 from .report import DenoiseReport
-from .errors import ParameterError
-from .stream import GateStream, denoise_blocks, estimate_noise_from_reader
+from .source import ArraySource
+from .stream import measure_noise, run_gate
 from .transform import StftConfig
-from .validation import as_float_channels, validate_sr
 
-__all__ = [
-    "Analysis",
-    "GateResult",
-    "analyse",
-    "estimate_noise",
-    "gate",
-    "noise_profile",
-    "denoise_with_profile",
-    "denoise",
-    "BLOCK_SAMPLES",
-]
-
-#: Samples per channel handed to the block pipeline at a time.
-BLOCK_SAMPLES = 1 << 18
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """A recording's spectrogram and what is needed to turn it back into audio.
-
-    Attributes
-    ----------
-    spec : np.ndarray [shape=(n_channels, n_freqs, n_frames), dtype=complex64]
-        STFT of each channel, scaled so that full scale is at most 1.
-    sr : float
-        Sample rate in Hz.
-    config : StftConfig
-        The transform settings.
-    shape : tuple
-        Shape of the input array, ``(n,)`` or ``(n, n_channels)``.
-    scale : float
-        Factor the input was divided by (its peak, when above full scale).
-    """
-
-    spec: np.ndarray
-    sr: float
-    config: StftConfig
-    shape: Tuple[int, ...]
-    scale: float
-
-    @property
-    def n_samples(self) -> int:
-        """Length of the recording in samples."""
-        return int(self.shape[0])
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the recording in seconds."""
-        return self.n_samples / self.sr
-
-    @property
-    def power(self) -> np.ndarray:
-        """Squared magnitude of :attr:`spec` (float32)."""
-        return self.spec.real**2 + self.spec.imag**2
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """Output of :func:`gate`.
-
-    Attributes
-    ----------
-    audio : np.ndarray [shape=input shape, dtype=float32]
-        The cleaned audio, within [-1, 1].
-    gain : np.ndarray [shape=(n_channels, n_freqs, n_frames), dtype=float32]
-        The gain applied to each STFT bin (between the reduction floor and 1).
-    report : DenoiseReport
-    """
-
-    audio: np.ndarray
-    gain: np.ndarray
-    report: DenoiseReport
-
-
-def analyse(
-    y: np.ndarray,
-    sr: float,
-    *,
-    n_fft: Optional[int] = None,
-    hop_length: Optional[int] = None,
-    win_length: Optional[int] = None,
-) -> Analysis:
-    """Check the audio and compute its STFT.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, n_channels)]
-        Audio in soundfile's layout, float or integer, at least one sample.
-    sr : float
-        Sample rate in Hz (8000 to 192000).
-    n_fft, hop_length, win_length : int, optional
-        Transform settings in samples; by default 20 to 40 ms frames with 50 %
-        overlap (see :meth:`StftConfig.for_sr`).
-
-    Raises
-    ------
-    AudioInputError, ParameterError
-        On audio or settings that cannot be processed.
-    """
-    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
-    channels = prepared.channels / np.float32(prepared.scale) if prepared.scale != 1.0 else prepared.channels
-    return Analysis(
-        spec=prepared.config.stft(channels),
-        sr=prepared.sr,
-        config=prepared.config,
-        shape=prepared.shape,
-        scale=prepared.scale,
-    )
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """Checked audio as ``(n_channels, n)`` float32, with its transform and scale."""
-
-    channels: np.ndarray
-    shape: Tuple[int, ...]
-    sr: float
-    config: StftConfig
-    scale: float
-
-    def read(self, start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
-        """Blocks ``(n, n_channels)`` of samples ``start`` to ``stop`` (a :data:`~denoise_core.stream.Reader`)."""
-        stop = self.channels.shape[-1] if stop is None else stop
-        for first in range(start, stop, BLOCK_SAMPLES):
-            yield self.channels[:, first : min(first + BLOCK_SAMPLES, stop)].T
-
-
-def _prepare(y, sr, n_fft, hop_length, win_length) -> _Prepared:
-    sr = validate_sr(sr)
-    config = StftConfig.for_sr(sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
-    channels, shape = as_float_channels(y)
-    peak = float(np.max(np.abs(channels)))
-    return _Prepared(channels, shape, sr, config, peak if peak > 1.0 else 1.0)
-
-
-def estimate_noise(analysis: Analysis, noise_window: Optional[Tuple[float, float]] = None) -> NoiseProfile:
-    """Noise profile of an analysed recording.
-
-    Parameters
-    ----------
-    analysis : Analysis
-    noise_window : (float, float), optional
-        Start and end in seconds of a stretch that holds only noise. ``None``
-        picks the quietest half second (or quarter of a short recording).
-
-    Raises
-    ------
-    NoiseWindowError
-        If the window is reversed, empty, shorter than one frame or outside
-        the recording; the message gives the valid range.
-    """
-    return _estimate_noise(analysis.power, analysis.config, analysis.sr, analysis.n_samples, noise_window)
-
-
-def gate(analysis: Analysis, noise: NoiseProfile, params: DenoiseParams = DenoiseParams()) -> GateResult:
-    """Apply the spectral gate and resynthesise with the original phase.
-
-    Parameters
-    ----------
-    analysis : Analysis
-        From :func:`analyse`.
-    noise : NoiseProfile
-        From :func:`estimate_noise`; shared by all channels.
-    params : DenoiseParams
-        Threshold, reduction and smoothing.
-
-    Returns
-    -------
-    GateResult
-        The audio (input shape, float32, within [-1, 1]), the gain and a report.
-    """
-    n_channels = analysis.spec.shape[0]
-    stream = GateStream(noise, params, analysis.config, analysis.sr, n_channels, keep_gain=True)
-    gated = np.concatenate([stream.push(analysis.spec), stream.finish()], axis=-1)
-    channels = analysis.config.istft(gated, length=analysis.n_samples)
-    if analysis.scale != 1.0:
-        channels *= np.float32(analysis.scale)
-    np.clip(channels, -1.0, 1.0, out=channels)
-    audio = channels[0] if len(analysis.shape) == 1 else np.ascontiguousarray(channels.T)
-    return GateResult(audio=audio, gain=stream.gains(), report=stream.report())
+__all__ = ["noise_profile", "denoise_with_profile", "denoise"]
 
 
 def noise_profile(
@@ -211,91 +35,89 @@ def noise_profile(
     hop_length: Optional[int] = None,
     win_length: Optional[int] = None,
 ) -> NoiseProfile:
-    """Noise profile of a recording, computed block by block with little memory.
-
-    The same profile as ``estimate_noise(analyse(y, sr, ...), noise_window)``,
-    without holding the recording's spectrogram.
+    """Noise profile of a recording, measured block by block.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (n, n_channels)]
-        Audio in soundfile's layout.
+        Audio in soundfile's layout; float (full scale 1.0) or integer.
     sr : float
         Sample rate in Hz (8000 to 192000).
     noise_window : (float, float), optional
         ``(start_s, end_s)`` in seconds of a noise-only stretch; ``None`` finds
         the quietest stretch (one pass over the recording).
     n_fft, hop_length, win_length : int, optional
-        STFT settings in samples.
+        STFT settings in samples; by default 20 to 40 ms frames with 50 %
+        overlap (see :meth:`StftConfig.for_sr`). The profile keeps them, so
+        :func:`denoise_with_profile` gates with the same transform.
+
+    Returns
+    -------
+    NoiseProfile
 
     Raises
     ------
     DenoiseError
         On audio, settings or a window that cannot be used.
     """
-    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
-    n_channels, n_samples = prepared.channels.shape
-    return estimate_noise_from_reader(
-        prepared.read, n_samples, prepared.config, prepared.sr, n_channels, noise_window, prepared.scale
-    )
+    source = ArraySource(y, sr)
+    config = StftConfig.for_sr(source.sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    return measure_noise(source, config, noise_window)
 
 
 def denoise_with_profile(
     y: np.ndarray,
-    sr: float,
     noise: NoiseProfile,
     params: DenoiseParams = DenoiseParams(),
     *,
-    n_fft: Optional[int] = None,
-    hop_length: Optional[int] = None,
-    win_length: Optional[int] = None,
-    progress: Optional[Callable[[float], None]] = None,
+    out: Optional[np.ndarray] = None,
+    on_block: Optional[Callable[[int, int], None]] = None,
 ) -> Tuple[np.ndarray, DenoiseReport]:
-    """Gate a recording against a given noise profile, block by block.
-
-    Memory beyond the input and the output stays bounded whatever the length.
+    """Gate a recording against a noise profile, block by block.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (n, n_channels)]
-        Audio in soundfile's layout.
-    sr : float
-        Sample rate in Hz.
+        Audio in soundfile's layout, at the profile's sample rate (a slice of
+        the recording the profile came from, or all of it).
     noise : NoiseProfile
-        From :func:`noise_profile` (with the same STFT settings).
+        From :func:`noise_profile`; its transform and sample rate are used.
     params : DenoiseParams
         Threshold, reduction and smoothing.
-    n_fft, hop_length, win_length : int, optional
-        STFT settings in samples.
-    progress : callable, optional
-        Called with the fraction done (0 to 1).
+    out : np.ndarray [shape=(n, n_channels), dtype=float32], optional
+        Where to write the result; a new array by default.
+    on_block : callable, optional
+        ``on_block(start, stop)`` is called as soon as samples ``start:stop``
+        of the result are final (to show progress, or to use them while the
+        rest is being cleaned).
 
     Returns
     -------
     audio : np.ndarray [shape=y.shape, dtype=float32]
-        Finite, within [-1, 1].
+        Finite, within [-1, 1] (a view of ``out`` when given).
     report : DenoiseReport
+
+    Raises
+    ------
+    DenoiseError
+        On audio that cannot be used, or an ``out`` of the wrong shape or type.
     """
-    prepared = _prepare(y, sr, n_fft, hop_length, win_length)
-    n_channels, n_samples = prepared.channels.shape
-    if noise.power.shape != (prepared.config.n_freqs,):
-        raise ParameterError(
-            f"The noise profile has {noise.power.shape[0]} frequency bins; these STFT settings "
-            f"need {prepared.config.n_freqs}. Measure it with the same n_fft."
-        )
-    gate_stream = GateStream(noise, params, prepared.config, prepared.sr, n_channels)
-    out = np.empty((n_samples, n_channels), dtype=np.float32)
-    done = 0
-    blocks = denoise_blocks(
-        prepared.read(0, None), noise, params, prepared.config, prepared.sr, n_channels, prepared.scale, gate_stream
-    )
-    for block in blocks:
-        out[done : done + block.shape[0]] = block
-        done += block.shape[0]
-        if progress:
-            progress(done / n_samples)
-    audio = out[:, 0] if len(prepared.shape) == 1 else out
-    return audio, gate_stream.report()
+    source = ArraySource(y, noise.config.sr)
+    shape = (source.n_samples, source.n_channels)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    elif out.shape != shape or out.dtype != np.float32:
+        raise AudioInputError(f"out must be a float32 array of shape {shape}, got {out.dtype} {out.shape}.")
+    if not isinstance(params, DenoiseParams):
+        raise ParameterError(f"params must be DenoiseParams, got {type(params).__name__}.")
+
+    def sink(start: int, block: np.ndarray) -> None:
+        out[start : start + block.shape[0]] = block
+        if on_block is not None:
+            on_block(start, start + block.shape[0])
+
+    report = run_gate(source, noise, params, sink)
+    return (out[:, 0] if len(source.shape) == 1 else out), report
 
 
 def denoise(
@@ -366,7 +188,6 @@ def denoise(
         freq_smooth_hz=freq_smooth_hz,
         time_smooth_ms=time_smooth_ms,
     )
-    stft = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
-    noise = noise_profile(y, sr, noise_window, **stft)
-    audio, report = denoise_with_profile(y, sr, noise, params, **stft)
+    noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    audio, report = denoise_with_profile(y, noise, params)
     return (audio, report) if return_report else audio

@@ -1,21 +1,28 @@
-"""Block-by-block processing with bounded memory.
+"""Block-by-block processing with bounded memory: the engine's one path.
 
-Three stages, each fed in order and each giving out what is final so far:
+Every caller (:func:`denoise_core.denoise`, :func:`denoise_core.denoise_file`,
+the CLI and the app) reads its recording through a
+:class:`~denoise_core.source.Source` and runs these functions:
 
-* :class:`FrameAnalyzer`: samples in, STFT frames out;
-* :class:`GateStream`: frames in, gated frames out (the gain is computed in
-  chunks whose lengths are multiples of ``DD_SEGMENT_FRAMES``, and its time
-  smoothing waits for the frames it needs on the right);
-* :class:`FrameSynthesizer`: gated frames in, finished samples out.
+* :func:`survey`: one pass for the frame energies (automatic noise window)
+  and the peak;
+* :func:`measure_noise`: the noise profile of a window, or of the quietest
+  stretch, reading only that stretch;
+* :func:`run_gate`: gates the whole recording and hands the finished samples
+  to a sink, block by block.
 
-Fed a whole recording at once or in any blocks, they give the same result as
-:func:`denoise_core.gate` (which is built on :class:`GateStream`), up to float
-rounding. :func:`denoise_blocks` chains them over an iterable of sample blocks.
+Inside, three private stages are fed in order and each gives out what is final so far:
+``_FrameAnalyzer`` (samples in, STFT frames out), ``_GateStream`` (frames in,
+gated frames out; the gain is computed in chunks whose lengths are multiples
+of ``DD_SEGMENT_FRAMES``, and its time smoothing waits for the frames it
+needs on the right) and ``_FrameSynthesizer`` (gated frames in, finished
+samples out). Fed a recording in one block or in any blocks, they give
+exactly the same result.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -23,38 +30,27 @@ from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
 from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
+from .source import Source
 from .transform import StftConfig, overlap_add
 
-__all__ = [
-    "FrameAnalyzer",
-    "GateStream",
-    "FrameSynthesizer",
-    "denoise_blocks",
-    "smoothing_widths",
-    "survey",
-    "profile_from_reader",
-    "estimate_noise_from_reader",
-    "Reader",
-    "GATE_CHUNK_FRAMES",
-]
+__all__ = ["survey", "measure_noise", "run_gate", "smoothing_widths", "Sink"]
 
-#: ``read(start, stop)``: the recording's samples ``start`` to ``stop`` (``None``
-#: for the end) as consecutive blocks ``(n, n_channels)`` float32, each checked.
-Reader = Callable[[int, Optional[int]], Iterator[np.ndarray]]
+#: ``sink(start, block)``: cleaned samples ``start:start + len(block)`` as ``(n, n_channels)`` float32.
+Sink = Callable[[int, np.ndarray], None]
 
 #: Most frames gated in one go: bounds the temporaries to some tens of MB.
 GATE_CHUNK_FRAMES = 32 * DD_SEGMENT_FRAMES
 
 
-def smoothing_widths(params: DenoiseParams, config: StftConfig, sr: float):
+def smoothing_widths(params: DenoiseParams, config: StftConfig) -> Tuple[int, int]:
     """Half-widths of the smoothing: (bins over frequency of the SNR, frames over time of the gain)."""
-    freq_bins = int(round(params.freq_smooth_hz / 2 / (sr / config.n_fft)))
-    time_frames = int(round(params.time_smooth_ms / 2000 * sr / config.hop_length))
+    freq_bins = int(round(params.freq_smooth_hz / 2 / (config.sr / config.n_fft)))
+    time_frames = int(round(params.time_smooth_ms / 2000 * config.sr / config.hop_length))
     return freq_bins, time_frames
 
 
-class FrameAnalyzer:
-    """Samples in, STFT frames out, as :meth:`StftConfig.stft` would frame them.
+class _FrameAnalyzer:
+    """Samples in, STFT frames out, exactly as :meth:`StftConfig.stft` frames them.
 
     Frame ``t`` covers samples ``t * hop - n_fft // 2`` to ``t * hop + n_fft // 2``
     (zeros before the start and after the end).
@@ -108,7 +104,7 @@ class FrameAnalyzer:
         return spec
 
 
-class FrameSynthesizer:
+class _FrameSynthesizer:
     """Gated frames in, finished samples out, as :meth:`StftConfig.istft` would add them.
 
     Parameters
@@ -159,34 +155,22 @@ class FrameSynthesizer:
         return values[:, skip:]
 
 
-class GateStream:
-    """Frames in, gated frames out, with the gain of :func:`denoise_core.gate`.
+class _GateStream:
+    """Frames in, gated frames out.
 
     Parameters
     ----------
     noise : NoiseProfile
-        Starting noise profile, shared by all channels.
+        Starting noise profile, shared by all channels; its transform is the one used.
     params : DenoiseParams
-    config : StftConfig
-    sr : float
-        Sample rate in Hz.
     n_channels : int
-    keep_gain : bool
-        Keep every frame's gain (for display); off for long streams.
     """
 
-    def __init__(
-        self,
-        noise: NoiseProfile,
-        params: DenoiseParams,
-        config: StftConfig,
-        sr: float,
-        n_channels: int,
-        keep_gain: bool = False,
-    ) -> None:
+    def __init__(self, noise: NoiseProfile, params: DenoiseParams, n_channels: int) -> None:
+        config = noise.config
         self.params = params
-        self.hop_s = config.hop_length / sr
-        self.freq_bins, self.time_frames = smoothing_widths(params, config, sr)
+        self.hop_s = config.hop_s
+        self.freq_bins, self.time_frames = smoothing_widths(params, config)
         self.state = GainState.start(noise.power, n_channels)
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
@@ -196,7 +180,6 @@ class GateStream:
         self._gains = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
         self._spec = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
         self._context = 0
-        self._kept: Optional[List[np.ndarray]] = [] if keep_gain else None
 
     def push(self, spec: np.ndarray) -> np.ndarray:
         """Add frames ``(n_channels, n_freqs, k)``; return the gated frames now final."""
@@ -218,12 +201,6 @@ class GateStream:
         """Report over all frames given out so far."""
         return self.accumulator.report(self.noise)
 
-    def gains(self) -> np.ndarray:
-        """All gains given out so far ``(n_channels, n_freqs, n_frames)`` (needs ``keep_gain``)."""
-        if self._kept is None:
-            raise RuntimeError("GateStream was created with keep_gain=False")
-        return np.concatenate(self._kept, axis=-1) if self._kept else self._gains[..., :0]
-
     def _gate(self, spec: np.ndarray, last: bool) -> np.ndarray:
         if spec.shape[-1]:
             gain = spectral_gain(
@@ -243,8 +220,6 @@ class GateStream:
         spec_out = self._spec[..., : done - self._context]
         power_out = spec_out.real**2 + spec_out.imag**2
         self.accumulator.add(power_out, smoothed)
-        if self._kept is not None:
-            self._kept.append(smoothed)
         keep_from = max(0, done - self.time_frames)
         self._gains = self._gains[..., keep_from:]
         self._spec = self._spec[..., done - self._context :]
@@ -252,59 +227,42 @@ class GateStream:
         return spec_out * smoothed
 
 
-def denoise_blocks(
-    blocks: Iterable[np.ndarray],
-    noise: NoiseProfile,
-    params: DenoiseParams,
-    config: StftConfig,
-    sr: float,
-    n_channels: int,
-    scale: float = 1.0,
-    gate: Optional[GateStream] = None,
-) -> Iterator[np.ndarray]:
-    """Denoise a recording given as consecutive blocks of samples.
+def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: Sink) -> DenoiseReport:
+    """Gate a whole recording against a noise profile, block by block.
 
     Parameters
     ----------
-    blocks : iterable of np.ndarray [shape=(n, n_channels), dtype=float32]
-        The recording, in order, in blocks of any length.
-    noise, params, config, sr, n_channels
-        As for :class:`GateStream`.
-    scale : float
-        The blocks are divided by this before and multiplied after (the
-        peak of a float recording above full scale); the output is clipped to
-        [-1, 1].
-    gate : GateStream, optional
-        The gate to use (to read its report afterwards); a new one by default.
+    source : Source
+        The recording.
+    noise : NoiseProfile
+        The starting noise profile; its transform (and sample rate) is used.
+    params : DenoiseParams
+    sink : callable
+        ``sink(start, block)`` receives the cleaned samples in order as soon
+        as they are final: ``(m, n_channels)`` float32 within [-1, 1], in all
+        exactly ``source.n_samples`` of them.
 
-    Yields
-    ------
-    np.ndarray [shape=(m, n_channels), dtype=float32]
-        Cleaned samples, in order; together exactly as many as went in.
+    Returns
+    -------
+    DenoiseReport
     """
-    gate = gate or GateStream(noise, params, config, sr, n_channels)
-    analyzer = FrameAnalyzer(config, n_channels)
-    synth = FrameSynthesizer(config, n_channels)
-    inv_scale = np.float32(1.0 / scale)
-    n_samples = 0
-
-    def finished(samples: np.ndarray) -> np.ndarray:
-        samples = samples * np.float32(scale) if scale != 1.0 else samples
-        return np.clip(samples, -1.0, 1.0).T
-
-    n_out = 0
-    for block in blocks:
-        n_samples += block.shape[0]
-        channels = block.T * inv_scale if scale != 1.0 else block.T
-        out = synth.push(gate.push(analyzer.push(np.ascontiguousarray(channels, dtype=np.float32))))
+    config, n_channels = noise.config, source.n_channels
+    gate = _GateStream(noise, params, n_channels)
+    analyzer = _FrameAnalyzer(config, n_channels)
+    synth = _FrameSynthesizer(config, n_channels)
+    n_in = n_out = 0
+    for block in source.blocks():
+        n_in += block.shape[0]
+        out = synth.push(gate.push(analyzer.push(np.ascontiguousarray(block.T))))
         if out.shape[-1]:
+            sink(n_out, source.restore(out).T)
             n_out += out.shape[-1]
-            yield finished(out)
     tail = np.concatenate(
-        [synth.push(gate.push(analyzer.finish(n_samples))), synth.push(gate.finish()), synth.finish()], axis=-1
-    )[:, : n_samples - n_out]
+        [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish()), synth.finish()], axis=-1
+    )[:, : n_in - n_out]
     if tail.shape[-1]:
-        yield finished(tail)
+        sink(n_out, source.restore(tail).T)
+    return gate.report()
 
 
 def _power(spec: np.ndarray) -> np.ndarray:
@@ -312,10 +270,8 @@ def _power(spec: np.ndarray) -> np.ndarray:
 
 
 def survey(
-    read: Reader,
-    n_samples: int,
+    source: Source,
     config: StftConfig,
-    n_channels: int,
     need_energy: bool,
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> Tuple[np.ndarray, float, int]:
@@ -326,71 +282,65 @@ def survey(
     energy : np.ndarray [shape=(n_frames,)]
         :func:`~denoise_core.noise.frame_energy` of every frame (empty unless ``need_energy``).
     peak : float
-        Largest absolute sample.
+        Largest absolute sample (in the recording's own scale).
     n_read : int
-        Samples per channel actually read.
+        Samples per channel actually read (a compressed file may decode to
+        another length than its header announces).
     """
-    analyzer = FrameAnalyzer(config, n_channels)
+    analyzer = _FrameAnalyzer(config, source.n_channels)
     energies, peak, n_read = [], 0.0, 0
-    for block in read(0, None):
+    for block in source.blocks():
         n_read += block.shape[0]
-        peak = max(peak, float(np.abs(block).max()))
+        peak = max(peak, float(np.abs(block).max()) * source.scale)
         if need_energy:
             energies.append(frame_energy(_power(analyzer.push(np.ascontiguousarray(block.T)))))
-        progress(n_read / max(n_samples, 1))
+        progress(n_read / max(source.n_samples, 1))
     if need_energy:
         energies.append(frame_energy(_power(analyzer.finish(n_read))))
     return (np.concatenate(energies) if energies else np.zeros(0)), peak, n_read
 
 
-def profile_from_reader(
-    read: Reader,
-    n_samples: int,
-    config: StftConfig,
-    sr: float,
-    n_channels: int,
-    noise_window,
-    method: str = "window",
-    scale: float = 1.0,
-) -> NoiseProfile:
-    """Noise profile of ``noise_window``, reading only that stretch.
-
-    Gives the same profile as :func:`~denoise_core.noise.noise_profile_from_window`
-    on the whole recording's spectrogram.
-    """
-    frames, window_s = window_frames(config, sr, n_samples, noise_window)
+def _window_profile(source: Source, config: StftConfig, noise_window, method: str) -> NoiseProfile:
+    """Noise profile of ``noise_window``, reading only that stretch."""
+    n_samples = source.n_samples
+    frames, window_s = window_frames(config, n_samples, noise_window)
     first, last = int(frames[0]), int(frames[-1])
-    analyzer = FrameAnalyzer(config, n_channels, first_frame=first)
+    analyzer = _FrameAnalyzer(config, source.n_channels, first_frame=first)
     stop = min(n_samples, last * config.hop_length - config.n_fft // 2 + config.n_fft)
-    inv_scale = np.float32(1.0 / scale)
-    spectra = [analyzer.push(np.ascontiguousarray(b.T) * inv_scale) for b in read(analyzer.first_sample, stop)]
+    spectra = [analyzer.push(np.ascontiguousarray(b.T)) for b in source.blocks(analyzer.first_sample, stop)]
     if stop == n_samples:
         spectra.append(analyzer.finish(n_samples))
     power = _power(np.concatenate(spectra, axis=-1)[..., frames - first])
-    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), window_s=window_s, method=method)
+    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), config=config, window_s=window_s, method=method)
 
 
-def estimate_noise_from_reader(
-    read: Reader,
-    n_samples: int,
+def measure_noise(
+    source: Source,
     config: StftConfig,
-    sr: float,
-    n_channels: int,
-    noise_window=None,
-    scale: float = 1.0,
+    noise_window: Optional[Tuple[float, float]] = None,
     energy: Optional[np.ndarray] = None,
 ) -> NoiseProfile:
     """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
 
     Parameters
     ----------
+    source : Source
+    config : StftConfig
+        The transform to measure (and later gate) with.
+    noise_window : (float, float), optional
+        Start and end in seconds of a noise-only stretch.
     energy : np.ndarray, optional
         Frame energies from :func:`survey`, when already at hand; otherwise
         the automatic mode makes one pass over the recording for them.
+
+    Raises
+    ------
+    NoiseWindowError
+        If the window does not fit the recording.
     """
     if noise_window is not None:
-        return profile_from_reader(read, n_samples, config, sr, n_channels, noise_window, "window", scale)
+        return _window_profile(source, config, noise_window, "window")
     if energy is None:
-        energy = survey(read, n_samples, config, n_channels, need_energy=True)[0]
-    window = quietest_window_from_energy(energy, config, sr, n_samples)
-    return profile_from_reader(read, n_samples, config, sr, n_channels, window, "quietest stretch", scale)
+        energy = survey(source, config, need_energy=True)[0]
+    window = quietest_window_from_energy(energy, config, source.n_samples)
+    return _window_profile(source, config, window, "quietest stretch")

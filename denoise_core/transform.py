@@ -2,7 +2,8 @@
 
 :class:`StftConfig` holds the transform settings, checks them once and offers
 :meth:`StftConfig.stft`, :meth:`StftConfig.istft` and the axes that plots need
-(:meth:`StftConfig.frequencies`, :meth:`StftConfig.times`).
+(:attr:`StftConfig.frequencies`, :meth:`StftConfig.times`). It knows its
+sample rate, so the axes need nothing else.
 
 The analysis uses a periodic Hann window, centred frames (the signal is
 zero-padded by ``n_fft // 2`` on both sides) and weighted overlap-add
@@ -20,7 +21,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["StftConfig", "default_n_fft", "overlap_add"]
+__all__ = ["StftConfig", "overlap_add"]
 
 #: Shortest frame duration in seconds for the default FFT size.
 _MIN_FRAME_S = 0.020
@@ -50,6 +51,8 @@ class StftConfig:
 
     Parameters
     ----------
+    sr : float
+        Sample rate in Hz of the audio it transforms.
     n_fft : int
         FFT size in samples (>= 16).
     hop_length : int
@@ -59,11 +62,17 @@ class StftConfig:
         is zero-padded to ``n_fft`` when shorter.
     """
 
+    sr: float
     n_fft: int
     hop_length: int
     win_length: int
 
     def __post_init__(self) -> None:
+        if isinstance(self.sr, bool) or not isinstance(self.sr, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(self.sr) and self.sr > 0
+        ):
+            raise ParameterError(f"sr must be a positive sample rate in Hz, got {self.sr!r}.")
+        object.__setattr__(self, "sr", float(self.sr))
         for name in ("n_fft", "hop_length", "win_length"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -105,7 +114,7 @@ class StftConfig:
         win_length = n_fft if win_length is None else win_length
         if hop_length is None and isinstance(win_length, (int, np.integer)):
             hop_length = max(1, int(win_length) // 2)
-        return cls(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+        return cls(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
 
     @property
     def n_freqs(self) -> int:
@@ -129,13 +138,19 @@ class StftConfig:
         """
         return -(-int(n_samples) // self.hop_length) + 1
 
-    def frequencies(self, sr: float) -> np.ndarray:
+    @property
+    def frequencies(self) -> np.ndarray:
         """Centre frequency of each bin in Hz, shape ``(n_freqs,)``."""
-        return np.fft.rfftfreq(self.n_fft, d=1.0 / float(sr))
+        return np.fft.rfftfreq(self.n_fft, d=1.0 / self.sr)
 
-    def times(self, n_frames: int, sr: float) -> np.ndarray:
+    @property
+    def hop_s(self) -> float:
+        """Time between frames in seconds."""
+        return self.hop_length / self.sr
+
+    def times(self, n_frames: int) -> np.ndarray:
         """Centre time of each frame in seconds, shape ``(n_frames,)``."""
-        return np.arange(int(n_frames)) * (self.hop_length / float(sr))
+        return np.arange(int(n_frames)) * self.hop_s
 
     def stft(self, y: np.ndarray) -> np.ndarray:
         """Complex spectrogram of ``y``.

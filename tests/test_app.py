@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from denoise_core import PARAM_RANGES, DenoiseParams
+from denoise_core import DenoiseParams
 from ui import loading, processing
 
 APP = ROOT / "app.py"
@@ -119,7 +119,7 @@ def test_example_runs_end_to_end(example):
 
 
 def _far_value(name: str) -> float:
-    low, high = PARAM_RANGES[name]
+    low, high = DenoiseParams.RANGES[name]
     default = getattr(DenoiseParams(), name)
     return high if default - low < high - default else low
 
@@ -168,6 +168,9 @@ def test_recommended_settings_button_restores_the_defaults(example):
     assert _fingerprint(example)[0] != default[0]
     example.button(key="reset").click().run()
     assert example.slider(key="reduction_db").value == DenoiseParams().reduction_db
+    # The box shows a real choice, "Automatic (...)", not an empty "Choose an option".
+    fft_box = example.selectbox(key="n_fft")
+    assert fft_box.value == 0 and fft_box.index == 0
     assert _fingerprint(example) == default
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import streamlit as st
+import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
-import streamlit.testing.v1.app_test as app_test_module
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_runner import run_cli
 
 import denoise_core
 from denoise_core.cli import EXIT_BAD_INPUT, main, output_path
 from denoise_core.params import PARAM_RANGES
-
-from cli_runner import run_cli
 
 REAL = "p257_089_noisy.flac"
 

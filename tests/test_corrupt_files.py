@@ -33,13 +33,12 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_runner import run_cli
 
 import denoise_core
 from denoise_core import DenoiseError, NoiseWindowError
 from denoise_core.audio_io import read_audio
 from denoise_core.files import denoise_file
-
-from cli_runner import run_cli
 
 SEED = 20240611
 #: Tests over the corpus are split in this many slices, so a failure names its slice.
@@ -186,7 +185,7 @@ def _valid_bases(rng: np.random.Generator) -> Iterator[Tuple[str, str, str, byte
             if content == "single-sample":
                 n = 1
             elif content == "under-one-frame":
-                n = int(rng.integers(2, denoise_core.default_n_fft(sr)))
+                n = int(rng.integers(2, denoise_core.StftConfig.for_sr(sr).n_fft))
             else:
                 # Between 20 ms and 0.25 s, at most about 60k samples in all.
                 n = int(min(rng.uniform(0.02, 0.25) * sr, 60000 // channels))

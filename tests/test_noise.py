@@ -5,18 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from denoise_core import analyse
-from denoise_core import estimate_noise as estimate_noise_of_analysis
-from denoise_core.errors import DenoiseError, NoiseWindowError
-from denoise_core.noise import (
-    AUTO_WINDOW_S,
-    NoiseProfile,
-    estimate_noise,
-    find_quietest_window,
-    noise_profile_from_window,
-    validate_noise_window,
-)
-from denoise_core.transform import StftConfig
+from denoise_core import DenoiseError, NoiseProfile, NoiseWindowError, StftConfig, noise_profile
+from denoise_core.noise import AUTO_WINDOW_S, validate_noise_window
 
 SR = 16000
 DURATION_S = 2.0
@@ -45,9 +35,9 @@ OUT_OF_RANGE_WINDOWS = [p for p in BAD_WINDOWS if p.id not in ("non-numeric", "o
 
 
 @pytest.fixture
-def noisy_analysis(make_noise):
-    """Two seconds of white noise at -30 dBFS, analysed with the default transform."""
-    return analyse(make_noise(int(DURATION_S * SR), -30.0), SR)
+def noisy(make_noise):
+    """Two seconds of white noise at -30 dBFS."""
+    return make_noise(int(DURATION_S * SR), -30.0)
 
 
 def test_noise_window_error_is_a_value_error():
@@ -68,9 +58,9 @@ def test_bad_window_message_gives_valid_range(window, match):
 
 
 @pytest.mark.parametrize(("window", "match"), [p for p in BAD_WINDOWS if p.id != "none"])  # None: find it automatically
-def test_bad_window_is_rejected_by_the_pipeline(noisy_analysis, window, match):
+def test_bad_window_is_rejected_by_the_pipeline(noisy, window, match):
     with pytest.raises(NoiseWindowError, match=match):
-        estimate_noise_of_analysis(noisy_analysis, window)
+        noise_profile(noisy, SR, window)
 
 
 @pytest.mark.parametrize(
@@ -78,12 +68,13 @@ def test_bad_window_is_rejected_by_the_pipeline(noisy_analysis, window, match):
     [(0.0, 0.5), (1.5, 2.0), (0.25, 0.25 + FRAME_S), (0.0, 2.0), [0.3, 0.9], np.array([0.1, 0.7])],
     ids=["start", "end", "one-frame", "whole", "list", "array"],
 )
-def test_valid_window_is_kept_as_given(noisy_analysis, window):
-    profile = estimate_noise_of_analysis(noisy_analysis, window)
+def test_valid_window_is_kept_as_given(noisy, window):
+    profile = noise_profile(noisy, SR, window)
     assert isinstance(profile, NoiseProfile)
     assert profile.window_s == (float(window[0]), float(window[1]))
     assert profile.method == "window"
-    assert profile.power.shape == (noisy_analysis.config.n_freqs,)
+    assert profile.config == StftConfig.for_sr(SR)
+    assert profile.power.shape == (profile.config.n_freqs,)
     assert np.isfinite(profile.power).all() and (profile.power > 0).all()
 
 
@@ -95,9 +86,8 @@ def test_profile_measures_white_noise_power(make_noise):
     # E|X_k|^2 = sigma^2 * sum(w^2) for white noise of variance sigma^2 through window w.
     sigma = 10 ** (-30 / 20)
     y = make_noise(4 * SR, -30.0)
-    analysis = analyse(y, SR)
-    profile = estimate_noise_of_analysis(analysis, (0.5, 3.5))
-    expected = sigma**2 * np.sum(analysis.config.window**2)
+    profile = noise_profile(y, SR, (0.5, 3.5))
+    expected = sigma**2 * np.sum(profile.config.window**2)
     inner = profile.power[5:-5]  # DC and Nyquist bins are real, with twice the variance
     assert np.mean(inner) == pytest.approx(expected, rel=0.03)
     assert np.max(np.abs(10 * np.log10(inner / expected))) < 3.0
@@ -105,17 +95,17 @@ def test_profile_measures_white_noise_power(make_noise):
 
 def test_profile_is_shared_by_channels_as_their_mean(make_noise):
     y = make_noise(2 * SR, -30.0)
-    mono = estimate_noise_of_analysis(analyse(y, SR), (0.2, 1.8))
-    stereo = estimate_noise_of_analysis(analyse(np.stack([y, np.zeros_like(y)], axis=1), SR), (0.2, 1.8))
+    mono = noise_profile(y, SR, (0.2, 1.8))
+    stereo = noise_profile(np.stack([y, np.zeros_like(y)], axis=1), SR, (0.2, 1.8))
     np.testing.assert_allclose(stereo.power, 0.5 * mono.power, rtol=1e-5)
 
 
 def test_profile_uses_only_the_window(make_noise):
     quiet = make_noise(SR, -40.0)
     loud = make_noise(SR, -20.0)
-    analysis = analyse(np.concatenate([quiet, loud]), SR)
-    in_quiet = estimate_noise_of_analysis(analysis, (0.1, 0.9)).power.sum()
-    in_loud = estimate_noise_of_analysis(analysis, (1.1, 1.9)).power.sum()
+    y = np.concatenate([quiet, loud])
+    in_quiet = noise_profile(y, SR, (0.1, 0.9)).power.sum()
+    in_loud = noise_profile(y, SR, (1.1, 1.9)).power.sum()
     assert 10 * np.log10(in_loud / in_quiet) == pytest.approx(20.0, abs=0.5)
 
 
@@ -123,8 +113,9 @@ def test_profile_uses_only_the_window(make_noise):
 
 
 def _quietest(y, sr):
-    analysis = analyse(y, sr)
-    return find_quietest_window(analysis.power, analysis.config, sr, analysis.n_samples)
+    profile = noise_profile(y, sr)
+    assert profile.method == "quietest stretch"
+    return profile.window_s
 
 
 @pytest.mark.parametrize("sr", [8000, 16000, 22050, 48000, 96000], ids=lambda sr: f"{sr}Hz")
@@ -138,12 +129,11 @@ def test_quietest_window_lies_in_the_noise_only_stretch(speech_bursts, make_nois
 
 def test_estimate_noise_without_window_uses_the_quietest_stretch(speech_bursts, make_noise):
     y = speech_bursts(SR, 3.0, (1.0, 2.0)) + make_noise(3 * SR, -50.0)
-    analysis = analyse(y, SR)
-    profile = estimate_noise(analysis.power, analysis.config, SR, analysis.n_samples, None)
+    profile = noise_profile(y, SR)
     assert profile.method == "quietest stretch"
     assert 1.0 <= profile.window_s[0] < profile.window_s[1] <= 2.0
     # Measured on noise only: the -50 dBFS white noise, not the bursts.
-    true_noise = estimate_noise(analysis.power, analysis.config, SR, analysis.n_samples, (1.1, 1.9))
+    true_noise = noise_profile(y, SR, (1.1, 1.9))
     assert 10 * np.log10(profile.power.sum() / true_noise.power.sum()) == pytest.approx(0.0, abs=0.5)
 
 
@@ -171,21 +161,19 @@ def test_all_silent_recording_gives_a_window_inside_it():
 @pytest.mark.parametrize("n_samples", [1, 10, 511, 512, 3000, 8000], ids=lambda n: f"n{n}")
 def test_short_recording_gives_a_window_inside_it(make_noise, n_samples):
     y = make_noise(n_samples, -30.0)
-    analysis = analyse(y, SR)
-    profile = estimate_noise_of_analysis(analysis)
+    profile = noise_profile(y, SR)
     duration_s = n_samples / SR
     start, end = profile.window_s
     assert 0.0 <= start < end <= duration_s
     assert np.isfinite(profile.power).all()
 
 
-def test_noise_profile_from_window_records_the_method(make_noise):
-    config = StftConfig.for_sr(SR)
+def test_profile_carries_the_transform_it_was_measured_with(make_noise):
     y = make_noise(SR, -30.0)
-    power = np.abs(config.stft(y[None, :])) ** 2
-    profile = noise_profile_from_window(power, config, SR, SR, (0.1, 0.6), method="quietest stretch")
-    assert profile.method == "quietest stretch"
-    assert profile.window_s == (0.1, 0.6)
+    profile = noise_profile(y, SR, (0.1, 0.6), n_fft=1024, hop_length=256)
+    assert profile.config == StftConfig(sr=SR, n_fft=1024, hop_length=256, win_length=1024)
+    assert profile.power.shape == (513,)
+
 
 @pytest.mark.parametrize(("window", "match"), [p for p in BAD_WINDOWS if p not in OUT_OF_RANGE_WINDOWS and p.id != "none"])
 def test_non_numeric_window_message_gives_valid_range(window, match):

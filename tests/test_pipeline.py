@@ -1,6 +1,8 @@
-"""The public pipeline: denoise(), analyse/estimate_noise/gate and the report (denoise_core.pipeline)."""
+"""The in-memory API: denoise(), noise_profile(), denoise_with_profile() and the report (denoise_core.pipeline)."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -11,11 +13,9 @@ from denoise_core import (
     DenoiseReport,
     NoiseWindowError,
     ParameterError,
-    StftConfig,
-    analyse,
     denoise,
-    estimate_noise,
-    gate,
+    denoise_with_profile,
+    noise_profile,
 )
 
 SR = 16000
@@ -257,10 +257,9 @@ def test_duplicated_mono_is_cleaned_like_mono(speech_like):
 
 def test_channels_share_one_noise_profile(speech_like, make_noise):
     other = make_noise(len(speech_like), -20.0)
-    analysis = analyse(np.stack([speech_like, other], axis=1), SR)
-    profile = estimate_noise(analysis, (1.1, 1.9))
-    assert profile.power.shape == (analysis.config.n_freqs,)
-    each = [estimate_noise(analyse(ch, SR), (1.1, 1.9)).power for ch in (speech_like, other)]
+    profile = noise_profile(np.stack([speech_like, other], axis=1), SR, (1.1, 1.9))
+    assert profile.power.shape == (profile.config.n_freqs,)
+    each = [noise_profile(ch, SR, (1.1, 1.9)).power for ch in (speech_like, other)]
     np.testing.assert_allclose(profile.power, 0.5 * (each[0] + each[1]), rtol=1e-5)
 
 
@@ -283,25 +282,43 @@ def test_without_window_the_quietest_stretch_is_used(speech_like):
 
 def test_pieces_give_the_same_result_as_denoise(speech_like):
     params = DenoiseParams(threshold_db=2.0, reduction_db=15.0, freq_smooth_hz=200.0, time_smooth_ms=40.0)
-    analysis = analyse(speech_like, SR)
-    result = gate(analysis, estimate_noise(analysis, (1.1, 1.9)), params)
-    direct, report = denoise(
-        speech_like, SR, noise_window=(1.1, 1.9), return_report=True, **{k: getattr(params, k) for k in params.__dataclass_fields__}
+    profile = noise_profile(speech_like, SR, (1.1, 1.9), n_fft=1024)
+    audio, report = denoise_with_profile(speech_like, profile, params)
+    direct, direct_report = denoise(
+        speech_like, SR, noise_window=(1.1, 1.9), n_fft=1024, return_report=True,
+        **asdict(params),
     )
-    np.testing.assert_array_equal(result.audio, direct)
-    assert result.report == report
-    floor = np.float32(10 ** (-15.0 / 20))
-    assert result.gain.shape[-2:] == analysis.spec.shape[-2:]
-    assert result.gain.min() >= floor * np.float32(1 - 1e-6) and result.gain.max() <= 1.0
+    np.testing.assert_array_equal(audio, direct)
+    assert report == direct_report
 
 
-def test_analysis_describes_the_recording(speech_like):
-    analysis = analyse(np.stack([speech_like, speech_like], axis=1), SR, n_fft=1024)
-    config = StftConfig.for_sr(SR, n_fft=1024)
-    assert analysis.config == config
-    assert analysis.spec.shape == (2, config.n_freqs, config.n_frames(len(speech_like)))
-    assert (analysis.sr, analysis.n_samples, analysis.duration_s) == (float(SR), len(speech_like), 3.0)
-    assert analysis.scale == 1.0
+def test_denoise_with_profile_writes_into_out_and_reports_each_block(speech_like):
+    stereo = np.stack([speech_like, 0.5 * speech_like], axis=1)
+    profile = noise_profile(stereo, SR, (1.1, 1.9))
+    out = np.full(stereo.shape, np.nan, dtype=np.float32)
+    spans = []
+    audio, _ = denoise_with_profile(stereo, profile, out=out, on_block=lambda a, b: spans.append((a, b)))
+    assert audio is out and np.isfinite(out).all()
+    np.testing.assert_array_equal(out, denoise(stereo, SR, noise_window=(1.1, 1.9)))
+    # Consecutive spans that cover the recording exactly once, in order.
+    assert spans[0][0] == 0 and spans[-1][1] == len(stereo)
+    assert all(b0 == a1 for (_, a1), (b0, _) in zip(spans, spans[1:]))
+
+
+def test_denoise_with_profile_refuses_an_out_of_the_wrong_shape(speech_like):
+    profile = noise_profile(speech_like, SR, (1.1, 1.9))
+    with pytest.raises(AudioInputError, match=r"out must be a float32 array of shape \(48000, 1\), got float64"):
+        denoise_with_profile(speech_like, profile, out=np.zeros((len(speech_like), 1)))
+
+
+def test_a_slice_is_gated_with_the_profile_of_the_whole(speech_like):
+    # What the app's preview does: the profile of the whole recording, the gate on a stretch.
+    profile = noise_profile(speech_like, SR, (1.1, 1.9))
+    piece, report = denoise_with_profile(speech_like[SR // 2 : 2 * SR], profile)
+    assert piece.shape == (3 * SR // 2,) and report.noise_window_s == (1.1, 1.9)
+    whole = denoise_with_profile(speech_like, profile)[0]
+    # Away from the slice's edges the gate has converged to the same result.
+    assert np.max(np.abs(piece[SR // 2 : SR] - whole[SR : 3 * SR // 2])) < 0.05 * np.max(np.abs(whole))
 
 
 @pytest.mark.parametrize("reduction_db", [0.0, 6.0, 20.0, 40.0], ids=lambda r: f"{r:g}dB")

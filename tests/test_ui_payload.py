@@ -17,10 +17,12 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from spectra import pool_spectrogram
+
 from denoise_core import StftConfig
 from ui.loading import EXAMPLE_PATH, MAX_DURATION_S
 from ui.media import encode_player
-from ui.plots import pool_spectrogram, spectrogram_figure, waveform_figure
+from ui.plots import spectrogram_figure, waveform_figure
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def test_payload_of_a_thirty_minute_file(thirty_minutes):
     y, sr = thirty_minutes
     config = StftConfig.for_sr(sr)
     spec = np.broadcast_to(np.complex64(0.01), (1, config.n_freqs, config.n_frames(len(y))))
-    picture = pool_spectrogram(spec, config, sr)
+    picture = pool_spectrogram(spec, config)
     # What st.plotly_chart sends: plotly.io.to_json(figure, validate=False).
     spectrogram_bytes = len(pio.to_json(spectrogram_figure(picture, picture, noise_window_s=(60.0, 60.5)), validate=False))
     spectrogram_log_bytes = len(

@@ -10,7 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from denoise_core import StftConfig, analyse
+from spectra import pool_spectrogram
+
+from denoise_core import StftConfig
 from ui.plots import (
     DB_RANGE,
     MAX_FREQ_ROWS,
@@ -20,7 +22,6 @@ from ui.plots import (
     frequency_bands,
     heatmap_cells,
     level_codes,
-    pool_spectrogram,
     spectrogram_figure,
     waveform_figure,
 )
@@ -45,9 +46,9 @@ def _long_spec(duration_s: float, sr: int):
 @pytest.mark.parametrize("log_freq", [False, True])
 def test_thirty_minute_spectrogram_is_under_the_cell_cap(log_freq):
     spec, config = _long_spec(30 * 60, 48_000)
-    before = pool_spectrogram(spec, config, 48_000)
+    before = pool_spectrogram(spec, config)
     gain = np.broadcast_to(np.float32(0.5), spec.shape)
-    after = pool_spectrogram(spec, config, 48_000, gain=gain)
+    after = pool_spectrogram(spec, config, gain=gain)
     fig = spectrogram_figure(before, after, noise_window_s=(10.0, 10.5), log_freq=log_freq)
     cells = heatmap_cells(fig)
     assert cells <= 2 * MAX_TIME_COLUMNS * MAX_FREQ_ROWS
@@ -57,14 +58,14 @@ def test_thirty_minute_spectrogram_is_under_the_cell_cap(log_freq):
 
 def test_short_spectrogram_keeps_every_frame():
     spec, config = _long_spec(3.0, 48_000)
-    pooled = pool_spectrogram(spec, config, 48_000)
+    pooled = pool_spectrogram(spec, config)
     assert pooled.n_columns == spec.shape[-1]
     assert pooled.dt_s == pytest.approx(config.hop_length / 48_000)
 
 
 def test_figure_has_two_linked_uint8_heatmaps_and_marks_the_window():
     spec, config = _long_spec(5.0, 16_000)
-    pooled = pool_spectrogram(spec, config, 16_000)
+    pooled = pool_spectrogram(spec, config)
     fig = spectrogram_figure(pooled, pooled, noise_window_s=(1.0, 1.5))
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2
@@ -81,7 +82,7 @@ def test_figure_has_two_linked_uint8_heatmaps_and_marks_the_window():
 
 def test_log_axis_is_positive_and_labelled_in_hz():
     spec, config = _long_spec(2.0, 48_000)
-    pooled = pool_spectrogram(spec, config, 48_000)
+    pooled = pool_spectrogram(spec, config)
     fig = spectrogram_figure(pooled, pooled, log_freq=True)
     assert fig.layout.yaxis.type == "log"
     assert np.min(fig.data[0].y) > 0
@@ -91,7 +92,7 @@ def test_log_axis_is_positive_and_labelled_in_hz():
 
 def test_colour_scale_avoids_streamlit_placeholder_colours():
     spec, config = _long_spec(1.0, 16_000)
-    pooled = pool_spectrogram(spec, config, 16_000)
+    pooled = pool_spectrogram(spec, config)
     text = spectrogram_figure(pooled, pooled).to_json().lower()
     for i in range(1, 17):
         assert f"#{i:06x}" not in text
@@ -102,10 +103,10 @@ def test_pooling_keeps_a_tone_at_its_frequency_and_a_click_at_its_time():
     t = np.arange(60 * sr) / sr
     y = 0.01 * np.sin(2 * np.pi * 1000.0 * t)
     y[int(37.3 * sr)] = 0.9  # a single click; max-pooling over time must not lose it
-    analysis = analyse(y.astype(np.float32), sr)
-    pooled = pool_spectrogram(analysis.spec, analysis.config, sr, max_columns=300)
+    config = StftConfig.for_sr(sr)
+    pooled = pool_spectrogram(config.stft(y[None, :]), config, max_columns=300)
     assert pooled.n_columns <= 300
-    assert pooled.freqs[np.argmax(pooled.power[:, 5])] == pytest.approx(1000.0, abs=sr / analysis.config.n_fft)
+    assert pooled.freqs[np.argmax(pooled.power[:, 5])] == pytest.approx(1000.0, abs=sr / config.n_fft)
     high_band = pooled.power[pooled.freqs > 4000].mean(axis=0)
     click_column = int(np.argmax(high_band))
     assert pooled.t0_s + click_column * pooled.dt_s == pytest.approx(37.3, abs=pooled.dt_s)
@@ -114,22 +115,22 @@ def test_pooling_keeps_a_tone_at_its_frequency_and_a_click_at_its_time():
 def test_levels_are_relative_to_a_full_scale_sine():
     sr = 16_000
     t = np.arange(sr) / sr
-    analysis = analyse(np.sin(2 * np.pi * 1000.0 * t).astype(np.float32), sr)
-    pooled = pool_spectrogram(analysis.spec, analysis.config, sr)
+    config = StftConfig.for_sr(sr)
+    pooled = pool_spectrogram(config.stft(np.sin(2 * np.pi * 1000.0 * t)[None, :]), config)
     peak_db = 10 * np.log10(pooled.power[:, pooled.n_columns // 2].max())
     assert peak_db == pytest.approx(0.0, abs=1.5)
 
 
 def test_gain_darkens_the_result():
     spec, config = _long_spec(2.0, 16_000)
-    before = pool_spectrogram(spec, config, 16_000)
-    after = pool_spectrogram(spec, config, 16_000, gain=np.broadcast_to(np.float32(0.1), spec.shape))
+    before = pool_spectrogram(spec, config)
+    after = pool_spectrogram(spec, config, gain=np.broadcast_to(np.float32(0.1), spec.shape))
     np.testing.assert_allclose(after.power, before.power * 0.01, rtol=1e-4)
 
 
 @pytest.mark.parametrize("log_freq", [False, True])
 def test_frequency_bands_cover_the_spectrum_without_empty_bands(log_freq):
-    freqs = StftConfig.for_sr(48_000, n_fft=4096).frequencies(48_000)
+    freqs = StftConfig.for_sr(48_000, n_fft=4096).frequencies
     starts, stops = frequency_bands(freqs, log_freq=log_freq, max_rows=200)
     assert len(starts) <= 200
     assert np.all(stops > starts)
@@ -186,8 +187,8 @@ def test_picture_from_the_audio_equals_pooling_the_whole_stft(rng, n, channels, 
     y = (0.1 * rng.standard_normal((n, channels))).astype(np.float32)
     y = y[:, 0] if channels == 1 else y
     config = StftConfig.for_sr(sr)
-    whole = pool_spectrogram(config.stft(y.reshape(n, -1).T), config, sr, max_columns=max_columns)
-    chunked = plots.audio_spectrogram(y, sr, config, max_columns=max_columns)
+    whole = pool_spectrogram(config.stft(y.reshape(n, -1).T), config, max_columns=max_columns)
+    chunked = plots.audio_spectrogram(y, config, max_columns=max_columns)
     assert chunked.power.shape == whole.power.shape
     np.testing.assert_allclose(chunked.power, whole.power, rtol=1e-5, atol=1e-12)
     assert (chunked.t0_s, chunked.dt_s) == (whole.t0_s, whole.dt_s)
@@ -204,7 +205,7 @@ def test_picture_of_a_long_recording_needs_little_memory():
     config = StftConfig.for_sr(sr)
     tracemalloc.start()
     try:
-        pooled = audio_spectrogram(y, sr, config)
+        pooled = audio_spectrogram(y, config)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

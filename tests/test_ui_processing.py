@@ -12,13 +12,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from denoise_core import (
-    DenoiseParams,
-    NoiseWindowError,
-    StftConfig,
-    denoise_with_profile,
-    noise_profile,
-)
+from denoise_core import DenoiseParams, NoiseWindowError, StftConfig, denoise
 from ui import processing
 from ui.loading import decode
 from ui.media import encode_player
@@ -49,26 +43,24 @@ def _speechy(sr: int, seconds: float, channels: int = 1, peak: float = 0.5) -> n
         (8_000, 3, 0.9, 256, (1.0, 1.5)),
     ],
 )
-def test_same_numbers_as_the_engines_functions(sr, channels, peak, n_fft, window):
+def test_same_numbers_as_the_engine(sr, channels, peak, n_fft, window):
     rec = _recording(_speechy(sr, 3.0, channels, peak), sr)
     params = DenoiseParams(reduction_db=25.0)
-    config = StftConfig.for_sr(sr, n_fft)
-    ours = processing.noise_of(rec, config, window)
-    theirs = noise_profile(rec.y, sr, window, n_fft=n_fft)
-    np.testing.assert_array_equal(ours.power, theirs.power)
-    assert ours.window_s == theirs.window_s
-    audio, report = processing.clean_audio(rec, config, ours, params)
-    expected, expected_report = denoise_with_profile(rec.y, sr, theirs, params, n_fft=n_fft)
-    assert audio.shape == rec.y.shape and audio.dtype == np.float32
-    np.testing.assert_array_equal(audio, expected)
-    assert report == expected_report
-    assert not audio.flags.writeable  # shared through the cache
+    analysed = processing.run_analysis(rec, n_fft)
+    assert analysed.config == StftConfig.for_sr(sr, n_fft)
+    cleaned = processing.run_cleaning(rec, analysed, params, window)
+    expected, expected_report = denoise(rec.y, sr, noise_window=window, n_fft=n_fft, reduction_db=25.0, return_report=True)
+    assert cleaned.audio.shape == rec.y.shape and cleaned.audio.dtype == np.float32
+    np.testing.assert_array_equal(cleaned.audio, expected)
+    assert cleaned.report == expected_report
+    assert not cleaned.audio.flags.writeable  # shared through the cache
 
 
 def test_bad_window_is_the_engines_plain_message():
     rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.run_analysis(rec, None)
     with pytest.raises(NoiseWindowError, match="must end after it starts"):
-        processing.noise_of(rec, StftConfig.for_sr(16_000), (1.5, 1.0))
+        processing.run_cleaning(rec, analysed, DenoiseParams(), (1.5, 1.0))
 
 
 def test_cleaning_gives_audio_players_and_the_result_picture():
@@ -80,8 +72,8 @@ def test_cleaning_gives_audio_players_and_the_result_picture():
     cleaned = processing.run_cleaning(rec, analysed, DenoiseParams(), None, progress=lambda f, text: steps.append(f))
     assert steps == sorted(steps) and steps[-1] == 1.0
     # The pictures are the STFTs of what the user hears: the input and the cleaned audio.
-    np.testing.assert_allclose(analysed.picture.power, audio_spectrogram(rec.y, sr, analysed.config).power)
-    np.testing.assert_allclose(cleaned.picture.power, audio_spectrogram(cleaned.audio, sr, analysed.config).power)
+    np.testing.assert_allclose(analysed.picture.power, audio_spectrogram(rec.y, analysed.config).power)
+    np.testing.assert_allclose(cleaned.picture.power, audio_spectrogram(cleaned.audio, analysed.config).power)
     assert cleaned.picture.power.sum() < analysed.picture.power.sum()
     # Players: cleaned, and input minus cleaned, at true level, same rate and channels.
     for data, expected in ((cleaned.player, cleaned.audio), (cleaned.removed_player, rec.y - cleaned.audio)):

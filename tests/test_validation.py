@@ -1,4 +1,4 @@
-"""Checks on audio arrays and sample rates at the API boundary (denoise_core.validation)."""
+"""Checks at the API boundary: sample rates (denoise_core.validation) and arrays (denoise_core.source.ArraySource)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from denoise_core.errors import AudioInputError, DenoiseError
-from denoise_core.validation import MAX_CHANNELS, MAX_SR, MIN_SR, as_float_channels, validate_sr
+from denoise_core.source import ArraySource
+from denoise_core.validation import MAX_CHANNELS, MAX_SR, MIN_SR, validate_sr
 
 
 def test_audio_input_error_is_a_value_error():
@@ -54,14 +55,26 @@ def test_bad_sample_rate_raises(sr, match):
         pytest.param(np.array([-(2**31), 0, 2**30, 2**31 - 1], np.int32), [-1.0, 0.0, 0.5, 1.0], id="int32"),
         pytest.param(np.array([0, 64, 128, 255], np.uint8), [-1.0, -0.5, 0.0, 127 / 128], id="uint8-offset"),
         pytest.param(np.array([-1.0, 0.0, 0.25, 1.0], np.float32), [-1.0, 0.0, 0.25, 1.0], id="float32"),
-        pytest.param(np.array([-1.0, 0.0, 0.25, 2.0], np.float64), [-1.0, 0.0, 0.25, 2.0], id="float64-kept"),
+        pytest.param(np.array([-1.0, 0.0, 0.25, 2.0], np.float64), [-0.5, 0.0, 0.125, 1.0], id="float64-by-its-peak"),
     ],
 )
 def test_samples_are_scaled_to_full_scale(samples, expected):
-    channels, shape = as_float_channels(samples)
+    channels, shape = _read(samples)
     assert channels.dtype == np.float32
     assert shape == samples.shape
     np.testing.assert_allclose(channels[0], expected, rtol=1e-7, atol=1e-7)
+
+
+def _read(y):
+    """What the gate is handed: ``(n_channels, n)`` float32, and the array's shape."""
+    source = ArraySource(y, 16000)
+    return np.concatenate(list(source.blocks())).T, source.shape
+
+
+def test_float32_within_full_scale_is_read_as_views_not_copies(rng):
+    y = rng.uniform(-1, 1, (1000, 2)).astype(np.float32)
+    (block,) = ArraySource(y, 16000).blocks()
+    assert np.shares_memory(block, y)
 
 
 @pytest.mark.parametrize(
@@ -71,10 +84,9 @@ def test_samples_are_scaled_to_full_scale(samples, expected):
 )
 def test_layout_becomes_channels_by_samples(shape, n_channels, rng):
     y = rng.uniform(-1, 1, shape)
-    channels, original = as_float_channels(y)
+    channels, original = _read(y)
     assert original == shape
     assert channels.shape == (n_channels, shape[0])
-    assert channels.flags["C_CONTIGUOUS"]
     np.testing.assert_allclose(channels, (y.reshape(shape[0], -1).T).astype(np.float32))
 
 
@@ -100,11 +112,11 @@ def test_layout_becomes_channels_by_samples(shape, n_channels, rng):
 )
 def test_unusable_audio_raises(y, match):
     with pytest.raises(AudioInputError, match=match):
-        as_float_channels(y)
+        _read(y)
 
 
 def test_lists_are_accepted_as_arrays():
-    channels, shape = as_float_channels([0.0, 0.5, -0.5])
+    channels, shape = _read([0.0, 0.5, -0.5])
     assert shape == (3,)
     np.testing.assert_array_equal(channels, np.array([[0.0, 0.5, -0.5]], np.float32))
 @pytest.mark.parametrize(
@@ -116,4 +128,4 @@ def test_lists_are_accepted_as_arrays():
 )
 def test_invalid_sample_in_one_channel_raises(y, match):
     with pytest.raises(AudioInputError, match=match):
-        as_float_channels(y)
+        _read(y)

@@ -12,7 +12,7 @@ from typing import Callable, Optional, Tuple, Union
 
 import streamlit as st
 
-from denoise_core import PARAM_HELP, PARAM_RANGES, DenoiseParams, default_n_fft
+from denoise_core import DenoiseParams, StftConfig
 
 from .loading import EXAMPLE_PATH, MAX_DURATION_S, MAX_UPLOAD_MB, content_digest, describe_duration
 
@@ -169,8 +169,8 @@ def sidebar_boxes() -> SidebarBoxes:
 def _reset_gate() -> None:
     defaults = DenoiseParams()
     for name in _SLIDERS:
-        st.session_state[name] = getattr(defaults, name)
-    st.session_state["n_fft"] = None
+        st.session_state[name] = float(getattr(defaults, name))
+    st.session_state["n_fft"] = FFT_SIZES[0]
 
 
 def gate_controls(box) -> DenoiseParams:
@@ -184,16 +184,17 @@ def gate_controls(box) -> DenoiseParams:
     with box:
         st.subheader("Cleaning")
         for name, (label, step, fmt) in _SLIDERS.items():
-            low, high = PARAM_RANGES[name]
+            low, high = DenoiseParams.RANGES[name]
+            # Each widget gets its value one way only: through the session state.
+            st.session_state.setdefault(name, float(getattr(defaults, name)))
             values[name] = st.slider(
                 label,
                 min_value=float(low),
                 max_value=float(high),
-                value=float(getattr(defaults, name)),
                 step=step,
                 format=fmt,
                 key=name,
-                help=PARAM_HELP[name],
+                help=DenoiseParams.HELP[name],
             )
         st.button(
             "Recommended settings",
@@ -209,7 +210,7 @@ def _fft_label(n_fft: int, sr: Optional[int]) -> str:
     if not n_fft:
         if sr is None:
             return "Automatic (20 to 40 ms)"
-        auto = default_n_fft(sr)
+        auto = StftConfig.for_sr(sr).n_fft
         return f"Automatic ({auto} samples, {1000 * auto / sr:.0f} ms)"
     if sr is None:
         return f"{n_fft} samples"
@@ -218,11 +219,11 @@ def _fft_label(n_fft: int, sr: Optional[int]) -> str:
 
 def fft_control(box, sr: Optional[int]) -> Optional[int]:
     """FFT size (``None`` for automatic). Widget key: ``n_fft``."""
+    st.session_state.setdefault("n_fft", FFT_SIZES[0])
     with box:
         choice = st.selectbox(
             "FFT size",
             FFT_SIZES,
-            index=0,
             key="n_fft",
             format_func=lambda n: _fft_label(n, sr),
             help=(

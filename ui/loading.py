@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from denoise_core import DenoiseError
-from denoise_core.audio_io import AudioFileInfo, file_info, read_audio
+from denoise_core.audio_io import MAX_SR, MIN_SR, AudioFileInfo, file_info, read_audio
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -61,8 +61,6 @@ MAX_DURATION_S = _minutes_from_env("QUIET_MAX_MINUTES", 30.0) * 60
 #: Most samples (all channels together) cleaned at once: the duration limit at 48 kHz mono,
 #: so a stereo or 96 kHz file may be half as long.
 MAX_SAMPLES = int(MAX_DURATION_S * 48_000)
-#: Sample rates the engine accepts; files outside are resampled to the nearest one.
-MIN_SR, MAX_SR = 8_000, 192_000
 #: Peak below which a recording counts as silent (-120 dBFS).
 SILENCE_PEAK = 1e-6
 

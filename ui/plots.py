@@ -32,7 +32,6 @@ __all__ = [
     "WAVEFORM_COLUMNS",
     "DB_RANGE",
     "PooledSpectrogram",
-    "pool_spectrogram",
     "audio_spectrogram",
     "frequency_bands",
     "level_codes",
@@ -88,8 +87,7 @@ class PooledSpectrogram:
 
 
 def _pool(
-    frame_power: Callable[[int, int], np.ndarray], n_freqs: int, n_frames: int, values_per_frame: int, config, sr: float,
-    max_columns: int,
+    frame_power: Callable[[int, int], np.ndarray], n_frames: int, values_per_frame: int, config, max_columns: int
 ) -> PooledSpectrogram:
     """Max-pool frame powers into at most ``max_columns`` columns, a bounded chunk of frames at a time.
 
@@ -97,6 +95,7 @@ def _pool(
     of frames ``f0`` to ``f1``; it is asked for whole groups of frames, at most
     about :data:`_CHUNK_VALUES` / ``values_per_frame`` frames at once.
     """
+    n_freqs = config.n_freqs
     group = max(1, -(-n_frames // max_columns))
     n_columns = -(-n_frames // group)
     ref = (float(np.sum(config.window)) / 2.0) ** 2
@@ -111,69 +110,31 @@ def _pool(
             power = np.concatenate([power, np.repeat(power[:, -1:], missing, axis=1)], axis=1)
         out[:, c0:c1] = power.reshape(n_freqs, c1 - c0, group).max(axis=2)
     out /= np.float32(ref)
-    frame_s = config.hop_length / float(sr)
+    frame_s = config.hop_s
     return PooledSpectrogram(
         power=out,
-        freqs=config.frequencies(sr),
+        freqs=config.frequencies,
         t0_s=(group - 1) / 2.0 * frame_s,
         dt_s=group * frame_s,
     )
 
 
-def pool_spectrogram(
-    spec: np.ndarray, config, sr: float, *, gain: Optional[np.ndarray] = None, max_columns: int = MAX_TIME_COLUMNS
-) -> PooledSpectrogram:
-    """Reduce an STFT held in memory to at most ``max_columns`` time columns, chunk by chunk.
-
-    The app does not hold whole spectrograms (see :func:`audio_spectrogram`);
-    this is for callers that have one.
-
-    Parameters
-    ----------
-    spec : np.ndarray [shape=(n_channels, n_freqs, n_frames), complex]
-        An STFT (e.g. ``Analysis.spec``).
-    config : StftConfig
-        The transform that made it (for the time axis and the level reference).
-    sr : float
-        Sample rate in Hz.
-    gain : np.ndarray [shape=spec.shape], optional
-        Gain applied to ``spec`` first (the picture is of ``|spec * gain|^2``).
-    max_columns : int
-        Most time columns; groups of frames are max-pooled.
-
-    Returns
-    -------
-    PooledSpectrogram
-    """
-    n_channels, n_freqs, n_frames = spec.shape
-
-    def frame_power(f0: int, f1: int) -> np.ndarray:
-        block = spec[:, :, f0:f1]
-        power = block.real**2 + block.imag**2
-        if gain is not None:
-            power *= np.square(gain[:, :, f0:f1], dtype=np.float32)
-        return power.mean(axis=0)
-
-    return _pool(frame_power, n_freqs, n_frames, n_channels * n_freqs, config, sr, max_columns)
-
-
-def audio_spectrogram(y: np.ndarray, sr: float, config, *, max_columns: int = MAX_TIME_COLUMNS) -> PooledSpectrogram:
+def audio_spectrogram(y: np.ndarray, config, *, max_columns: int = MAX_TIME_COLUMNS) -> PooledSpectrogram:
     """The spectrogram of a recording reduced for display, computed chunk by chunk from the samples.
 
-    Equal (to float rounding) to ``pool_spectrogram(config.stft(channels), config, sr)``,
-    but the whole STFT never exists: each chunk of frames is transformed from
-    its own stretch of samples and pooled at once, so the temporary memory
-    stays at some tens of MB whatever the length.
+    Equal (to float rounding) to the channel-averaged power of
+    ``config.stft(channels)``, max-pooled over groups of frames, but the whole
+    STFT never exists: each chunk of frames is transformed from its own
+    stretch of samples and pooled at once, so the temporary memory stays at
+    some tens of MB whatever the length.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,) or (n, n_channels), dtype=float32]
         Samples in soundfile's layout (full scale 1.0).
-    sr : float
-        Sample rate in Hz.
     config : StftConfig
-        The transform (frame ``t`` is centred on sample ``t * hop_length``,
-        zeros outside the recording, as :meth:`StftConfig.stft`).
+        The transform and its sample rate (frame ``t`` is centred on sample
+        ``t * hop_length``, zeros outside the recording, as :meth:`StftConfig.stft`).
     max_columns : int
         Most time columns; groups of frames are max-pooled.
 
@@ -196,7 +157,7 @@ def audio_spectrogram(y: np.ndarray, sr: float, config, *, max_columns: int = MA
         spec = config.frame_spectra(samples, f1 - f0)
         return (spec.real**2 + spec.imag**2).mean(axis=0)
 
-    return _pool(frame_power, config.n_freqs, config.n_frames(n), n_channels * config.n_freqs, config, sr, max_columns)
+    return _pool(frame_power, config.n_frames(n), n_channels * config.n_freqs, config, max_columns)
 
 
 def frequency_bands(
@@ -292,7 +253,7 @@ def spectrogram_figure(
     Parameters
     ----------
     before, after : PooledSpectrogram
-        From :func:`pool_spectrogram` with the same transform.
+        From :func:`audio_spectrogram` with the same transform.
     noise_window_s : (float, float), optional
         Stretch to mark on both rows, in seconds.
     window_label : str

@@ -26,14 +26,12 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import streamlit as st
 
-from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig
-from denoise_core.pipeline import BLOCK_SAMPLES
-from denoise_core.stream import GateStream, denoise_blocks, estimate_noise_from_reader
+from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile, noise_profile
 
 from .loading import Recording
 from .media import PlayerEncoder, encode_player
@@ -50,8 +48,6 @@ __all__ = [
     "clean_recording",
     "run_analysis",
     "run_cleaning",
-    "noise_of",
-    "clean_audio",
 ]
 
 #: ``progress(fraction, text)``: told how far the cleaning is (0 to 1) and what it is doing.
@@ -66,20 +62,23 @@ class Analysed:
 
     Attributes
     ----------
-    config : StftConfig
-        The transform used for the noise profile, the gate and the pictures.
     auto_noise : NoiseProfile
-        Noise profile of the quietest stretch (its ``window_s`` is the default window).
+        Noise profile of the quietest stretch (its ``window_s`` is the default
+        window; its ``config`` the transform of the gate and the pictures).
     picture : PooledSpectrogram
         The input's spectrogram reduced for display.
     player : bytes
         The original as an OGG/Vorbis player at its true level.
     """
 
-    config: StftConfig
     auto_noise: NoiseProfile
     picture: PooledSpectrogram
     player: bytes
+
+    @property
+    def config(self) -> StftConfig:
+        """The transform used for the noise profile, the gate and the pictures."""
+        return self.auto_noise.config
 
 
 @dataclass(frozen=True)
@@ -112,91 +111,14 @@ def _columns(y: np.ndarray) -> np.ndarray:
     return y.reshape(y.shape[0], -1)
 
 
-def _reader(y: np.ndarray):
-    """The engine's :data:`~denoise_core.stream.Reader` over ``y``: views, never a copy of the whole."""
-    columns = _columns(y)
-
-    def read(start: int, stop: Optional[int]) -> Iterator[np.ndarray]:
-        stop = columns.shape[0] if stop is None else stop
-        for first in range(start, stop, BLOCK_SAMPLES):
-            yield columns[first : min(first + BLOCK_SAMPLES, stop)]
-
-    return read
-
-
-def _scale(rec: Recording) -> float:
-    # As the engine: a float recording above full scale is divided by its peak, then multiplied back.
-    return rec.peak if rec.peak > 1.0 else 1.0
-
-
-def noise_of(rec: Recording, config: StftConfig, noise_window: Optional[Tuple[float, float]] = None) -> NoiseProfile:
-    """``denoise_core.noise_profile(rec.y, rec.sr, noise_window, n_fft=config.n_fft)``, without copying the input.
-
-    The engine's in-memory functions first copy the whole input to float32
-    channels (346 MB for 30 minutes of 48 kHz mono); the recording is already
-    checked float32, so its blocks are handed over as views instead. The
-    numbers are the same (``tests/test_ui_processing.py`` checks it).
-
-    Raises
-    ------
-    NoiseWindowError
-        If ``noise_window`` does not fit the recording.
-    """
-    return estimate_noise_from_reader(
-        _reader(rec.y), rec.n_samples, config, rec.sr, rec.n_channels, noise_window, _scale(rec)
-    )
-
-
-def clean_audio(
-    rec: Recording,
-    config: StftConfig,
-    noise: NoiseProfile,
-    params: DenoiseParams,
-    *,
-    out: Optional[np.ndarray] = None,
-    on_block: Optional[Callable[[int, int], None]] = None,
-) -> Tuple[np.ndarray, DenoiseReport]:
-    """``denoise_core.denoise_with_profile`` on a recording, without copying the input.
-
-    Parameters
-    ----------
-    rec, config, noise, params
-        The recording, its transform, the noise profile and the gate's settings.
-    out : np.ndarray [shape=(n, n_channels), dtype=float32], optional
-        Where to write the result (a new array by default).
-    on_block : callable, optional
-        ``on_block(start, stop)`` is called as soon as samples ``start:stop``
-        of ``out`` are final (to encode the players while the gate goes on).
-
-    Returns
-    -------
-    audio : np.ndarray [shape=rec.y.shape, dtype=float32]
-        Read-only (a view of ``out``).
-    report : DenoiseReport
-    """
-    n, channels = rec.n_samples, rec.n_channels
-    out = np.empty((n, channels), dtype=np.float32) if out is None else out
-    gate = GateStream(noise, params, config, rec.sr, channels)
-    done = 0
-    for block in denoise_blocks(_reader(rec.y)(0, None), noise, params, config, rec.sr, channels, _scale(rec), gate):
-        out[done : done + block.shape[0]] = block
-        if on_block is not None:
-            on_block(done, done + block.shape[0])
-        done += block.shape[0]
-    audio = out[:, 0] if rec.y.ndim == 1 else out
-    audio.setflags(write=False)
-    return audio, gate.report()
-
-
 def run_analysis(rec: Recording, n_fft: Optional[int]) -> Analysed:
     """Noise profile, picture and player of a recording (no caching)."""
-    config = StftConfig.for_sr(rec.sr, n_fft)
     # libsndfile and NumPy's FFT release the GIL: encode the player while the rest runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
         player = pool.submit(encode_player, rec.y, rec.sr)
-        auto_noise = noise_of(rec, config)
-        picture = audio_spectrogram(rec.y, rec.sr, config)
-        return Analysed(config=config, auto_noise=auto_noise, picture=picture, player=player.result())
+        auto_noise = noise_profile(rec.y, rec.sr, n_fft=n_fft)
+        picture = audio_spectrogram(rec.y, auto_noise.config)
+        return Analysed(auto_noise=auto_noise, picture=picture, player=player.result())
 
 
 class _Players:
@@ -261,7 +183,11 @@ def run_cleaning(
     report_progress = progress or (lambda fraction, text: None)
     start = time.perf_counter()
     config = analysed.config
-    noise = analysed.auto_noise if noise_window is None else noise_of(rec, config, noise_window)
+    noise = (
+        analysed.auto_noise
+        if noise_window is None
+        else noise_profile(rec.y, rec.sr, noise_window, n_fft=config.n_fft)
+    )
     out = np.empty((rec.n_samples, rec.n_channels), dtype=np.float32)
     players = _Players(rec, out)
     try:
@@ -270,9 +196,10 @@ def run_cleaning(
             players.add(first, stop)
             report_progress(_GATE_SHARE * stop / rec.n_samples, "Removing the noise…")
 
-        audio, report = clean_audio(rec, config, noise, params, out=out, on_block=on_block)
+        audio, report = denoise_with_profile(rec.y, noise, params, out=out, on_block=on_block)
+        audio.setflags(write=False)
         report_progress(_GATE_SHARE, "Preparing the players and the picture…")
-        picture = audio_spectrogram(audio, rec.sr, config)  # while the players' encoder finishes
+        picture = audio_spectrogram(audio, config)  # while the players' encoder finishes
         player, removed_player = players.finish()
     except BaseException:
         players.abandon()
