@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
 from .errors import DenoiseError
 from .files import denoise_file
-from .params import PARAM_HELP, PARAM_RANGES, DenoiseParams
+from .params import PARAM_CHOICES, PARAM_HELP, PARAM_RANGES, DenoiseParams
 
 __all__ = ["main", "build_parser", "output_path"]
 
@@ -60,6 +61,13 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
             type=float,
             default=getattr(defaults, name),
             help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default %(default)g.",
+        )
+    for name, choices in PARAM_CHOICES.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            choices=choices,
+            default=getattr(defaults, name),
+            help=f"{PARAM_HELP[name]} Default %(default)s.",
         )
     parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: 20 to 40 ms)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -117,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> in
     """Run the command line tool; returns the exit code (0 ok, 2 bad input)."""
     args = build_parser(prog).parse_args(argv)
     try:
-        params = DenoiseParams(**{name: getattr(args, name) for name in PARAM_RANGES})
+        params = DenoiseParams(**{field.name: getattr(args, field.name) for field in fields(DenoiseParams)})
     except DenoiseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

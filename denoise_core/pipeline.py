@@ -129,6 +129,7 @@ def denoise(
     reduction_db: float = DenoiseParams.reduction_db,
     freq_smooth_hz: float = DenoiseParams.freq_smooth_hz,
     time_smooth_ms: float = DenoiseParams.time_smooth_ms,
+    channels: str = DenoiseParams.channels,
     n_fft: Optional[int] = None,
     hop_length: Optional[int] = None,
     win_length: Optional[int] = None,
@@ -156,6 +157,9 @@ def denoise(
         Smoothing over frequency, in Hz, of the SNR the gain is computed from (0 to 4000).
     time_smooth_ms : float
         Smoothing of the gain over time in ms (0 to 500).
+    channels : {"linked", "independent"}
+        One gain for all channels (default; the stereo image does not move)
+        or each channel gated on its own.
     n_fft, hop_length, win_length : int, optional
         STFT settings in samples; default 20 to 40 ms frames, 50 % overlap.
     return_report : bool
@@ -187,6 +191,7 @@ def denoise(
         reduction_db=reduction_db,
         freq_smooth_hz=freq_smooth_hz,
         time_smooth_ms=time_smooth_ms,
+        channels=channels,
     )
     noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
     audio, report = denoise_with_profile(y, noise, params)

@@ -171,13 +171,16 @@ class _GateStream:
         self.params = params
         self.hop_s = config.hop_s
         self.freq_bins, self.time_frames = smoothing_widths(params, config)
-        self.state = GainState.start(noise.power, n_channels)
+        # Linked channels share one gain, computed from their mean power.
+        self.linked = params.channels == "linked" and n_channels > 1
+        n_gains = 1 if self.linked else n_channels
+        self.state = GainState.start(noise.power, n_gains)
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
         self._pending = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
         # Gains and spectra of frames not yet given out,
         # with up to time_frames earlier gains as left context.
-        self._gains = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
+        self._gains = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
         self._spec = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
         self._context = 0
 
@@ -203,8 +206,9 @@ class _GateStream:
 
     def _gate(self, spec: np.ndarray, last: bool) -> np.ndarray:
         if spec.shape[-1]:
+            power = spec.real**2 + spec.imag**2
             gain = spectral_gain(
-                spec.real**2 + spec.imag**2,
+                power.mean(axis=0, keepdims=True) if self.linked else power,
                 self.state,
                 threshold_db=self.params.threshold_db,
                 reduction_db=self.params.reduction_db,

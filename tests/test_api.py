@@ -57,7 +57,8 @@ def test_help_names_the_program_it_was_started_as(monkeypatch, prog, shown):
 
 def test_params_carry_their_ranges_and_help():
     params = denoise_core.DenoiseParams
-    assert set(params.RANGES) == set(params.HELP) == {"threshold_db", "reduction_db", "freq_smooth_hz", "time_smooth_ms"}
+    assert set(params.RANGES) | set(params.CHOICES) == set(params.HELP)
+    assert {"threshold_db", "reduction_db", "freq_smooth_hz", "time_smooth_ms"} <= set(params.RANGES)
     defaults = params()
     for name, (low, high) in params.RANGES.items():
         assert low <= getattr(defaults, name) <= high

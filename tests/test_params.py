@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from denoise_core.errors import DenoiseError, ParameterError
-from denoise_core.params import PARAM_HELP, PARAM_RANGES, DenoiseParams
+from denoise_core.params import PARAM_CHOICES, PARAM_HELP, PARAM_RANGES, DenoiseParams
 
-NAMES = [f.name for f in dataclasses.fields(DenoiseParams)]
+ALL_NAMES = [f.name for f in dataclasses.fields(DenoiseParams)]
+#: The numeric settings (the others are choices).
+NAMES = [name for name in ALL_NAMES if name in PARAM_RANGES]
 
 
 def _bad_values():
@@ -28,10 +30,21 @@ def _bad_values():
         yield pytest.param(name, [1.0], "must be a number", id=f"{name}-list")
 
 
-def test_ranges_and_help_cover_exactly_the_settings():
-    assert set(PARAM_RANGES) == set(NAMES)
-    assert set(PARAM_HELP) == set(NAMES)
-    assert all(len(PARAM_HELP[name]) > 20 for name in NAMES)
+def test_ranges_choices_and_help_cover_exactly_the_settings():
+    assert set(PARAM_RANGES) | set(PARAM_CHOICES) == set(ALL_NAMES)
+    assert not set(PARAM_RANGES) & set(PARAM_CHOICES)
+    assert set(PARAM_HELP) == set(ALL_NAMES)
+    assert all(len(PARAM_HELP[name]) > 20 for name in ALL_NAMES)
+
+
+@pytest.mark.parametrize("name", list(PARAM_CHOICES))
+def test_choice_default_is_one_of_its_choices_and_others_are_refused(name):
+    assert getattr(DenoiseParams(), name) in PARAM_CHOICES[name]
+    for value in PARAM_CHOICES[name]:
+        assert getattr(DenoiseParams(**{name: value}), name) == value
+    for bad in ("", "nonsense", None, 1.0, ["linked"]):
+        with pytest.raises(ParameterError, match=rf"^{name} must be one of"):
+            DenoiseParams(**{name: bad})
 
 
 def test_every_setting_carries_its_unit_in_its_name():
