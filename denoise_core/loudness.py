@@ -43,9 +43,9 @@ from .filters import (
     ChunkBuffer,
     IirCascade,
     as_channels_first,
-    check_sr,
     from_channels_first,
 )
+from .validation import validate_sr
 
 __all__ = [
     "CEILING_RANGE_DBTP",
@@ -193,7 +193,7 @@ class LoudnessMeter:
     """
 
     def __init__(self, sr: float, n_channels: int = 1, *, weights: Sequence[float] | None = None) -> None:
-        self.sr = check_sr(sr)
+        self.sr = validate_sr(sr)
         self.n_channels = int(n_channels)
         self.weights = channel_weights(self.n_channels) if weights is None else np.asarray(weights, dtype=float)
         if self.weights.shape != (self.n_channels,) or np.any(self.weights < 0):
@@ -289,7 +289,7 @@ class TruePeakMeter:
     """
 
     def __init__(self, sr: float, n_channels: int = 1) -> None:
-        self.sr = check_sr(sr)
+        self.sr = validate_sr(sr)
         self.n_channels = int(n_channels)
         self._chunks = ChunkBuffer(self.n_channels, _PEAK_CHUNK)
         self._history = np.zeros((self.n_channels, _TAPS - 1))
@@ -421,7 +421,7 @@ class TruePeakLimiter(AlignedStream):
         lookahead_ms: float = 5.0,
         release_ms: float = 150.0,
     ) -> None:
-        sr = check_sr(sr)
+        sr = validate_sr(sr)
         ceiling = check_ceiling_dbtp(ceiling_dbtp)
         if not 1.0 <= lookahead_ms <= 20.0:
             raise ParameterError(f"The look-ahead must be from 1 to 20 ms, got {lookahead_ms!r}.")
@@ -534,8 +534,7 @@ def normalize_loudness(
     Returns
     -------
     np.ndarray or (np.ndarray, NormalizeReport)
-        Same shape as ``y``; float32 if ``y`` is float32, else float64. Silence comes back
-        unchanged.
+        float32, same shape as ``y``. Silence comes back unchanged.
     """
     x = as_channels_first(y)
     target = check_target_lufs(target_lufs)
