@@ -102,6 +102,9 @@ _WINDOW_TO_PHASES = np.ascontiguousarray(_TRUE_PEAK_PHASES[:, ::-1].T)
 #: Samples per chunk of the true-peak meter and of the limiter.
 _PEAK_CHUNK = 4096
 
+#: Most limiter passes :func:`normalize_loudness` makes to land on the target.
+_NORMALIZE_PASSES = 6
+
 #: Headroom the limiter keeps below the ceiling, in dB, for the small error of a gain
 #: that changes within the 12 taps of the interpolator.
 _LIMITER_MARGIN_DB = 0.1
@@ -515,8 +518,9 @@ def normalize_loudness(
     """Bring a whole recording to a target loudness with a true-peak ceiling.
 
     The gain is :func:`normalize_gain_db`; the :class:`TruePeakLimiter` then holds the
-    peaks. When the limiter takes off more than 0.05 LU, the gain is raised by what was
-    lost and the original limited again (at most three times).
+    peaks. When the limiting takes the loudness more than 0.05 LU off the target, the
+    gain is corrected (secant steps on loudness against gain) and the original limited
+    again, in at most six passes in all.
 
     Parameters
     ----------
@@ -542,13 +546,19 @@ def normalize_loudness(
     input_lufs = integrated_loudness(x.T, sr)
     gain_db = normalize_gain_db(input_lufs, target)
     out, output_lufs, reduction = x, input_lufs, 0.0
-    for _ in range(4):
+    tried: list[tuple[float, float]] = []
+    for _ in range(_NORMALIZE_PASSES):
         limiter = TruePeakLimiter(sr, x.shape[0], ceiling_dbtp=ceiling)
         out = np.concatenate([limiter.push(x * 10.0 ** (gain_db / 20.0)), limiter.flush()], axis=1)
         output_lufs, reduction = integrated_loudness(out.T, sr), limiter.gain_reduction_db
         if not math.isfinite(output_lufs) or abs(output_lufs - target) <= 0.05:
             break
-        gain_db += target - output_lufs
+        tried.append((gain_db, output_lufs))
+        slope = 1.0
+        if len(tried) > 1:
+            (g0, l0), (g1, l1) = tried[-2:]
+            slope = min(1.0, max(0.1, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
+        gain_db += (target - output_lufs) / slope
     result = from_channels_first(out, y)
     if not return_report:
         return result
