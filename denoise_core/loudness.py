@@ -276,9 +276,11 @@ def _interpolated_peaks(extended: np.ndarray) -> np.ndarray:
     fed up to that sample and the sample 5 places earlier. The filter's delay is 5.875
     samples, so value ``i`` covers the span from sample ``i - 6`` to ``i - 5``.
     """
+    n = extended.shape[1] - (_TAPS - 1)
     windows = np.lib.stride_tricks.sliding_window_view(extended, _TAPS, axis=1)
-    phases = np.abs(windows @ _WINDOW_TO_PHASES).max(axis=(0, 2))
-    return np.maximum(phases, np.abs(extended[:, _TAPS - 7 : extended.shape[1] - 6]).max(axis=0))
+    phases = (windows @ _WINDOW_TO_PHASES).transpose(0, 2, 1).reshape(-1, n)
+    samples = extended[:, _TAPS - 7 : _TAPS - 7 + n]
+    return np.abs(np.concatenate([phases, samples])).max(axis=0)
 
 
 class TruePeakMeter:
@@ -463,6 +465,8 @@ class TruePeakLimiter(AlignedStream):
         The reduction follows ``d[j] = max(u[j], a d[j-1])``, solved without a loop as
         ``log d[j] = j log a + max_{k <= j} (log u[k] - k log a)``.
         """
+        if self._reduction_db == 0.0 and held.min() >= 1.0:
+            return held
         with np.errstate(divide="ignore"):
             reduction = -20.0 * np.log10(held)
             log_u = np.log(np.maximum(reduction, 0.0))

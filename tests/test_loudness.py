@@ -90,6 +90,18 @@ def test_real_recordings_read_as_pyloudnorm_reads_them(names, load_data):
     assert ours == pytest.approx(pyloudnorm.Meter(sr, filter_class="DeMan").integrated_loudness(y), abs=1e-6)
 
 
+def test_only_complete_blocks_count_unlike_pyloudnorm_which_pads_the_last(load_data):
+    # 2.987 s holds 26 complete 400 ms blocks; pyloudnorm adds a 27th, partial one, whose
+    # energy it divides by a full block, reading 0.2 LU low. Ours (and libebur128) leave
+    # it out: the same as pyloudnorm on the samples of the complete blocks only.
+    y, sr = load_data("p257_089_clean.flac")
+    y = y[: int(2.987 * sr)].astype(np.float64)
+    complete = y[: int((26 - 1) * 0.1 * sr + 0.4 * sr)]
+    deman = pyloudnorm.Meter(sr, filter_class="DeMan")
+    assert integrated_loudness(y, sr) == pytest.approx(deman.integrated_loudness(complete), abs=1e-6)
+    assert integrated_loudness(y, sr) - deman.integrated_loudness(y) > 0.1
+
+
 @pytest.mark.parametrize("sr", RATES)
 def test_tech3341_case1_stereo_1k_sine_at_minus_23_dbfs_reads_minus_23_lufs(sr):
     assert integrated_loudness(stereo_tone_sequence(sr, [(-23.0, 20.0)]), sr) == pytest.approx(-23.0, abs=0.1)
