@@ -44,9 +44,12 @@ from .validation import as_float_channels, validate_sr
 
 __all__ = [
     "HIGHPASS_CUTOFFS_HZ",
+    "AlignedStream",
+    "ChunkBuffer",
     "HighPass",
     "IirCascade",
     "as_channels_first",
+    "check_block",
     "from_channels_first",
     "high_pass",
     "highpass_kernel",

@@ -48,13 +48,17 @@ from .filters import (
 from .validation import validate_sr
 
 __all__ = [
+    "ABSOLUTE_GATE_LUFS",
     "CEILING_RANGE_DBTP",
+    "RELATIVE_GATE_LU",
     "TARGET_RANGE_LUFS",
     "LoudnessMeter",
     "NormalizeReport",
     "TruePeakLimiter",
     "TruePeakMeter",
     "channel_weights",
+    "check_ceiling_dbtp",
+    "check_target_lufs",
     "integrated_loudness",
     "k_weighting_sos",
     "normalize_gain_db",

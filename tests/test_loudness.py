@@ -107,6 +107,11 @@ def test_tech3341_case1_stereo_1k_sine_at_minus_23_dbfs_reads_minus_23_lufs(sr):
     assert integrated_loudness(stereo_tone_sequence(sr, [(-23.0, 20.0)]), sr) == pytest.approx(-23.0, abs=0.1)
 
 
+@pytest.mark.parametrize("sr", [96000, 192000])
+def test_tech3341_case1_at_high_rates(sr):
+    assert integrated_loudness(stereo_tone_sequence(sr, [(-23.0, 5.0)]), sr) == pytest.approx(-23.0, abs=0.1)
+
+
 @pytest.mark.parametrize(
     ("case", "parts"),
     [
