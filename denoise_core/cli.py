@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, TextIO
 
 from .errors import DenoiseError
 from .files import denoise_file
-from .params import PARAM_CHOICES, PARAM_HELP, PARAM_RANGES, DenoiseParams
+from .params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, PRESETS, DenoiseParams, preset_key
 
 __all__ = ["main", "build_parser", "output_path"]
 
@@ -54,24 +54,62 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
         metavar=("START", "END"),
         help="seconds of the recording that hold only noise; default: the quietest stretch, found automatically",
     )
+    parser.add_argument(
+        "--preset",
+        choices=[preset_key(label) for label in PRESETS],
+        help="start from a named set of settings (" + "; ".join(
+            f"{preset_key(label)}: {_describe(changes)}" for label, changes in PRESETS.items()
+        ) + "); the flags below change it further",
+    )
     defaults = DenoiseParams()
     for name, (low, high) in PARAM_RANGES.items():
+        optional = name in PARAM_OPTIONAL
         parser.add_argument(
-            "--" + name.replace("_", "-"),
+            *_flags(name),
+            dest=name,
             type=float,
+            metavar=name.rsplit("_", 1)[1].upper(),
             default=getattr(defaults, name),
-            help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default %(default)g.",
+            help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default {'off' if optional else '%(default)g'}.",
         )
     for name, choices in PARAM_CHOICES.items():
+        numeric = not isinstance(choices[0], str)
         parser.add_argument(
-            "--" + name.replace("_", "-"),
+            *_flags(name),
+            dest=name,
+            type=float if numeric else str,
             choices=choices,
+            metavar="{" + ",".join(f"{c:g}" if numeric else c for c in choices) + "}",
             default=getattr(defaults, name),
-            help=f"{PARAM_HELP[name]} Default %(default)s.",
+            help=f"{PARAM_HELP[name]} Default {getattr(defaults, name):{'g' if numeric else 's'}}.",
         )
     parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: 20 to 40 ms)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+#: Short flags for the settings whose full names are long (both work).
+_SHORT_FLAGS = {"highpass_hz": "--highpass", "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak"}
+
+
+def _flags(name: str) -> List[str]:
+    """``--reduction-db`` for ``reduction_db``, and its short form if it has one."""
+    return [f for f in (_SHORT_FLAGS.get(name), "--" + name.replace("_", "-")) if f]
+
+
+def _describe(changes) -> str:
+    return ", ".join(f"{name} {value:g}" if not isinstance(value, str) else f"{name} {value}" for name, value in changes.items())
+
+
+def _params(args: argparse.Namespace, argv: Optional[Sequence[str]], parser: argparse.ArgumentParser) -> DenoiseParams:
+    """The settings: the preset's (or the defaults), changed by the flags given."""
+    if args.preset is None:
+        return DenoiseParams(**{field.name: getattr(args, field.name) for field in fields(DenoiseParams)})
+    base = DenoiseParams.preset(args.preset)
+    # Parse again with the preset's values as defaults, so only flags given change it.
+    parser.set_defaults(**{field.name: getattr(base, field.name) for field in fields(DenoiseParams)})
+    again = parser.parse_args(argv)
+    return DenoiseParams(**{field.name: getattr(again, field.name) for field in fields(DenoiseParams)})
 
 
 def output_path(source: Path, output: Optional[str], n_inputs: int) -> Path:
@@ -123,9 +161,10 @@ class _ProgressBar:
 
 def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> int:
     """Run the command line tool; returns the exit code (0 ok, 2 bad input)."""
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
     try:
-        params = DenoiseParams(**{field.name: getattr(args, field.name) for field in fields(DenoiseParams)})
+        params = _params(args, argv, parser)
     except DenoiseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

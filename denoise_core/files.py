@@ -21,7 +21,7 @@ from .errors import AudioFileError, AudioInputError, DenoiseError
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import Source
-from .stream import measure_noise, run_gate, survey
+from .stream import measure_noise, normalise, run_gate, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
@@ -142,14 +142,32 @@ def denoise_file(
                 reader.n_samples = n_read
                 reader.scale = peak if peak > 1.0 else 1.0
             noise = measure_noise(reader, config, noise_window, energy)
-            with sf.SoundFile(tmp, "w", samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype) as out:
+            normalising = params.loudness_lufs is not None
+            gate_share = (1.0 - survey_share) * (0.6 if normalising else 1.0)
 
+            def writer(out: sf.SoundFile, first: float, share: float) -> Callable[[int, np.ndarray], None]:
                 def sink(start: int, block: np.ndarray) -> None:
                     out.write(block)
-                    done = min(1.0, (start + block.shape[0]) / reader.n_samples)
-                    report_progress(survey_share + (1.0 - survey_share) * done)
+                    report_progress(first + share * min(1.0, (start + block.shape[0]) / reader.n_samples))
 
-                report = run_gate(reader, noise, params, sink)
+                return sink
+
+            out_args = dict(samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype)
+            if not normalising:
+                with sf.SoundFile(tmp, "w", **out_args) as out:
+                    report = run_gate(reader, noise, params, writer(out, survey_share, gate_share))
+            else:
+                # Gate into a float file, then bring it to the loudness target into the real one.
+                fd, gated = tempfile.mkstemp(prefix=".denoise-", suffix=".wav", dir=target.parent)
+                os.close(fd)
+                try:
+                    with sf.SoundFile(gated, "w", samplerate=sr, channels=f.channels, format="WAV", subtype="FLOAT") as g:
+                        report = run_gate(reader, noise, params, writer(g, survey_share, gate_share))
+                    with sf.SoundFile(gated) as g, sf.SoundFile(tmp, "w", **out_args) as out:
+                        second = writer(out, survey_share + gate_share, 1.0 - survey_share - gate_share)
+                        report = normalise(FileSource(g).read(), second, report, params, sr, f.channels)
+                finally:
+                    os.remove(gated)
         os.replace(tmp, target)
     except (sf.LibsndfileError, RuntimeError, EOFError, OSError) as exc:
         raise AudioFileError(f"{source.name} could not be processed: {str(exc).rsplit(': ', 1)[-1].strip()}") from None

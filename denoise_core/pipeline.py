@@ -20,7 +20,7 @@ from .noise import NoiseProfile
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import ArraySource
-from .stream import measure_noise, run_gate
+from .stream import measure_noise, normalise, run_gate
 from .transform import StftConfig
 
 __all__ = ["noise_profile", "denoise_with_profile", "denoise"]
@@ -89,7 +89,8 @@ def denoise_with_profile(
     on_block : callable, optional
         ``on_block(start, stop)`` is called as soon as samples ``start:stop``
         of the result are final (to show progress, or to use them while the
-        rest is being cleaned).
+        rest is being cleaned). With a loudness target they become final in
+        a second pass, after the whole recording has been gated and measured.
 
     Returns
     -------
@@ -116,7 +117,16 @@ def denoise_with_profile(
         if on_block is not None:
             on_block(start, start + block.shape[0])
 
-    report = run_gate(source, noise, params, sink)
+    def store(start: int, block: np.ndarray) -> None:
+        out[start : start + block.shape[0]] = block
+
+    if params.loudness_lufs is None:
+        report = run_gate(source, noise, params, sink)
+    else:
+        # Gate into ``out``, then normalise it in place (the limiter writes behind what it reads).
+        report = run_gate(source, noise, params, store)
+        blocks = (out[start : start + source.block_samples] for start in range(0, len(out), source.block_samples))
+        report = normalise(blocks, sink, report, params, source.sr, source.n_channels)
     return (out[:, 0] if len(source.shape) == 1 else out), report
 
 
@@ -130,6 +140,9 @@ def denoise(
     freq_smooth_hz: float = DenoiseParams.freq_smooth_hz,
     time_smooth_ms: float = DenoiseParams.time_smooth_ms,
     channels: str = DenoiseParams.channels,
+    highpass_hz: float = DenoiseParams.highpass_hz,
+    loudness_lufs: Optional[float] = DenoiseParams.loudness_lufs,
+    true_peak_dbtp: float = DenoiseParams.true_peak_dbtp,
     n_fft: Optional[int] = None,
     hop_length: Optional[int] = None,
     win_length: Optional[int] = None,
@@ -160,6 +173,13 @@ def denoise(
     channels : {"linked", "independent"}
         One gain for all channels (default; the stereo image does not move)
         or each channel gated on its own.
+    highpass_hz : {0, 60, 80, 100, 120}
+        Corner of the rumble filter in Hz; 0 (default) is off.
+    loudness_lufs : float, optional
+        Loudness target in LUFS (-40 to -5, e.g. -16 for a podcast); ``None``
+        (default) keeps the level.
+    true_peak_dbtp : float
+        With a loudness target: the true-peak ceiling in dBTP (-12 to 0).
     n_fft, hop_length, win_length : int, optional
         STFT settings in samples; default 20 to 40 ms frames, 50 % overlap.
     return_report : bool
@@ -192,6 +212,9 @@ def denoise(
         freq_smooth_hz=freq_smooth_hz,
         time_smooth_ms=time_smooth_ms,
         channels=channels,
+        highpass_hz=highpass_hz,
+        loudness_lufs=loudness_lufs,
+        true_peak_dbtp=true_peak_dbtp,
     )
     noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
     audio, report = denoise_with_profile(y, noise, params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -30,6 +30,12 @@ class DenoiseReport:
         nothing rises above the noise.
     noise_removed_db : float
         By how many dB the estimated noise power went down.
+    loudness_before_lufs, loudness_after_lufs : float or None
+        Integrated loudness (ITU-R BS.1770) of the input and of the result in
+        LUFS (``-inf`` for silence), measured when the loudness is normalised;
+        ``None`` otherwise.
+    true_peak_dbtp : float or None
+        4x-oversampled peak of the normalised result in dBTP, or ``None``.
     """
 
     noise_window_s: Tuple[float, float]
@@ -37,6 +43,9 @@ class DenoiseReport:
     snr_before_db: float
     snr_after_db: float
     noise_removed_db: float
+    loudness_before_lufs: Optional[float] = None
+    loudness_after_lufs: Optional[float] = None
+    true_peak_dbtp: Optional[float] = None
 
 
 def _db(x: float) -> float:

@@ -8,8 +8,11 @@ the CLI and the app) reads its recording through a
   and the peak;
 * :func:`measure_noise`: the noise profile of a window, or of the quietest
   stretch, reading only that stretch;
-* :func:`run_gate`: gates the whole recording and hands the finished samples
-  to a sink, block by block.
+* :func:`run_gate`: gates the whole recording, cuts the rumble and hands the
+  samples to a sink, block by block, measuring their loudness when it is to
+  be normalised;
+* :func:`normalise`: a second pass over that result, to the loudness target
+  under a true-peak ceiling.
 
 Inside, three private stages are fed in order and each gives out what is final so far:
 ``_FrameAnalyzer`` (samples in, STFT frames out), ``_GateStream`` (frames in,
@@ -22,18 +25,21 @@ exactly the same result.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from dataclasses import replace
+from typing import Callable, Iterable, Optional, Tuple
 
 import numpy as np
 
+from .filters import HighPass
 from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
+from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
 from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
 from .source import Source
 from .transform import StftConfig, overlap_add
 
-__all__ = ["survey", "measure_noise", "run_gate", "smoothing_widths", "Sink"]
+__all__ = ["survey", "measure_noise", "run_gate", "normalise", "smoothing_widths", "Sink"]
 
 #: ``sink(start, block)``: cleaned samples ``start:start + len(block)`` as ``(n, n_channels)`` float32.
 Sink = Callable[[int, np.ndarray], None]
@@ -231,8 +237,30 @@ class _GateStream:
         return spec_out * smoothed
 
 
+class _Finish:
+    """After the gate: the rumble filter, then the sink; meters the loudness when it is to be normalised."""
+
+    def __init__(self, params: DenoiseParams, sr: float, n_channels: int, sink: Sink) -> None:
+        self.highpass = HighPass(sr, int(params.highpass_hz), n_channels=n_channels) if params.highpass_hz else None
+        self.meter = LoudnessMeter(sr, n_channels) if params.loudness_lufs is not None else None
+        self.sink, self.n_out = sink, 0
+
+    def push(self, block: np.ndarray, last: bool = False) -> None:
+        """Gated samples ``(n_channels, m)`` within full scale; ``last`` on the final block."""
+        if self.highpass is not None:
+            block = self.highpass.push(block)
+            if last:
+                block = np.concatenate([block, self.highpass.flush()], axis=-1)
+            block = np.clip(block, -1.0, 1.0).astype(np.float32)
+        if block.shape[-1]:
+            if self.meter is not None:
+                self.meter.push(block)
+            self.sink(self.n_out, block.T)
+            self.n_out += block.shape[-1]
+
+
 def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: Sink) -> DenoiseReport:
-    """Gate a whole recording against a noise profile, block by block.
+    """Gate a whole recording against a noise profile, block by block, and cut its rumble.
 
     Parameters
     ----------
@@ -249,24 +277,84 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     Returns
     -------
     DenoiseReport
+        With ``params.loudness_lufs`` set, it also holds the loudness of the
+        input and of the result so far (before :func:`normalise`).
     """
     config, n_channels = noise.config, source.n_channels
     gate = _GateStream(noise, params, n_channels)
     analyzer = _FrameAnalyzer(config, n_channels)
     synth = _FrameSynthesizer(config, n_channels)
+    finish = _Finish(params, source.sr, n_channels, sink)
+    meter_in = LoudnessMeter(source.sr, n_channels) if finish.meter is not None else None
     n_in = n_out = 0
     for block in source.blocks():
         n_in += block.shape[0]
-        out = synth.push(gate.push(analyzer.push(np.ascontiguousarray(block.T))))
+        channels = np.ascontiguousarray(block.T)
+        if meter_in is not None:
+            meter_in.push(channels.astype(np.float64) * source.scale if source.scale != 1.0 else channels)
+        out = synth.push(gate.push(analyzer.push(channels)))
         if out.shape[-1]:
-            sink(n_out, source.restore(out).T)
+            finish.push(source.restore(out))
             n_out += out.shape[-1]
     tail = np.concatenate(
         [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish()), synth.finish()], axis=-1
     )[:, : n_in - n_out]
-    if tail.shape[-1]:
-        sink(n_out, source.restore(tail).T)
-    return gate.report()
+    finish.push(source.restore(tail), last=True)
+    report = gate.report()
+    if meter_in is not None:
+        report = replace(
+            report, loudness_before_lufs=meter_in.integrated_lufs(), loudness_after_lufs=finish.meter.integrated_lufs()
+        )
+    return report
+
+
+def normalise(
+    blocks: Iterable[np.ndarray],
+    sink: Sink,
+    report: DenoiseReport,
+    params: DenoiseParams,
+    sr: float,
+    n_channels: int,
+) -> DenoiseReport:
+    """Bring a result of :func:`run_gate` to ``params.loudness_lufs`` under ``params.true_peak_dbtp``.
+
+    Parameters
+    ----------
+    blocks : iterable of np.ndarray [shape=(m, n_channels), dtype=float32]
+        The result of :func:`run_gate`, in order.
+    sink : callable
+        ``sink(start, block)`` receives the normalised samples, as many as came in.
+    report : DenoiseReport
+        From :func:`run_gate` (it holds the loudness measured on the way).
+    params : DenoiseParams
+        ``loudness_lufs`` (not ``None``) and ``true_peak_dbtp``.
+    sr : float
+        Sample rate in Hz.
+    n_channels : int
+
+    Returns
+    -------
+    DenoiseReport
+        ``report`` with the loudness and the true peak of the normalised result.
+    """
+    gain = 10.0 ** (normalize_gain_db(report.loudness_after_lufs, params.loudness_lufs) / 20.0)
+    limiter = TruePeakLimiter(sr, n_channels, ceiling_dbtp=params.true_peak_dbtp)
+    meter, peak = LoudnessMeter(sr, n_channels), TruePeakMeter(sr, n_channels)
+    n_out = 0
+
+    def emit(out: np.ndarray) -> None:
+        nonlocal n_out
+        if out.shape[-1]:
+            out = np.clip(out, -1.0, 1.0).astype(np.float32)
+            meter.push(out)
+            peak.push(out)
+            sink(n_out, out.T)
+            n_out += out.shape[-1]
+
+    for block in blocks:
+        emit(limiter.push(block.T * gain))
+    emit(limiter.flush())
+    return replace(report, loudness_after_lufs=meter.integrated_lufs(), true_peak_dbtp=peak.true_peak_dbtp())
 
 
 def _power(spec: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from denoise_core.errors import DenoiseError, ParameterError
-from denoise_core.params import PARAM_CHOICES, PARAM_HELP, PARAM_RANGES, DenoiseParams
+from denoise_core.params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, DenoiseParams
 
 ALL_NAMES = [f.name for f in dataclasses.fields(DenoiseParams)]
 #: The numeric settings (the others are choices).
@@ -25,7 +25,8 @@ def _bad_values():
         yield pytest.param(name, float("nan"), "must be between", id=f"{name}-nan")
         yield pytest.param(name, float("inf"), "must be between", id=f"{name}-inf")
         yield pytest.param(name, "3", "must be a number", id=f"{name}-str")
-        yield pytest.param(name, None, "must be a number", id=f"{name}-none")
+        if name not in PARAM_OPTIONAL:
+            yield pytest.param(name, None, "must be a number", id=f"{name}-none")
         yield pytest.param(name, True, "must be a number", id=f"{name}-bool")
         yield pytest.param(name, [1.0], "must be a number", id=f"{name}-list")
 
@@ -48,13 +49,16 @@ def test_choice_default_is_one_of_its_choices_and_others_are_refused(name):
 
 
 def test_every_setting_carries_its_unit_in_its_name():
-    assert all(name.endswith(("_db", "_hz", "_ms", "_s")) for name in NAMES)
+    assert all(name.endswith(("_db", "_hz", "_ms", "_s", "_lufs", "_dbtp")) for name in NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_default_lies_in_its_range(name):
     low, high = PARAM_RANGES[name]
     value = getattr(DenoiseParams(), name)
+    if name in PARAM_OPTIONAL:
+        assert value is None  # off unless asked for
+        return
     assert isinstance(value, float)
     assert low <= value <= high
 
@@ -104,3 +108,9 @@ def test_params_compare_by_value():
     assert DenoiseParams(reduction_db=10) != DenoiseParams(reduction_db=11)
     cache = {DenoiseParams(threshold_db=1): "cleaned"}  # the app caches results by settings
     assert cache[DenoiseParams(threshold_db=1.0)] == "cleaned"
+
+
+@pytest.mark.parametrize("name", PARAM_OPTIONAL)
+def test_optional_setting_is_off_by_default_and_takes_none(name):
+    assert getattr(DenoiseParams(), name) is None
+    assert getattr(DenoiseParams(**{name: None}), name) is None
