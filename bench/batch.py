@@ -8,7 +8,10 @@ and FLAC, in two sub-folders. The command line (``python -m denoise_core IN
 ``--jobs 1``, ``--jobs 2`` and ``--dask`` on a 2-worker local Dask cluster
 (``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``, started
 before the timing). For each: wall time, audio minutes cleaned per second of
-wall time (in all, and per worker), the peak resident memory of the largest
+wall time (in all, and per worker), the CPU time of the command and its
+workers (audio minutes per CPU second is what one worker with a core to itself
+cleans, which can be told even on a busy machine, unlike the wall time), the
+1-minute load average during the run, the peak resident memory of the largest
 worker (``VmHWM`` from ``/proc``: for local runs read from every process
 under the command while it runs, for Dask asked of each worker at the end)
 and of the command's own process, and whether every output is byte-identical
@@ -49,6 +52,8 @@ class Run:
     mode: str
     n_workers: int
     wall_s: float
+    cpu_s: float
+    load: float
     worker_peak_mb: float
     main_peak_mb: float
     exit_code: int
@@ -113,28 +118,44 @@ def digests(folder: Path) -> dict:
 
 
 def run_cli(mode: str, n_workers: int, source: Path, target: Path, extra: Sequence[str], dask_client=None) -> Run:
-    """Clean ``source`` into ``target`` with the command line in a child process, watching its memory."""
+    """Clean ``source`` into ``target`` with the command line in a child process, watching its memory and CPU time."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "denoise_core", str(source), "-r", "-o", str(target), "-q", *extra]
     peaks: dict = {}
+    dask_cpu_before = sum(dask_client.run(cpu_s_of_self).values()) if dask_client is not None else 0.0
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     watched = psutil.Process(child.pid)
-    while child.poll() is None:
+    while True:
         try:
             pids = [child.pid] + [p.pid for p in watched.children(recursive=True)]
         except psutil.NoSuchProcess:
             pids = []
         for pid in pids:
             peaks[pid] = max(peaks.get(pid, 0.0), peak_mb(pid))
+        # The child's rusage includes the worker processes it waited for.
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
         time.sleep(POLL_S)
     wall_s = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    cpu_s = usage.ru_utime + usage.ru_stime
     main_peak = peaks.pop(child.pid, float("nan"))
     if dask_client is not None:
         worker_peak = max(dask_client.run(peak_mb_of_self).values())
+        cpu_s += sum(dask_client.run(cpu_s_of_self).values()) - dask_cpu_before
     else:
         worker_peak = max(peaks.values()) if peaks else main_peak
-    return Run(mode, n_workers, wall_s, worker_peak, main_peak, child.returncode, digests(target))
+    load = (load_before + os.getloadavg()[0]) / 2
+    return Run(mode, n_workers, wall_s, cpu_s, load, worker_peak, main_peak, child.returncode, digests(target))
+
+
+def cpu_s_of_self() -> float:
+    """Run on a Dask worker: its CPU time so far (user + system) in seconds."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def peak_mb_of_self() -> float:
@@ -177,14 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             same = "yes" if run.digests == reference and len(reference) == args.files else "NO"
             rows.append([
                 run.mode, str(run.n_workers), f"{run.wall_s:.1f}", f"{rate:.2f}", f"{rate / run.n_workers:.2f}",
+                f"{run.cpu_s:.1f}", f"{minutes / run.cpu_s:.2f}", f"{run.load:.1f}",
                 f"{run.worker_peak_mb:.0f}", f"{run.main_peak_mb:.0f}", str(run.exit_code), same,
             ])
         print(format_table(
-            ["mode", "workers", "wall s", "audio min/s", "min/s per worker", "peak MB/worker", "peak MB main", "exit", "same bytes as --jobs 1"],
+            ["mode", "workers", "wall s", "audio min/s", "min/s per worker", "CPU s", "min per CPU s", "load",
+             "peak MB/worker", "peak MB main", "exit", "same bytes as --jobs 1"],
             rows,
         ))
-        print(f"\nDask LocalCluster start-up (not in the wall time): {startup_s:.1f} s; peak MB main is the command's own "
-              "process (for --jobs 1 it is also the worker)")
+        print(f"\nDask LocalCluster start-up (not in the wall time): {startup_s:.1f} s. CPU s: user + system time of the "
+              "command and its workers (on Dask, of the workers during the run), so 'min per CPU s' is what one worker "
+              "with a core to itself cleans per second, whatever else the machine runs; load: the 1-minute load average "
+              "during the run (above the core count, the wall times are stretched by other work). peak MB main: the "
+              "command's own process (for --jobs 1 it is also the worker).")
         return 0 if all(r[-1] == "yes" and r[-2] == "0" for r in rows) else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

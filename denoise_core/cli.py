@@ -40,6 +40,8 @@ __all__ = ["build_parser", "main", "output_path"]
 
 #: Exit code for input the tool cannot use.
 EXIT_BAD_INPUT = 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=bar.update if bar else None,
             on_result=show,
         )
+    except KeyboardInterrupt:
+        if bar:
+            bar.clear_line()
+        print("interrupted: the outputs written are complete; run again with --skip-existing to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if client is not None:
             client.close()
