@@ -260,6 +260,9 @@ def plan_jobs(
         path = Path(name)
         if not path.is_dir():
             sources.append((path, None))
+        elif recursive and path.resolve() == exclude:
+            error = f"{path} is also the output folder, where the results would be walked again; give another with -o."
+            decided.append(FileResult(str(path), "", "failed", error=error))
         elif recursive:
             sources.extend((found, path) for found in _audio_files(path, exclude))
         else:

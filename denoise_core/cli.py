@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=default_n_jobs(),
         metavar="N",
-        help="files cleaned at once, in worker processes; 1 cleans in this process (default: %(default)s, the cores)",
+        help="files cleaned at once, in worker processes; 1 cleans in this process; ignored with --dask (default: %(default)s, the cores)",
     )
     many.add_argument(
         "-r", "--recursive", action="store_true", help="walk folders given as inputs and mirror their structure into -o OUT"

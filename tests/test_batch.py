@@ -139,15 +139,16 @@ def test_recursive_results_equal_those_of_single_files(data_dir, tmp_path):
         (["--recursive"], r"--recursive mirrors folders into an output folder: give one with -o OUT"),
         ([], r"podcast is a folder; add --recursive"),
         (["--jobs", "0"], r"--jobs: must be at least 1, got 0"),
+        (["-r", "-o", "SELF"], r"podcast is also the output folder"),
     ],
-    ids=["recursive-without-output", "folder-without-recursive", "zero-jobs"],
+    ids=["recursive-without-output", "folder-without-recursive", "zero-jobs", "output-is-the-walked-folder"],
 )
 def test_bad_batch_arguments_exit_2_and_write_nothing(data_dir, tmp_path, capsys, args, message):
     root = tmp_path / "podcast"
     make_tree(root, data_dir)
     before = listing(tmp_path)
     try:
-        code = main([str(root), *args])
+        code = main([str(root), *[str(root) if a == "SELF" else a for a in args]])
     except SystemExit as exc:  # argparse's own exit for a malformed flag
         code = exc.code
     assert code == EXIT_BAD_INPUT
