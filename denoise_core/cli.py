@@ -9,25 +9,39 @@ terminal. Inputs are never overwritten, and an output is written to a
 temporary file first and moved into place only when complete, so a failure
 leaves nothing half-written. Bad input gives a one-line message per file and
 exit code 2.
+
+Many files (:mod:`denoise_core.batch`): ``--jobs N`` cleans them in N worker
+processes (default: one per core) with the same results as ``--jobs 1``,
+``--recursive`` walks folders and mirrors them into ``-o OUT``,
+``--skip-existing`` resumes an interrupted run, ``--dask ADDRESS`` sends one
+task per file to a Dask cluster; a summary ends a run of several files.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import fields
-from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
+from .batch import (
+    BatchSummary,
+    FileResult,
+    connect,
+    default_n_jobs,
+    denoise_files,
+    output_path,
+    plan_jobs,
+)
 from .errors import DenoiseError
-from .files import denoise_file
 from .params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, PRESETS, DenoiseParams, preset_key
 
-__all__ = ["main", "build_parser", "output_path"]
+__all__ = ["build_parser", "main", "output_path"]
 
 #: Exit code for input the tool cannot use.
 EXIT_BAD_INPUT = 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 
 def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
@@ -85,6 +99,27 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
         )
     parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: 20 to 40 ms)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    many = parser.add_argument_group("many files")
+    many.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=default_n_jobs(),
+        metavar="N",
+        help="files cleaned at once, in worker processes; 1 cleans in this process; ignored with --dask (default: %(default)s, the cores)",
+    )
+    many.add_argument(
+        "-r", "--recursive", action="store_true", help="walk folders given as inputs and mirror their structure into -o OUT"
+    )
+    many.add_argument(
+        "--skip-existing", action="store_true", help="skip inputs whose output already exists (resumes an interrupted run)"
+    )
+    many.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="send one task per file to the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786); "
+        "its workers must reach the input and output paths",
+    )
     return parser
 
 
@@ -112,89 +147,84 @@ def _params(args: argparse.Namespace, argv: Optional[Sequence[str]], parser: arg
     return DenoiseParams(**{field.name: getattr(again, field.name) for field in fields(DenoiseParams)})
 
 
-def output_path(source: Path, output: Optional[str], n_inputs: int) -> Path:
-    """Where the cleaned version of ``source`` goes.
-
-    ``output`` is a folder when it exists as one, ends with a path separator,
-    or there are several inputs; otherwise it is the output file itself.
-    """
-    default_name = f"{source.stem}_denoised{source.suffix}"
-    if output is None:
-        return source.with_name(default_name)
-    out = Path(output)
-    if out.is_dir() or output.endswith(("/", os.sep)) or n_inputs > 1:
-        return out / default_name
-    return out
-
-
-def _clean_file(source: Path, target: Path, args: argparse.Namespace, params: DenoiseParams, progress) -> str:
-    report = denoise_file(
-        source, target, noise_window=args.noise_window, params=params, n_fft=args.n_fft, progress=progress
-    )
-    start, end = report.noise_window_s
-    return (
-        f"{source} -> {target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
-        f"{report.noise_removed_db:.1f} dB of noise removed"
-    )
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 class _ProgressBar:
-    """A one-line bar on a terminal stream: files done plus the current file's fraction."""
+    """A one-line bar on a terminal stream: the fraction of the batch done and the file reached."""
 
     def __init__(self, n_files: int, stream: TextIO, width: int = 30) -> None:
         self.n_files, self.stream, self.width = n_files, stream, width
-        self.file_index = 0
 
-    def update(self, fraction: float) -> None:
-        done = (self.file_index + min(max(fraction, 0.0), 1.0)) / self.n_files
-        filled = int(self.width * done)
+    def update(self, n_done: int, fraction: float) -> None:
+        filled = int(self.width * fraction)
         self.stream.write(
-            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * done:5.1f}%  "
-            f"file {min(self.file_index + 1, self.n_files)}/{self.n_files}"
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * fraction:5.1f}%  "
+            f"file {min(n_done + 1, self.n_files)}/{self.n_files}"
         )
         self.stream.flush()
 
+    def clear_line(self) -> None:
+        self.stream.write("\r\033[K")
+
     def close(self) -> None:
+        self.update(self.n_files, 1.0)
         self.stream.write("\n")
         self.stream.flush()
 
 
 def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> int:
-    """Run the command line tool; returns the exit code (0 ok, 2 bad input)."""
+    """Run the command line tool; returns the exit code (0 ok, 2 bad input or any file failed)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         params = _params(args, argv, parser)
+        plan = plan_jobs(args.inputs, args.output, recursive=args.recursive, skip_existing=args.skip_existing)
+        client = connect(args.dask) if args.dask and plan.jobs else None
     except DenoiseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    sources = [Path(p) for p in args.inputs]
-    inputs = {s.resolve() for s in sources}
-    failures: List[str] = []
-    written = set()
-    bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar(len(sources), sys.stderr)
-    for i, source in enumerate(sources):
-        target = output_path(source, args.output, len(sources))
+    bar = None if args.quiet or not sys.stderr.isatty() or not plan.jobs else _ProgressBar(len(plan.jobs), sys.stderr)
+
+    def show(result: FileResult) -> None:
         if bar:
-            bar.file_index = i
-        try:
-            if target.resolve() in inputs:
-                raise DenoiseError(f"{target} is an input file; refusing to overwrite it.")
-            if target.resolve() in written:
-                raise DenoiseError(f"{target} was already written for another input of the same name; refusing to overwrite it.")
-            written.add(target.resolve())
-            message = _clean_file(source, target, args, params, bar.update if bar else None)
-            if not args.quiet:
-                if bar:
-                    bar.stream.write("\r\033[K")
-                print(message, flush=True)
-        except (DenoiseError, OSError) as exc:
-            failures.append(f"error: {source}: {exc}")
-            if bar:
-                bar.stream.write("\r\033[K")
-            print(failures[-1], file=sys.stderr, flush=True)
+            bar.clear_line()
+        if result.status == "failed":
+            print(result.describe(), file=sys.stderr, flush=True)
+        elif not args.quiet:
+            print(result.describe(), flush=True)
+
+    for result in plan.decided:
+        show(result)
+    try:
+        run = denoise_files(
+            plan.jobs,
+            noise_window=args.noise_window,
+            params=params,
+            n_fft=args.n_fft,
+            n_jobs=args.jobs,
+            client=client,
+            progress=bar.update if bar else None,
+            on_result=show,
+        )
+    except KeyboardInterrupt:
+        if bar:
+            bar.clear_line()
+        print("interrupted: the outputs written are complete; run again with --skip-existing to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if client is not None:
+            client.close()
     if bar:
-        bar.file_index = len(sources)
-        bar.update(0.0)
         bar.close()
-    return EXIT_BAD_INPUT if failures else 0
+    summary = BatchSummary(plan.decided + run.results, run.wall_s)
+    if not args.quiet and len(summary.results) > 1:
+        print(summary.text(), flush=True)
+    return EXIT_BAD_INPUT if summary.failed else 0

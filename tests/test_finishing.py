@@ -94,13 +94,11 @@ def test_unknown_preset_lists_the_known_ones():
         DenoiseParams.preset("loud")
 
 
-def test_cli_preset_is_changed_only_by_the_flags_given(tmp_path, loud_speech, monkeypatch):
-    from denoise_core import cli
-
-    seen = []
-    real = cli.denoise_file
-    monkeypatch.setattr(cli, "denoise_file", lambda *a, **k: seen.append(k["params"]) or real(*a, **k))
+def test_cli_preset_is_changed_only_by_the_flags_given(tmp_path, loud_speech):
     source = tmp_path / "take.wav"
-    sf.write(source, loud_speech[: SR // 2], SR)
-    assert main([str(source), "--preset", "podcast", "--reduction-db", "25", "-q"]) == 0
-    assert seen[-1] == DenoiseParams(**{**DenoiseParams.PRESETS["Podcast"], "reduction_db": 25.0})
+    sf.write(source, loud_speech[:SR], SR)
+    assert main([str(source), "-o", str(tmp_path / "cli.wav"), "--preset", "podcast", "--reduction-db", "25", "-q"]) == 0
+    expected = DenoiseParams(**{**DenoiseParams.PRESETS["Podcast"], "reduction_db": 25.0})
+    report = denoise_file(source, tmp_path / "api.wav", params=expected)
+    assert report.loudness_after_lufs == pytest.approx(-16.0, abs=0.5)
+    assert (tmp_path / "cli.wav").read_bytes() == (tmp_path / "api.wav").read_bytes()

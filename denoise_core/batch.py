@@ -1,0 +1,507 @@
+"""Many files: which output each input gets, cleaning them in parallel, and a summary.
+
+:func:`plan_jobs` turns the command line's inputs (files, and with
+``recursive=True`` folders, whose structure is mirrored into the output
+folder) into :class:`Job` pairs, refusing up front the ones that would
+overwrite an input or another result and skipping, if asked, the ones whose
+output already exists. Since :func:`denoise_core.files.denoise_file` creates
+an output only by an atomic rename of a complete file, an existing output is
+a finished one, so a run that was interrupted can be resumed this way.
+
+:func:`denoise_files` cleans the jobs one file per task: in this process
+(``n_jobs=1``), in worker processes on this machine (``n_jobs > 1``,
+``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method),
+or on a Dask cluster (``client=``, a ``dask.distributed.Client``; dask is an
+optional extra, ``pip install "quiet-denoise[dask]"``). Every file streams
+through ``denoise_file``, so each worker needs little memory whatever the
+length of the recording, and every way gives byte-identical outputs. A file
+that fails (unreadable, corrupt, a noise window beyond its end) is reported
+in its :class:`FileResult` and does not stop the others.
+
+Example, on a cluster whose workers can reach the paths (a shared file system)::
+
+    from dask.distributed import Client
+    from denoise_core.batch import denoise_files
+
+    with Client("tcp://scheduler:8786") as client:
+        summary = denoise_files([("in/a.wav", "out/a.wav"), ("in/b.flac", "out/b.flac")], client=client)
+    print(summary.text())
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
+
+from . import audio_io
+from .errors import DenoiseError
+from .files import denoise_file
+from .params import DenoiseParams
+from .report import DenoiseReport
+
+__all__ = [
+    "BatchSummary",
+    "FileResult",
+    "Job",
+    "Plan",
+    "connect",
+    "default_n_jobs",
+    "denoise_files",
+    "output_path",
+    "plan_jobs",
+]
+
+PathLike = str | os.PathLike
+#: ``progress(n_done, fraction)``: files finished so far and the fraction of the whole batch done (0 to 1).
+BatchProgress = Callable[[int, float], None]
+
+#: Seconds the local runner waits for a result before it looks at the workers' progress again.
+_POLL_S = 0.1
+#: The settings when none are given (frozen, so one shared instance is safe).
+_DEFAULT_PARAMS = DenoiseParams()
+#: Smallest change of a file's fraction done that a worker process reports.
+_PROGRESS_STEP = 0.01
+
+
+class Job(NamedTuple):
+    """One file to clean: where it is read from and where its result goes."""
+
+    source: Path
+    target: Path
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one input.
+
+    Attributes
+    ----------
+    source, target : str
+        The input and its output (``target`` is ``""`` when none was planned).
+    status : str
+        ``"done"``, ``"failed"`` or ``"skipped"`` (the output already existed).
+    report : DenoiseReport, optional
+        The gate's report, for a file that was cleaned.
+    error : str
+        Why the file failed, in plain words; ``""`` otherwise.
+    audio_s : float
+        Length in seconds of the result written (0 unless done).
+    """
+
+    source: str
+    target: str
+    status: str
+    report: DenoiseReport | None = None
+    error: str = ""
+    audio_s: float = 0.0
+
+    def describe(self) -> str:
+        """One line for a person: the noise window and dB removed, the skip, or ``error: SOURCE: REASON``."""
+        if self.status == "failed":
+            return f"error: {self.source}: {self.error}"
+        if self.status == "skipped":
+            return f"{self.source} -> {self.target}: skipped, the output already exists"
+        report = self.report
+        start, end = report.noise_window_s
+        loudness = (
+            ""
+            if report.loudness_after_lufs is None
+            else f", loudness {report.loudness_before_lufs:.1f} -> {report.loudness_after_lufs:.1f} LUFS"
+            f" (true peak {report.true_peak_dbtp:.1f} dBTP)"
+        )
+        return (
+            f"{self.source} -> {self.target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
+            f"{report.noise_removed_db:.1f} dB of noise removed{loudness}"
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Inputs matched to outputs by :func:`plan_jobs`.
+
+    Attributes
+    ----------
+    jobs : tuple of Job
+        Files to clean, in the order given (folders walked in sorted order).
+    decided : tuple of FileResult
+        Inputs settled without cleaning: refused (``"failed"``) or, with
+        ``skip_existing``, ``"skipped"``.
+    """
+
+    jobs: tuple[Job, ...]
+    decided: tuple[FileResult, ...]
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """Every file's :class:`FileResult` and the wall time of the run.
+
+    Attributes
+    ----------
+    results : tuple of FileResult
+        In the order of the jobs.
+    wall_s : float
+        Seconds from the first file started to the last one finished.
+    """
+
+    results: tuple[FileResult, ...]
+    wall_s: float
+
+    def _with(self, status: str) -> list[FileResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def done(self) -> list[FileResult]:
+        """The files cleaned."""
+        return self._with("done")
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """The files that failed, each with its reason."""
+        return self._with("failed")
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        """The files skipped because their output already existed."""
+        return self._with("skipped")
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of audio cleaned, over all files."""
+        return sum(r.audio_s for r in self.results)
+
+    def text(self) -> str:
+        """The summary for a person: counts, audio time, wall time and speed, then every failure with its reason."""
+        speed = f" ({self.audio_s / self.wall_s:.0f}x real time)" if self.wall_s > 0 and self.audio_s > 0 else ""
+        counts = f"{len(self.results)} files: {len(self.done)} cleaned, {len(self.failed)} failed, {len(self.skipped)} skipped"
+        lines = [f"{counts} (output exists); {self.audio_s / 60:.1f} min of audio in {self.wall_s:.1f} s{speed}"]
+        if self.failed:
+            lines.append("failed:")
+            lines.extend(f"  {r.source}: {r.error}" for r in self.failed)
+        return "\n".join(lines)
+
+
+def denoised_name(source: Path) -> str:
+    """``NAME_denoised.EXT`` for ``NAME.EXT``."""
+    return f"{source.stem}_denoised{source.suffix}"
+
+
+def output_path(source: Path, output: str | None, n_inputs: int) -> Path:
+    """Where the cleaned version of ``source`` goes.
+
+    ``output`` is a folder when it exists as one, ends with a path separator,
+    or there are several inputs; otherwise it is the output file itself.
+    """
+    if output is None:
+        return source.with_name(denoised_name(source))
+    out = Path(output)
+    if out.is_dir() or output.endswith(("/", os.sep)) or n_inputs > 1:
+        return out / denoised_name(source)
+    return out
+
+
+def _audio_files(folder: Path, exclude: Path | None) -> list[Path]:
+    """Audio files under ``folder`` in sorted order, leaving out hidden names and the folder ``exclude``."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        root_path = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() != exclude)
+        found.extend(
+            root_path / name
+            for name in sorted(files)
+            if not name.startswith(".") and Path(name).suffix.lower() in audio_io.SUPPORTED_EXTENSIONS
+        )
+    return found
+
+
+def plan_jobs(
+    inputs: Sequence[PathLike],
+    output: str | None = None,
+    *,
+    recursive: bool = False,
+    skip_existing: bool = False,
+) -> Plan:
+    """Match inputs to outputs, as the command line does.
+
+    Parameters
+    ----------
+    inputs : sequence of str or path
+        Audio files and, with ``recursive``, folders.
+    output : str, optional
+        Output file (one input) or folder, as for :func:`output_path`; with
+        ``recursive`` it must be a folder, and each input folder's tree is
+        mirrored into it (``IN/a/b.wav`` goes to ``OUT/a/b_denoised.wav``).
+    recursive : bool
+        Walk folders for audio files (WAV, FLAC, OGG, MP3, AIFF; hidden
+        names and the output folder are left out).
+    skip_existing : bool
+        Skip an input whose output already exists (a complete result, since
+        outputs appear only by an atomic rename).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    DenoiseError
+        When ``recursive`` is given without an output folder.
+    """
+    mirror = None
+    if recursive:
+        if output is None or Path(output).is_file():
+            raise DenoiseError("--recursive mirrors folders into an output folder: give one with -o OUT.")
+        mirror = Path(output)
+    exclude = mirror.resolve() if mirror else None
+    sources: list[tuple[Path, Path | None]] = []  # (file, folder of the input it came from)
+    decided: list[FileResult] = []
+    for name in inputs:
+        path = Path(name)
+        if not path.is_dir():
+            sources.append((path, None))
+        elif recursive and path.resolve() == exclude:
+            error = f"{path} is also the output folder, where the results would be walked again; give another with -o."
+            decided.append(FileResult(str(path), "", "failed", error=error))
+        elif recursive:
+            sources.extend((found, path) for found in _audio_files(path, exclude))
+        else:
+            decided.append(FileResult(str(path), "", "failed", error=f"{path} is a folder; add --recursive to clean the audio files in it."))
+    inputs_resolved = {source.resolve() for source, _ in sources}
+    planned: set[Path] = set()
+    jobs: list[Job] = []
+    for source, folder in sources:
+        if mirror is None:
+            target = output_path(source, output, len(sources))
+        else:
+            below = source.parent.relative_to(folder) if folder is not None else Path()
+            target = mirror / below / denoised_name(source)
+        resolved = target.resolve()
+        if resolved in inputs_resolved:
+            decided.append(FileResult(str(source), str(target), "failed", error=f"{target} is an input file; refusing to overwrite it."))
+        elif resolved in planned:
+            decided.append(
+                FileResult(
+                    str(source),
+                    str(target),
+                    "failed",
+                    error=f"{target} was already written for another input of the same name; refusing to overwrite it.",
+                )
+            )
+        elif skip_existing and target.is_file():
+            planned.add(resolved)
+            decided.append(FileResult(str(source), str(target), "skipped"))
+        else:
+            planned.add(resolved)
+            jobs.append(Job(source, target))
+    return Plan(tuple(jobs), tuple(decided))
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The cleaning settings every task gets (picklable, to reach other processes)."""
+
+    noise_window: tuple[float, float] | None
+    params: DenoiseParams
+    n_fft: int | None
+
+
+def _clean_one(source: PathLike, target: PathLike, settings: _Settings, progress=None) -> FileResult:
+    """Clean one file; an error the user can act on becomes a ``"failed"`` result."""
+    try:
+        report = denoise_file(
+            source, target, noise_window=settings.noise_window, params=settings.params, n_fft=settings.n_fft, progress=progress
+        )
+        audio_s = audio_io.file_info(target).duration_s
+    except (DenoiseError, OSError) as exc:
+        return FileResult(str(source), str(target), "failed", error=str(exc))
+    return FileResult(str(source), str(target), "done", report, audio_s=audio_s)
+
+
+#: In a local worker process: where progress goes (set by :func:`_init_worker`).
+_progress_queue = None
+
+
+def _init_worker(progress_queue) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _worker_task(index: int, job: Job, settings: _Settings) -> FileResult:
+    """Run in a worker process: clean one file, sending its progress in steps of 1 %."""
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        if fraction - last[0] >= _PROGRESS_STEP:
+            last[0] = fraction
+            _progress_queue.put((index, fraction))
+
+    return _clean_one(job.source, job.target, settings, report)
+
+
+class _Tracker:
+    """Files done and each running file's fraction, turned into calls of a :data:`BatchProgress`."""
+
+    def __init__(self, n_files: int, progress: BatchProgress | None) -> None:
+        self.fractions = [0.0] * n_files
+        self.finished = [False] * n_files
+        self.progress = progress
+
+    def update(self, index: int, fraction: float) -> None:
+        if not self.finished[index]:
+            self.fractions[index] = min(max(fraction, 0.0), 1.0)
+            self._report()
+
+    def finish(self, index: int) -> None:
+        self.fractions[index], self.finished[index] = 1.0, True
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(sum(self.finished), sum(self.fractions) / len(self.fractions))
+
+
+def _run_local_pool(jobs: Sequence[Job], settings: _Settings, n_jobs: int, tracker: _Tracker, finish) -> None:
+    context = multiprocessing.get_context("spawn")
+    progress_queue = context.Queue()
+    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_init_worker, initargs=(progress_queue,)) as pool:
+        futures = {pool.submit(_worker_task, i, job, settings): i for i, job in enumerate(jobs)}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                while True:
+                    try:
+                        tracker.update(*progress_queue.get_nowait())
+                    except queue.Empty:
+                        break
+                for future in done:
+                    finish(futures[future], future.result())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    progress_queue.close()
+
+
+def _distributed():
+    """The ``dask.distributed`` module, or a clear error when dask is not installed."""
+    try:
+        import distributed
+    except ImportError:
+        raise DenoiseError(
+            'Running on a Dask cluster needs dask.distributed: pip install "quiet-denoise[dask]" '
+            '(or pip install "dask[distributed]").'
+        ) from None
+    return distributed
+
+
+def connect(address: str):
+    """A ``dask.distributed.Client`` connected to the scheduler at ``address`` (e.g. ``tcp://10.0.0.5:8786``).
+
+    Raises
+    ------
+    DenoiseError
+        When dask is not installed or the scheduler cannot be reached.
+    """
+    distributed = _distributed()
+    try:
+        return distributed.Client(address, timeout="10s")
+    except (OSError, ValueError) as exc:
+        raise DenoiseError(f"Could not reach the Dask scheduler at {address}: {exc}") from None
+
+
+def _run_dask(client, jobs: Sequence[Job], settings: _Settings, finish) -> None:
+    distributed = _distributed()
+    futures = client.map(
+        _clean_one, [str(j.source) for j in jobs], [str(j.target) for j in jobs], settings=settings, pure=False
+    )
+    index = {future.key: i for i, future in enumerate(futures)}
+    for future in distributed.as_completed(futures):
+        finish(index[future.key], future.result())
+
+
+def default_n_jobs() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def denoise_files(
+    pairs: Iterable[tuple[PathLike, PathLike]],
+    *,
+    noise_window: tuple[float, float] | None = None,
+    params: DenoiseParams = _DEFAULT_PARAMS,
+    n_fft: int | None = None,
+    n_jobs: int = 1,
+    client=None,
+    progress: BatchProgress | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> BatchSummary:
+    """Clean many files, one task per file, each with :func:`denoise_core.files.denoise_file`.
+
+    Parameters
+    ----------
+    pairs : iterable of (source, target)
+        Input and output paths (e.g. :attr:`Plan.jobs`). With ``client``,
+        the workers open them, so they must be paths the workers can reach.
+    noise_window : (float, float), optional
+        Seconds of each recording that hold only noise; ``None`` finds the
+        quietest stretch of each file.
+    params : DenoiseParams
+        Threshold, reduction and smoothing, the same for every file.
+    n_fft : int, optional
+        FFT size in samples; default 20 to 40 ms at each file's rate.
+    n_jobs : int
+        Worker processes on this machine; 1 cleans in this process.
+        Ignored when ``client`` is given.
+    client : dask.distributed.Client, optional
+        Run one task per file on this Dask cluster instead.
+    progress : callable, optional
+        ``progress(n_done, fraction)``, called in this process as the work
+        advances (per file fraction on this machine, per file on a cluster).
+    on_result : callable, optional
+        Called in this process with each :class:`FileResult` as its file finishes.
+
+    Returns
+    -------
+    BatchSummary
+        The results in the order of ``pairs``; outputs are byte-identical
+        whichever way the work was run.
+
+    Raises
+    ------
+    DenoiseError
+        When ``client`` is given but dask is not installed. A file that
+        cannot be cleaned does not raise: its result is ``"failed"``.
+    """
+    jobs = [Job(Path(source), Path(target)) for source, target in pairs]
+    if n_jobs < 1:
+        raise DenoiseError(f"n_jobs must be at least 1, got {n_jobs}.")
+    settings = _Settings(None if noise_window is None else tuple(noise_window), params, n_fft)
+    results: list[FileResult | None] = [None] * len(jobs)
+    tracker = _Tracker(len(jobs), progress)
+
+    def finish(index: int, result: FileResult) -> None:
+        results[index] = result
+        tracker.finish(index)
+        if on_result:
+            on_result(result)
+
+    start = time.perf_counter()
+    if client is not None:
+        _run_dask(client, jobs, settings, finish)
+    elif n_jobs > 1 and len(jobs) > 1:
+        _run_local_pool(jobs, settings, min(n_jobs, len(jobs)), tracker, finish)
+    else:
+        for i, job in enumerate(jobs):
+            finish(i, _clean_one(job.source, job.target, settings, partial(tracker.update, i)))
+    return BatchSummary(tuple(results), time.perf_counter() - start)

@@ -1,0 +1,215 @@
+"""Many files (denoise_core.batch and the CLI's --jobs, --recursive, --skip-existing, --dask).
+
+The folder of mixed files is made once per module from the clips in
+``tests/data``: mono and stereo, WAV, FLAC and MP3 at 16 and 48 kHz, a few
+seconds each, plus one FLAC whose header is intact but whose audio is zeroed
+(it fails halfway through decoding). Every way of running the batch must give
+the same bytes as cleaning the files one after another in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from cli_runner import run_cli
+
+from denoise_core import DenoiseError
+from denoise_core.batch import denoise_files, plan_jobs
+from denoise_core.cli import EXIT_BAD_INPUT, main
+
+#: name -> (channels, format); the corrupt file is added beside them.
+GOOD = {
+    "mono48k.flac": (1, "FLAC"),
+    "stereo16k.wav": (2, "WAV"),
+    "mono48k.mp3": (1, "MP3"),
+    "stereo48k.mp3": (2, "MP3"),
+}
+CORRUPT = "damaged.flac"
+
+
+def listing(folder: Path) -> dict:
+    """Every file under ``folder`` (hidden ones too) with its bytes."""
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, data_dir) -> Path:
+    """A folder of the four good files and the damaged one."""
+    folder = tmp_path_factory.mktemp("mixed")
+    noisy, sr48 = sf.read(data_dir / "p257_089_noisy.flac", dtype="float32")
+    clean, _ = sf.read(data_dir / "p257_089_clean.flac", dtype="float32")
+    speech, sr16 = sf.read(data_dir / "speech_16k.wav", dtype="float32")
+    hiss = 0.01 * np.random.default_rng(7).standard_normal(speech.shape).astype(np.float32)
+    sf.write(folder / "mono48k.flac", noisy, sr48, subtype="PCM_16")
+    sf.write(folder / "stereo16k.wav", np.stack([speech + hiss, 0.5 * speech + hiss[::-1]], axis=1), sr16, subtype="PCM_24")
+    sf.write(folder / "mono48k.mp3", noisy, sr48)
+    n = min(len(noisy), len(clean))
+    sf.write(folder / "stereo48k.mp3", np.stack([noisy[:n], clean[:n] + 0.3 * noisy[:n]], axis=1), sr48)
+    data = (folder / "mono48k.flac").read_bytes()
+    (folder / CORRUPT).write_bytes(data[:8192] + bytes(len(data) - 8192))
+    return folder
+
+
+def inputs_of(folder: Path) -> list:
+    return sorted(str(p) for p in folder.iterdir())
+
+
+@pytest.fixture(scope="module")
+def sequential(mixed, tmp_path_factory) -> dict:
+    """The outputs of ``--jobs 1`` (the reference every other way must match) and its stdout."""
+    out = tmp_path_factory.mktemp("jobs1")
+    result = run_cli(*inputs_of(mixed), "-o", out, "--jobs", "1", cwd=mixed)
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    return {"files": listing(out), "stdout": result.stdout, "stderr": result.stderr}
+
+
+def test_jobs_1_cleans_the_good_files_and_reports_the_damaged_one(mixed, sequential):
+    assert sorted(str(p) for p in sequential["files"]) == sorted(f"{Path(n).stem}_denoised{Path(n).suffix}" for n in GOOD)
+    assert re.search(rf"error: .*{CORRUPT}: {CORRUPT} could not be processed", sequential["stderr"])
+    summary = re.search(r"5 files: 4 cleaned, 1 failed, 0 skipped \(output exists\); ([\d.]+) min of audio", sequential["stdout"])
+    assert summary, sequential["stdout"]
+    expected_min = sum(sf.info(str(mixed / n)).duration for n in GOOD) / 60
+    assert float(summary.group(1)) == pytest.approx(expected_min, abs=0.051)
+    assert f"failed:\n  {mixed / CORRUPT}: " in sequential["stdout"]
+
+
+def test_jobs_2_gives_the_same_bytes_as_jobs_1(mixed, sequential, tmp_path):
+    result = run_cli(*inputs_of(mixed), "-o", tmp_path, "--jobs", "2", cwd=mixed)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert listing(tmp_path) == sequential["files"]  # and no temporary file left by the damaged one
+    assert result.stderr.count(f"{CORRUPT} could not be processed") == 1
+    assert "5 files: 4 cleaned, 1 failed" in result.stdout
+    for name, (channels, container) in GOOD.items():
+        info = sf.info(str(tmp_path / f"{Path(name).stem}_denoised{Path(name).suffix}"))
+        assert (info.channels, info.format) == (channels, container)
+
+
+def test_the_pool_reports_progress_to_the_end_in_order(mixed, tmp_path):
+    pairs = [(mixed / n, tmp_path / n) for n in GOOD]
+    calls, finished = [], []
+    summary = denoise_files(pairs, n_jobs=2, progress=lambda n_done, fraction: calls.append((n_done, fraction)), on_result=finished.append)
+    assert [r.status for r in summary.results] == ["done"] * 4
+    assert [r.source for r in summary.results] == [str(s) for s, _ in pairs]  # input order, whatever finished first
+    assert sorted(r.source for r in finished) == sorted(str(s) for s, _ in pairs)
+    assert calls[-1] == (4, 1.0)
+    n_dones, fractions = zip(*calls)
+    assert list(n_dones) == sorted(n_dones) and list(fractions) == sorted(fractions)  # never backwards
+    assert any(0.0 < fraction < 1.0 and fraction * 4 != n_done for n_done, fraction in calls)  # within-file steps
+
+
+def make_tree(root: Path, data_dir: Path) -> None:
+    (root / "season1" / "raw").mkdir(parents=True)
+    shutil.copyfile(data_dir / "p257_089_noisy.flac", root / "season1" / "raw" / "ep1.flac")
+    shutil.copyfile(data_dir / "speech_16k.wav", root / "season1" / "ep2.WAV")
+    shutil.copyfile(data_dir / "speech_16k.wav", root / "intro.wav")
+    shutil.copyfile(data_dir / "speech_16k.wav", root / ".hidden.wav")
+    (root / "notes.txt").write_text("not audio")
+
+
+def test_recursive_mirrors_a_nested_folder_and_ignores_its_own_output(data_dir, tmp_path, capsys):
+    root = tmp_path / "podcast"
+    make_tree(root, data_dir)
+    out = root / "cleaned"  # inside the walked folder: a second run must not clean the results again
+    expected = {Path("intro_denoised.wav"), Path("season1/ep2_denoised.WAV"), Path("season1/raw/ep1_denoised.flac")}
+    assert main([str(root), "--recursive", "-o", str(out), "--jobs", "1"]) == 0
+    assert set(listing(out)) == expected
+    assert "3 files: 3 cleaned, 0 failed" in capsys.readouterr().out
+    assert main([str(root), "-r", "-o", str(out), "--jobs", "1", "-q"]) == 0
+    assert set(listing(out)) == expected
+
+
+def test_recursive_results_equal_those_of_single_files(data_dir, tmp_path):
+    root = tmp_path / "podcast"
+    make_tree(root, data_dir)
+    assert main([str(root), "-r", "-o", str(tmp_path / "out"), "--jobs", "1", "-q"]) == 0
+    assert main([str(root / "season1" / "raw" / "ep1.flac"), "-o", str(tmp_path / "one.flac"), "-q"]) == 0
+    assert (tmp_path / "one.flac").read_bytes() == (tmp_path / "out" / "season1" / "raw" / "ep1_denoised.flac").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--recursive"], r"--recursive mirrors folders into an output folder: give one with -o OUT"),
+        ([], r"podcast is a folder; add --recursive"),
+        (["--jobs", "0"], r"--jobs: must be at least 1, got 0"),
+        (["-r", "-o", "SELF"], r"podcast is also the output folder"),
+    ],
+    ids=["recursive-without-output", "folder-without-recursive", "zero-jobs", "output-is-the-walked-folder"],
+)
+def test_bad_batch_arguments_exit_2_and_write_nothing(data_dir, tmp_path, capsys, args, message):
+    root = tmp_path / "podcast"
+    make_tree(root, data_dir)
+    before = listing(tmp_path)
+    try:
+        code = main([str(root), *[str(root) if a == "SELF" else a for a in args]])
+    except SystemExit as exc:  # argparse's own exit for a malformed flag
+        code = exc.code
+    assert code == EXIT_BAD_INPUT
+    assert re.search(message, capsys.readouterr().err)
+    assert listing(tmp_path) == before
+
+
+def test_skip_existing_does_not_redo_finished_files(mixed, tmp_path, capsys):
+    good = [str(mixed / n) for n in GOOD]
+    assert main([*good, "-o", str(tmp_path), "--jobs", "1", "-q"]) == 0
+    outputs = sorted(tmp_path.iterdir())
+    old_ns = 1_000_000_000 * 10**9  # 2001: any rewrite would move it to now
+    for path in outputs:
+        os.utime(path, ns=(old_ns, old_ns))
+    redo = outputs[0]
+    kept = listing(tmp_path)
+    redo.unlink()  # as if the run had been interrupted before this file
+    assert main([*good, "-o", str(tmp_path), "--jobs", "1", "--skip-existing"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("skipped, the output already exists") == 3
+    assert "4 files: 1 cleaned, 0 failed, 3 skipped" in out
+    assert [p.stat().st_mtime_ns == old_ns for p in outputs] == [False, True, True, True]
+    assert listing(tmp_path) == kept  # the redone file is the same as before
+    # Without the flag every file is cleaned again.
+    assert main([*good, "-o", str(tmp_path), "--jobs", "1", "-q"]) == 0
+    assert not any(p.stat().st_mtime_ns == old_ns for p in outputs)
+
+
+def test_plan_refuses_an_output_that_is_an_input(mixed, tmp_path):
+    other = tmp_path / "mono48k_denoised.flac"  # an input, and mono48k.flac's output beside it
+    shutil.copyfile(mixed / "mono48k.flac", tmp_path / "mono48k.flac")
+    shutil.copyfile(mixed / "mono48k.flac", other)
+    plan = plan_jobs([tmp_path / "mono48k.flac", other])
+    assert [job.source.name for job in plan.jobs] == ["mono48k_denoised.flac"]
+    assert [(r.status, r.error) for r in plan.decided] == [("failed", f"{other} is an input file; refusing to overwrite it.")]
+
+
+def test_dask_missing_gives_a_clear_error(monkeypatch, mixed, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
+    with pytest.raises(DenoiseError, match=r'needs dask\.distributed: pip install "quiet-denoise\[dask\]"'):
+        denoise_files([(mixed / "mono48k.flac", tmp_path / "x.flac")], client=object())
+    assert not (tmp_path / "x.flac").exists()
+
+
+def test_a_dask_cluster_gives_the_same_bytes_and_failures(mixed, sequential, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        code = main([*inputs_of(mixed), "-o", str(tmp_path), "--dask", cluster.scheduler_address])
+        captured = capsys.readouterr()
+        assert code == EXIT_BAD_INPUT
+        assert listing(tmp_path) == sequential["files"]
+        assert captured.err.count(f"{CORRUPT} could not be processed") == 1
+        assert "5 files: 4 cleaned, 1 failed" in captured.out
+        # The library call with a Client, the documented way for a program.
+        with distributed.Client(cluster) as client:
+            summary = denoise_files(
+                [(mixed / n, tmp_path / "lib" / n) for n in [*GOOD, CORRUPT]], client=client
+            )
+    assert [r.status for r in summary.results] == ["done"] * 4 + ["failed"]
+    assert {p.name: b for p, b in listing(tmp_path / "lib").items()} == {
+        f"{Path(n).stem}{Path(n).suffix}": sequential["files"][Path(f"{Path(n).stem}_denoised{Path(n).suffix}")] for n in GOOD
+    }
