@@ -176,41 +176,46 @@ def _refine_f0(power: np.ndarray, bin_hz: float, base_hz: float, n_harmonics: in
     return float(fine[int(np.argmax(fine_score))])
 
 
-def _measure(channels: np.ndarray, sr: float, base_hz: float, n_harmonics: int) -> tuple[float, float]:
+def _decimated(channels: np.ndarray, sr: float) -> tuple[np.ndarray, float]:
+    """The stretch averaged over blocks of ``sr // 6000`` samples, and its rate (6 to 12 kHz).
+
+    Detection looks at the lines below about 1.3 kHz only; the block mean
+    (a crude low-pass, -0.6 dB at 1.2 kHz) cuts the cost of the long FFTs.
+    """
+    factor = max(1, int(sr // 6000))
+    n = channels.shape[-1] // factor * factor
+    return channels[:, :n].reshape(channels.shape[0], -1, factor).mean(axis=-1), sr / factor
+
+
+def _measure(spectra: list, base_hz: float, sr: float, n_harmonics: int) -> tuple[float, float]:
     """(precise fundamental in Hz, line-to-background ratio in dB) for the base ``base_hz``.
 
-    The ratio is the smaller of those of the two halves of the stretch when it
-    is long enough to split, so a hum must be steady to count.
+    ``spectra`` holds ``(power, bin_hz)`` of the whole stretch, then of its
+    halves when it is long enough to split: the ratio is the smallest, so a
+    hum must be steady to count.
     """
-    power, bin_hz = _line_spectrum(channels, sr)
     k = _harmonic_count(base_hz + SEARCH_HZ, sr, n_harmonics)
-    f0 = _refine_f0(power, bin_hz, base_hz, k)
-    ratio = _line_to_background_db(power, bin_hz, f0, k)
-    n = channels.shape[-1]
-    if n >= 2 * MIN_DETECT_S * sr:
-        for half in (channels[:, : n // 2], channels[:, n // 2 :]):
-            half_power, half_bin = _line_spectrum(half, sr)
-            ratio = min(ratio, _line_to_background_db(half_power, half_bin, f0, k))
-    return f0, ratio
+    f0 = _refine_f0(*spectra[0], base_hz, k)
+    return f0, min(_line_to_background_db(power, bin_hz, f0, k) for power, bin_hz in spectra)
 
 
-def _detect(channels: np.ndarray, sr: float, mode: str, n_harmonics: int) -> tuple[str, float | None]:
-    """(status, fundamental) from a checked stretch ``(n_channels, n)``.
+def _detect(channels: np.ndarray, sr: float, mode: str, n_harmonics: int) -> tuple[str, float | None, float]:
+    """(status, fundamental, line-to-background ratio in dB) from a checked stretch ``(n_channels, n)``.
 
-    A forced base on a stretch too short to measure is taken as it is.
+    A forced base on a stretch too short to measure is taken as it is (ratio nan).
     """
     if mode == "off":
-        return "off", None
+        return "off", None, float("nan")
     if channels.shape[-1] < MIN_DETECT_S * sr:
-        return ("too short", None) if mode == "auto" else ("removed", float(mode))
-    stretch = channels[:, : int(MAX_DETECT_S * sr)]
+        return ("too short", None, float("nan")) if mode == "auto" else ("removed", float(mode), float("nan"))
+    stretch, rate = _decimated(channels[:, : int(MAX_DETECT_S * sr)], sr)
+    n = stretch.shape[-1]
+    parts = [stretch] + ([stretch[:, : n // 2], stretch[:, n // 2 :]] if n >= 2 * MIN_DETECT_S * rate else [])
+    spectra = [_line_spectrum(part, rate) for part in parts]
     if mode != "auto":
-        return "removed", _measure(stretch, sr, float(mode), n_harmonics)[0]
-    found = [_measure(stretch, sr, base, n_harmonics) for base in (50.0, 60.0)]
-    f0, ratio = max(found, key=lambda item: item[1])
-    if ratio < DETECT_THRESHOLD_DB:
-        return "not found", None
-    return "removed", f0
+        return ("removed", *_measure(spectra, float(mode), rate, n_harmonics))
+    f0, ratio = max((_measure(spectra, base, rate, n_harmonics) for base in (50.0, 60.0)), key=lambda item: item[1])
+    return ("not found", None, ratio) if ratio < DETECT_THRESHOLD_DB else ("removed", f0, ratio)
 
 
 def detect_hum(y, sr, *, mode: str = "auto", n_harmonics: int = DEFAULT_N_HARMONICS) -> float | None:
@@ -267,13 +272,14 @@ PHASOR_RATE = 0.2
 #: Update per frame of the running power of what the model did not predict.
 SPREAD_RATE = 0.1
 
-#: Natural frequency in Hz and damping of the phase-locked loop that follows the fundamental.
+#: Natural frequency in Hz of the phase-locked loop that follows the
+#: fundamental. The loop is of third order: it also integrates the rate of
+#: change of the frequency, so a steady drift is followed without a lag
+#: (coefficients b3 = 2.4 and a3 = 1.1, Kaplan, "Understanding GPS").
 PLL_HZ = 0.7
-PLL_DAMPING = 0.8
-#: Third-order loop: also integrates the rate of change of the frequency, so a
-#: steady drift is followed without a lag (coefficients from Kaplan's
-#: "Understanding GPS", b3 = 2.4 and a3 = 1.1, when PLL_ORDER is 3).
-PLL_ORDER = 3
+
+#: Most harmonics the remover takes (its tables grow with the number).
+MAX_HARMONICS = 60
 
 
 class HumRemover:
@@ -289,8 +295,8 @@ class HumRemover:
     f0_hz : float
         Starting fundamental in Hz, e.g. from :func:`detect_hum`.
     n_harmonics : int
-        Most harmonics removed, the fundamental included; fewer if they would
-        pass 0.45 * ``sr``.
+        Most harmonics removed, the fundamental included, from 1 to
+        :data:`MAX_HARMONICS`; fewer if they would pass 0.45 * ``sr``.
     lead_in : np.ndarray [shape=(n_channels, n)], optional
         The recording's first samples (a second or two is plenty). The
         tracker runs over them backwards first, so the hum is already locked
@@ -301,8 +307,13 @@ class HumRemover:
     One period of the hum is held as a waveform on a grid of ``grid_size``
     points; the model of a frame is that waveform read at the tracked phase
     (linear interpolation), and the phasors of a frame are measured by
-    spreading its samples onto the same grid and taking one FFT, so the cost
-    hardly depends on the number of harmonics.
+    spreading its samples onto the same grid (the adjoint of that
+    interpolation) and one product with a cosine and sine table. Per sample
+    the cost does not depend on the number of harmonics.
+
+    Each line gets a notch about 0.6 Hz wide (-3 dB): a tone 5 Hz from a line
+    keeps its level within 0.5 dB, and clean speech changes by about -18 dB
+    (the notches hold some 1 % of the band below 1 kHz).
 
     Blocks go through :meth:`push`, which returns as many samples as it gets,
     aligned with the input; :meth:`finish` returns nothing more (there is no
@@ -323,8 +334,8 @@ class HumRemover:
             raise ParameterError(
                 f"The hum fundamental is {f0_hz!r} Hz; it must be between 20 Hz and {0.45 * sr:g} Hz (0.45 * sr)."
             )
-        if n_harmonics < 1:
-            raise ParameterError(f"n_harmonics is {n_harmonics!r}; it must be at least 1.")
+        if not 1 <= n_harmonics <= MAX_HARMONICS:
+            raise ParameterError(f"n_harmonics is {n_harmonics!r}; it must be from 1 to {MAX_HARMONICS}.")
         self.sr = sr
         self.n_channels = int(n_channels)
         self.f0_start_hz = float(f0_hz)
@@ -346,10 +357,7 @@ class HumRemover:
         self._analysis = (2.0 / self.frame_length) * np.concatenate([cos, sin]).T
         self._channel_offset = (self.grid_size + 1) * np.arange(self.n_channels)[:, None]
         wn = 2 * np.pi * PLL_HZ * self.frame_length / sr
-        if PLL_ORDER == 3:
-            self._pll_phase, self._pll_freq, self._pll_rate = 2.4 * wn, 1.1 * wn * wn, wn**3
-        else:
-            self._pll_phase, self._pll_freq, self._pll_rate = 2 * PLL_DAMPING * wn, wn * wn, 0.0
+        self._pll_phase, self._pll_freq, self._pll_rate = 2.4 * wn, 1.1 * wn * wn, wn**3
         self._rate = 0.0  # change of f0 per frame, in Hz
         self._f_low, self._f_high = f0_hz - 2 * SEARCH_HZ, f0_hz + 2 * SEARCH_HZ
         self.f0_hz = self.f0_start_hz
@@ -547,7 +555,7 @@ def remove_hum(
     n = channels.shape[-1]
     start, stop = (0.0, DETECT_S) if detect_window_s is None else detect_window_s
     stretch = channels[:, round(max(0.0, start) * sr) : round(min(stop, n / sr) * sr)]
-    status, f0 = _detect(stretch, sr, mode, n_harmonics)
+    status, f0, _ = _detect(stretch, sr, mode, n_harmonics)
     if f0 is None:
         return channels.reshape(shape) if len(shape) == 1 else channels.T.copy(), HumReport(mode, status)
     remover = HumRemover(sr, channels.shape[0], f0, n_harmonics=n_harmonics, lead_in=channels[:, : int(LEAD_IN_S * sr)])

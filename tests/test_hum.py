@@ -267,4 +267,10 @@ def test_report_gives_the_hum_level_and_what_was_removed(rng):
 def test_harmonics_stop_below_nyquist():
     remover = HumRemover(8000, 1, 60.0)
     assert remover.n_harmonics == 20
-    assert HumRemover(8000, 1, 60.0, n_harmonics=100).n_harmonics == 60  # 60 * 60 Hz = 0.45 * 8 kHz
+    assert HumRemover(8000, 1, 65.0, n_harmonics=60).n_harmonics == 55  # 55 * 65 Hz < 0.45 * 8 kHz < 56 * 65 Hz
+
+
+@pytest.mark.parametrize("n_harmonics", [0, 61])
+def test_remover_rejects_a_harmonic_count_out_of_range(n_harmonics):
+    with pytest.raises(ParameterError, match="from 1 to 60"):
+        HumRemover(16000, 1, 50.0, n_harmonics=n_harmonics)
