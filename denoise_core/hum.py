@@ -54,7 +54,7 @@ SEARCH_HZ = 1.0
 
 #: Line-to-background ratio, in dB (mean over harmonics), above which "auto"
 #: calls a hum present. On the public speech and noise recordings and on white
-#: noise, with stretches of 0.5 to 4 s, it never passed 4.7 dB; a hum 10 dB
+#: noise, with stretches of 0.5 to 4 s, it never passed 5.7 dB; a hum 10 dB
 #: below white noise (broadband RMS) reads 11.7 dB or more.
 DETECT_THRESHOLD_DB = 8.0
 
@@ -138,12 +138,17 @@ def _line_spectrum(channels: np.ndarray, sr: float) -> tuple[np.ndarray, float]:
 
 
 def _harmonic_sum(power: np.ndarray, bin_hz: float, f0_grid: np.ndarray, n_harmonics: int) -> np.ndarray:
-    """Sum over harmonics of the (linearly interpolated) power at ``k * f0`` for every candidate ``f0``."""
+    """Sum over harmonics but the strongest of the power (linearly interpolated) at ``k * f0``, for every ``f0``.
+
+    Leaving out the strongest keeps one loud tone that happens to sit on
+    some harmonic of a wrong candidate from outweighing a series of lines.
+    """
     k = np.arange(1, n_harmonics + 1)
     pos = np.outer(f0_grid, k) / bin_hz
     lo = np.floor(pos).astype(int)
     frac = pos - lo
-    return ((1 - frac) * power[lo] + frac * power[lo + 1]).sum(axis=1)
+    lines = (1 - frac) * power[lo] + frac * power[lo + 1]
+    return lines.sum(axis=1) - lines.max(axis=1)
 
 
 def _line_to_background_db(power: np.ndarray, bin_hz: float, f0_hz: float, n_harmonics: int) -> float:
@@ -167,7 +172,7 @@ def _line_to_background_db(power: np.ndarray, bin_hz: float, f0_hz: float, n_har
 
 
 def _refine_f0(power: np.ndarray, bin_hz: float, base_hz: float, n_harmonics: int) -> float:
-    """The fundamental within :data:`SEARCH_HZ` of ``base_hz`` whose harmonics hold the most power."""
+    """The fundamental within :data:`SEARCH_HZ` of ``base_hz`` whose harmonics stand highest."""
     grid = base_hz + np.arange(-SEARCH_HZ, SEARCH_HZ + 1e-9, 0.01)
     score = _harmonic_sum(power, bin_hz, grid, n_harmonics)
     best = int(np.argmax(score))
@@ -213,7 +218,10 @@ def _detect(channels: np.ndarray, sr: float, mode: str, n_harmonics: int) -> tup
     parts = [stretch] + ([stretch[:, : n // 2], stretch[:, n // 2 :]] if n >= 2 * MIN_DETECT_S * rate else [])
     spectra = [_line_spectrum(part, rate) for part in parts]
     if mode != "auto":
-        return ("removed", *_measure(spectra, float(mode), rate, n_harmonics))
+        # Where the lines do not stand out (speech over a weak hum), the
+        # strongest series near the base may be the speech's: keep the base.
+        f0, ratio = _measure(spectra, float(mode), rate, n_harmonics)
+        return "removed", f0 if ratio >= DETECT_THRESHOLD_DB else float(mode), ratio
     f0, ratio = max((_measure(spectra, base, rate, n_harmonics) for base in (50.0, 60.0)), key=lambda item: item[1])
     return ("not found", None, ratio) if ratio < DETECT_THRESHOLD_DB else ("removed", f0, ratio)
 
@@ -269,6 +277,18 @@ FRAME_S = 0.1
 #: ``PHASOR_RATE / (pi * frame)`` Hz wide at -3 dB.
 PHASOR_RATE = 0.2
 
+#: While a frame holds more than ``HOLD_RATIO`` times the power the model
+#: expects at a line (speech over it), that line's phasor learns
+#: proportionally slower, down to ``HOLD_MIN`` of its rate: the notch then
+#: neither takes the speech into the model nor rings with it after the speech.
+HOLD_RATIO = 4.0
+HOLD_MIN = 0.05
+
+#: Loop weight (sum over harmonics of k**2 times line power over unpredicted
+#: power) at which the loop's corrections are halved; the phase error's
+#: variance is about 1 / (2 weight).
+PLL_TRUST = 2000.0
+
 #: Update per frame of the running power of what the model did not predict.
 SPREAD_RATE = 0.1
 
@@ -277,6 +297,12 @@ SPREAD_RATE = 0.1
 #: change of the frequency, so a steady drift is followed without a lag
 #: (coefficients b3 = 2.4 and a3 = 1.1, Kaplan, "Understanding GPS").
 PLL_HZ = 0.7
+
+#: How far the tracked fundamental may move from where it started, in Hz, and
+#: how fast, in Hz per second (mains frequency stays within some 0.2 Hz and
+#: moves by hundredths of a hertz per second).
+MAX_WANDER_HZ = 0.6
+MAX_DRIFT_HZ_PER_S = 0.2
 
 #: Most harmonics the remover takes (its tables grow with the number).
 MAX_HARMONICS = 60
@@ -359,7 +385,8 @@ class HumRemover:
         wn = 2 * np.pi * PLL_HZ * self.frame_length / sr
         self._pll_phase, self._pll_freq, self._pll_rate = 2.4 * wn, 1.1 * wn * wn, wn**3
         self._rate = 0.0  # change of f0 per frame, in Hz
-        self._f_low, self._f_high = f0_hz - 2 * SEARCH_HZ, f0_hz + 2 * SEARCH_HZ
+        self._f_low, self._f_high = f0_hz - MAX_WANDER_HZ, f0_hz + MAX_WANDER_HZ
+        self._max_rate = MAX_DRIFT_HZ_PER_S * self.frame_length / sr
         self.f0_hz = self.f0_start_hz
         self._phase = 0.0  # of the fundamental at the start of the frame, in radians
         self._phasors = np.zeros((self.n_channels, self.n_harmonics), dtype=np.complex128)
@@ -416,17 +443,24 @@ class HumRemover:
             # variance: its power over the recent power of what the model
             # did not predict (speech near that line counts for less).
             surprise = measured - self._phasors
-            self._spread += SPREAD_RATE * ((surprise.real**2 + surprise.imag**2).sum(axis=0) - self._spread)
-            spread = self._spread + 1e-30
+            fresh = (surprise.real**2 + surprise.imag**2).sum(axis=0)
+            self._spread += SPREAD_RATE * (fresh - self._spread)
+            # A burst of speech counts at once, not only after it has raised the average.
+            spread = np.maximum(self._spread, fresh) + 1e-30
             power = (self._phasors.real**2 + self._phasors.imag**2).sum(axis=0)
             weight = float(np.dot(self._k2, power / spread))
             if weight > 0:
                 cross = (measured * self._phasors.conj()).imag.sum(axis=0)
                 error = min(max(float(np.dot(self._harmonics, cross / spread)) / weight, -0.5), 0.5)
-            self._phasors += PHASOR_RATE * surprise
+                # The error's variance is about 1 / (2 weight): when speech
+                # covers the lines, the loop coasts on its frequency and drift.
+                error *= weight / (weight + PLL_TRUST)
+            heard = (measured.real**2 + measured.imag**2).sum(axis=0)
+            hold = np.clip(HOLD_RATIO * power / (heard + 1e-30), HOLD_MIN, 1.0)
+            self._phasors += PHASOR_RATE * hold * surprise
         self._phase = (self._phase + 2 * np.pi * self.f0_hz * n / self.sr + self._pll_phase * error) % (2 * np.pi)
         to_hz = self.sr / (2 * np.pi * n)
-        self._rate += self._pll_rate * error * to_hz
+        self._rate = min(max(self._rate + self._pll_rate * error * to_hz, -self._max_rate), self._max_rate)
         f0 = self.f0_hz + self._pll_freq * error * to_hz + self._rate
         self.f0_hz = min(max(f0, self._f_low), self._f_high)
 
