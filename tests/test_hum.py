@@ -204,6 +204,23 @@ def test_forced_base_still_measures_the_exact_frequency(mode, f0_hz, rng):
     assert detect_hum(hum, sr, mode=mode) == pytest.approx(f0_hz, abs=0.02)
 
 
+def test_a_loud_tone_on_a_wrong_candidate_does_not_pull_the_fundamental(rng):
+    # 1,025 Hz is the 17th harmonic of 60.29 Hz; 10 dB above all the hum, it
+    # used to outweigh the 11 lines of 60 Hz in a plain sum of line powers.
+    sr = 16000
+    hum, _ = _hum(sr, 2.0, 60.0, level_dbfs=-30.0, rng=rng)
+    t = np.arange(hum.size) / sr
+    y = hum + 0.1 * np.sqrt(2) * np.sin(2 * np.pi * TONE_HZ * t) + 10 ** (-50 / 20) * rng.standard_normal(hum.size)
+    assert detect_hum(y, sr, mode="60") == pytest.approx(60.0, abs=0.02)
+    assert detect_hum(y, sr) == pytest.approx(60.0, abs=0.02)
+
+
+@pytest.mark.parametrize("mode", ["50", "60"])
+def test_forced_base_without_visible_lines_keeps_the_nominal_frequency(mode, load_data):
+    speech, sr = load_data("p257_089_clean.flac")
+    assert detect_hum(speech, sr, mode=mode) == float(mode)
+
+
 def test_off_detects_and_removes_nothing(rng):
     sr = 16000
     hum, _ = _hum(sr, 2.0, 50.0, rng=rng)
