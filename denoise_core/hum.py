@@ -9,11 +9,12 @@ Two pieces, both NumPy only:
   block, with no added latency: it models the hum as a sum of harmonics of a
   tracked fundamental, ``sum_k Re(c_k exp(j k phi(t)))``, and subtracts the
   model predicted from the past. After every frame of a whole number of
-  periods it measures the harmonics' phasors, follows the fundamental's drift
-  with a second-order phase-locked loop and updates the phasors slowly, so
-  each line gets a notch a fraction of a hertz wide that follows the mains
-  frequency. Whatever the block sizes, the output is the same sample for
-  sample (the model of a frame is fixed when the frame starts).
+  periods (about 0.1 s) it measures the harmonics' phasors, follows the
+  fundamental's drift with a third-order phase-locked loop and updates the
+  phasors slowly, so each line gets a notch about 0.6 Hz wide that follows
+  the mains frequency. Where speech covers the lines, the loop coasts and the
+  phasors learn slower. Whatever the block sizes, the output is the same
+  sample for sample (the model of a frame is fixed when the frame starts).
 
 :func:`remove_hum` chains the two on a whole array and returns a
 :class:`HumReport` a user interface can show.
@@ -103,15 +104,10 @@ class HumReport:
                 f"{self.hum_level_dbfs:.1f} dBFS, recording {self.removed_db:.1f} dB quieter)."
             )
         if self.status == "too short":
-            return f"Hum not checked: the recording is too short (at least {MIN_DETECT_S} s are needed)."
+            return f"Hum not checked: less than {MIN_DETECT_S} s of audio to detect it on."
         if self.status == "not found":
             return "No mains hum found."
         return "Hum removal is off."
-
-
-def _powers(base: np.ndarray, n: int) -> np.ndarray:
-    """``base ** k`` for ``k = 1 .. n`` as columns ``(len(base), n)``, by repeated products (cheaper than ``exp``)."""
-    return np.cumprod(np.broadcast_to(base[:, None], (base.shape[0], n)), axis=1)
 
 
 def _check_mode(mode: str) -> str:
@@ -280,7 +276,7 @@ PHASOR_RATE = 0.2
 #: While a frame holds more than ``HOLD_RATIO`` times the power the model
 #: expects at a line (speech over it), that line's phasor learns
 #: proportionally slower, down to ``HOLD_MIN`` of its rate: the notch then
-#: neither takes the speech into the model nor rings with it after the speech.
+#: takes less of the speech into the model and rings less after it.
 HOLD_RATIO = 4.0
 HOLD_MIN = 0.05
 
