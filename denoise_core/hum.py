@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AudioInputError, ParameterError
-from .validation import as_float_channels, validate_sr
+from .filters import as_channels_first
+from .validation import validate_sr
 
 __all__ = [
     "HUM_MODES",
@@ -259,7 +260,7 @@ def detect_hum(y, sr, *, mode: str = "auto", n_harmonics: int = DEFAULT_N_HARMON
     """
     mode = _check_mode(mode)
     sr = validate_sr(sr)
-    channels, _ = as_float_channels(y)
+    channels = as_channels_first(y, sr).astype(np.float32)
     return _detect(channels, sr, mode, n_harmonics)[1]
 
 
@@ -582,7 +583,7 @@ def remove_hum(
     """
     mode = _check_mode(mode)
     sr = validate_sr(sr)
-    channels, shape = as_float_channels(y)
+    channels, shape = as_channels_first(y, sr).astype(np.float32), np.shape(y)
     n = channels.shape[-1]
     start, stop = (0.0, DETECT_S) if detect_window_s is None else detect_window_s
     stretch = channels[:, round(max(0.0, start) * sr) : round(min(stop, n / sr) * sr)]
