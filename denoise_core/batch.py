@@ -111,6 +111,7 @@ class FileResult:
             return f"{self.source} -> {self.target}: skipped, the output already exists"
         report = self.report
         start, end = report.noise_window_s
+        hum = "" if report.hum_hz is None else f", hum at {report.hum_hz:.2f} Hz removed"
         loudness = (
             ""
             if report.loudness_after_lufs is None
@@ -119,7 +120,7 @@ class FileResult:
         )
         return (
             f"{self.source} -> {self.target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
-            f"{report.noise_removed_db:.1f} dB of noise removed{loudness}"
+            f"{report.noise_removed_db:.1f} dB of noise removed{hum}{loudness}"
         )
 
 
@@ -309,6 +310,7 @@ class _Settings:
     """The cleaning settings every task gets (picklable, to reach other processes)."""
 
     noise_window: tuple[float, float] | None
+    hum: str
     params: DenoiseParams
     n_fft: int | None
 
@@ -317,7 +319,13 @@ def _clean_one(source: PathLike, target: PathLike, settings: _Settings, progress
     """Clean one file; an error the user can act on becomes a ``"failed"`` result."""
     try:
         report = denoise_file(
-            source, target, noise_window=settings.noise_window, params=settings.params, n_fft=settings.n_fft, progress=progress
+            source,
+            target,
+            noise_window=settings.noise_window,
+            hum=settings.hum,
+            params=settings.params,
+            n_fft=settings.n_fft,
+            progress=progress,
         )
         audio_s = audio_io.file_info(target).duration_s
     except (DenoiseError, OSError) as exc:
@@ -439,6 +447,7 @@ def denoise_files(
     pairs: Iterable[tuple[PathLike, PathLike]],
     *,
     noise_window: tuple[float, float] | None = None,
+    hum: str = "auto",
     params: DenoiseParams = _DEFAULT_PARAMS,
     n_fft: int | None = None,
     n_jobs: int = 1,
@@ -456,6 +465,8 @@ def denoise_files(
     noise_window : (float, float), optional
         Seconds of each recording that hold only noise; ``None`` finds the
         quietest stretch of each file.
+    hum : {"auto", "50", "60", "off"}
+        Mains hum removal in each file (see :func:`denoise_core.noise_profile`).
     params : DenoiseParams
         Threshold, reduction and smoothing, the same for every file.
     n_fft : int, optional
@@ -486,7 +497,7 @@ def denoise_files(
     jobs = [Job(Path(source), Path(target)) for source, target in pairs]
     if n_jobs < 1:
         raise DenoiseError(f"n_jobs must be at least 1, got {n_jobs}.")
-    settings = _Settings(None if noise_window is None else tuple(noise_window), params, n_fft)
+    settings = _Settings(None if noise_window is None else tuple(noise_window), hum, params, n_fft)
     results: list[FileResult | None] = [None] * len(jobs)
     tracker = _Tracker(len(jobs), progress)
 

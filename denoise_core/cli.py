@@ -34,6 +34,7 @@ from .batch import (
     plan_jobs,
 )
 from .errors import DenoiseError
+from .hum import HUM_MODES
 from .params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, PRESETS, DenoiseParams, preset_key
 
 __all__ = ["build_parser", "main", "output_path"]
@@ -67,6 +68,14 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
         type=float,
         metavar=("START", "END"),
         help="seconds of the recording that hold only noise; default: the quietest stretch, found automatically",
+    )
+    parser.add_argument(
+        "--hum",
+        choices=HUM_MODES,
+        default="auto",
+        help="mains hum (a steady buzz at 50 or 60 Hz and its harmonics): found in the noise window and removed "
+        "(auto), removed at the given base (50, 60; the exact frequency is measured), or left alone (off); "
+        "default %(default)s",
     )
     parser.add_argument(
         "--preset",
@@ -207,6 +216,7 @@ def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> in
         run = denoise_files(
             plan.jobs,
             noise_window=args.noise_window,
+            hum=args.hum,
             params=params,
             n_fft=args.n_fft,
             n_jobs=args.jobs,

@@ -73,6 +73,7 @@ def denoise_file(
     target: PathLike,
     *,
     noise_window: Optional[Tuple[float, float]] = None,
+    hum: str = "auto",
     params: DenoiseParams = DenoiseParams(),
     n_fft: Optional[int] = None,
     hop_length: Optional[int] = None,
@@ -91,6 +92,8 @@ def denoise_file(
     noise_window : (float, float), optional
         Start and end in seconds of a noise-only stretch; ``None`` finds the
         quietest stretch (one extra pass over the file).
+    hum : {"auto", "50", "60", "off"}
+        Mains hum removal (see :func:`denoise_core.noise_profile`).
     params : DenoiseParams
         Threshold, reduction and smoothing.
     n_fft, hop_length, win_length : int, optional
@@ -141,7 +144,7 @@ def denoise_file(
                 # A compressed file's header may announce more (or fewer) frames than decode.
                 reader.n_samples = n_read
                 reader.scale = peak if peak > 1.0 else 1.0
-            noise = measure_noise(reader, config, noise_window, energy)
+            noise = measure_noise(reader, config, noise_window, energy, hum=hum)
             normalising = params.loudness_lufs is not None
             gate_share = (1.0 - survey_share) * (0.6 if normalising else 1.0)
 

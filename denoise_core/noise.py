@@ -9,7 +9,7 @@ of the recording (:func:`quietest_window_from_energy`). The block pipeline
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -49,12 +49,17 @@ class NoiseProfile:
     method : str
         ``"window"`` when the caller gave the window, ``"quietest stretch"``
         when it was found automatically.
+    hum_hz : float or None
+        Fundamental in Hz of the mains hum found around the window (its lines
+        are taken out before the noise is measured and before gating with
+        this profile), or ``None``.
     """
 
     power: np.ndarray
     config: StftConfig
     window_s: Tuple[float, float]
     method: str
+    hum_hz: Optional[float] = None
 
 
 def validate_noise_window(

@@ -34,6 +34,7 @@ def noise_profile(
     n_fft: Optional[int] = None,
     hop_length: Optional[int] = None,
     win_length: Optional[int] = None,
+    hum: str = "auto",
 ) -> NoiseProfile:
     """Noise profile of a recording, measured block by block.
 
@@ -50,6 +51,12 @@ def noise_profile(
         STFT settings in samples; by default 20 to 40 ms frames with 50 %
         overlap (see :meth:`StftConfig.for_sr`). The profile keeps them, so
         :func:`denoise_with_profile` gates with the same transform.
+    hum : {"auto", "50", "60", "off"}
+        Look for mains hum in the noise window: near 50 or 60 Hz
+        (``"auto"``), at the base given, or not at all. When one is found its
+        harmonic lines are taken out before the noise is measured, and
+        :func:`denoise_with_profile` takes them out of the recording too
+        (the profile's ``hum_hz``).
 
     Returns
     -------
@@ -62,7 +69,7 @@ def noise_profile(
     """
     source = ArraySource(y, sr)
     config = StftConfig.for_sr(source.sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
-    return measure_noise(source, config, noise_window)
+    return measure_noise(source, config, noise_window, hum=hum)
 
 
 def denoise_with_profile(
@@ -135,6 +142,7 @@ def denoise(
     sr: float,
     *,
     noise_window: Optional[Tuple[float, float]] = None,
+    hum: str = "auto",
     threshold_db: float = DenoiseParams.threshold_db,
     reduction_db: float = DenoiseParams.reduction_db,
     freq_smooth_hz: float = DenoiseParams.freq_smooth_hz,
@@ -162,6 +170,9 @@ def denoise(
     noise_window : (float, float), optional
         ``(start_s, end_s)`` in seconds of a stretch that holds only noise.
         ``None`` (default) finds the quietest stretch automatically.
+    hum : {"auto", "50", "60", "off"}
+        Mains hum removal: found automatically near 50 or 60 Hz (default),
+        at the base given, or off (see :func:`noise_profile`).
     threshold_db : float
         Margin in dB above the noise floor that counts as signal (-10 to 30).
     reduction_db : float
@@ -216,6 +227,6 @@ def denoise(
         loudness_lufs=loudness_lufs,
         true_peak_dbtp=true_peak_dbtp,
     )
-    noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
+    noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length, hum=hum)
     audio, report = denoise_with_profile(y, noise, params)
     return (audio, report) if return_report else audio

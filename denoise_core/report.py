@@ -36,6 +36,8 @@ class DenoiseReport:
         ``None`` otherwise.
     true_peak_dbtp : float or None
         4x-oversampled peak of the normalised result in dBTP, or ``None``.
+    hum_hz : float or None
+        Fundamental in Hz of the mains hum removed, or ``None`` (none found, or off).
     """
 
     noise_window_s: Tuple[float, float]
@@ -46,6 +48,7 @@ class DenoiseReport:
     loudness_before_lufs: Optional[float] = None
     loudness_after_lufs: Optional[float] = None
     true_peak_dbtp: Optional[float] = None
+    hum_hz: Optional[float] = None
 
 
 def _db(x: float) -> float:
@@ -85,7 +88,7 @@ class ReportAccumulator:
         """The report for all frames added so far."""
         noise_in = float(noise.power.sum())
         if noise_in <= 0.0 or self._n_frames == 0:
-            return DenoiseReport(noise.window_s, noise.method, float("inf"), float("inf"), 0.0)
+            return DenoiseReport(noise.window_s, noise.method, float("inf"), float("inf"), 0.0, hum_hz=noise.hum_hz)
         n = self._n_frames
         noise_out = float((noise.power * self._gain_sq / n).sum())
         return DenoiseReport(
@@ -94,4 +97,5 @@ class ReportAccumulator:
             snr_before_db=_snr_db(self._power_in / n, noise_in),
             snr_after_db=_snr_db(self._power_out / n, noise_out),
             noise_removed_db=_db(noise_in) - _db(noise_out),
+            hum_hz=noise.hum_hz,
         )

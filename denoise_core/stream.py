@@ -7,7 +7,8 @@ the CLI and the app) reads its recording through a
 * :func:`survey`: one pass for the frame energies (automatic noise window)
   and the peak;
 * :func:`measure_noise`: the noise profile of a window, or of the quietest
-  stretch, reading only that stretch;
+  stretch, reading only that stretch; a mains hum found there is taken out
+  of everything that follows (:class:`_Dehummed`);
 * :func:`run_gate`: gates the whole recording, cuts the rumble and hands the
   samples to a sink, block by block, measuring their loudness when it is to
   be normalised;
@@ -32,6 +33,7 @@ import numpy as np
 
 from .filters import HighPass
 from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
+from .hum import LEAD_IN_S, MIN_DETECT_S, HumRemover, detect_hum
 from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
 from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
@@ -281,6 +283,8 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
         input and of the result so far (before :func:`normalise`).
     """
     config, n_channels = noise.config, source.n_channels
+    if noise.hum_hz is not None:
+        source = _Dehummed(source, noise.hum_hz)
     gate = _GateStream(noise, params, n_channels)
     analyzer = _FrameAnalyzer(config, n_channels)
     synth = _FrameSynthesizer(config, n_channels)
@@ -406,11 +410,57 @@ def _window_profile(source: Source, config: StftConfig, noise_window, method: st
     return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), config=config, window_s=window_s, method=method)
 
 
+class _Dehummed(Source):
+    """A source with the harmonic lines of a mains hum at ``f0_hz`` taken out (:class:`~denoise_core.hum.HumRemover`).
+
+    The remover runs from the first sample whatever stretch is read, primed
+    on the first :data:`~denoise_core.hum.LEAD_IN_S` seconds, so any stretch
+    reads the same samples as a read of the whole.
+    """
+
+    def __init__(self, base: Source, f0_hz: float) -> None:
+        self._base, self.f0_hz = base, f0_hz
+        self.sr, self.n_channels, self.n_samples = base.sr, base.n_channels, base.n_samples
+        self.scale, self.block_samples = base.scale, base.block_samples
+        lead = [b.T for b in base.blocks(0, min(base.n_samples, int(LEAD_IN_S * base.sr)))]
+        self._lead_in = np.concatenate(lead, axis=-1)
+
+    def blocks(self, start: int = 0, stop: Optional[int] = None):
+        remover = HumRemover(self.sr, self.n_channels, self.f0_hz, lead_in=self._lead_in)
+        position = 0
+        for block in self._base.blocks(0, stop):
+            out = remover.push(np.ascontiguousarray(block.T)).T
+            if position + out.shape[0] > start:
+                yield out[max(0, start - position) :]
+            position += out.shape[0]
+
+    def read(self, start: int = 0, stop: Optional[int] = None):
+        for block in self.blocks(start, stop):
+            yield block * np.float32(self.scale) if self.scale != 1.0 else block
+
+    def restore(self, block: np.ndarray) -> np.ndarray:
+        return self._base.restore(block)
+
+
+def _find_hum(source: Source, window_s: Tuple[float, float], hum: str) -> Optional[float]:
+    """The hum's fundamental in the window, widened to what the detector needs (``None``: none, or off)."""
+    if hum == "off":
+        return None
+    sr, n = source.sr, source.n_samples
+    start, stop = int(window_s[0] * sr), int(np.ceil(window_s[1] * sr))
+    missing = max(0, int(MIN_DETECT_S * sr) - (stop - start))
+    start, stop = max(0, start - missing // 2), min(n, stop + missing - missing // 2)
+    start = max(0, min(start, stop - int(MIN_DETECT_S * sr)))
+    stretch = np.concatenate(list(source.blocks(start, stop)), axis=0)
+    return detect_hum(stretch, sr, mode=hum)
+
+
 def measure_noise(
     source: Source,
     config: StftConfig,
     noise_window: Optional[Tuple[float, float]] = None,
     energy: Optional[np.ndarray] = None,
+    hum: str = "auto",
 ) -> NoiseProfile:
     """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
 
@@ -424,6 +474,11 @@ def measure_noise(
     energy : np.ndarray, optional
         Frame energies from :func:`survey`, when already at hand; otherwise
         the automatic mode makes one pass over the recording for them.
+    hum : {"auto", "50", "60", "off"}
+        Look for a mains hum in the window (widened to half a second if
+        shorter): ``"auto"`` near 50 or 60 Hz, or the base given; when one is
+        found, its lines are taken out before the noise is measured, and the
+        profile's ``hum_hz`` says so.
 
     Raises
     ------
@@ -431,8 +486,11 @@ def measure_noise(
         If the window does not fit the recording.
     """
     if noise_window is not None:
-        return _window_profile(source, config, noise_window, "window")
-    if energy is None:
-        energy = survey(source, config, need_energy=True)[0]
-    window = quietest_window_from_energy(energy, config, source.n_samples)
-    return _window_profile(source, config, window, "quietest stretch")
+        window, method = window_frames(config, source.n_samples, noise_window)[1], "window"
+    else:
+        if energy is None:
+            energy = survey(source, config, need_energy=True)[0]
+        window, method = quietest_window_from_energy(energy, config, source.n_samples), "quietest stretch"
+    hum_hz = _find_hum(source, window, hum)
+    measured = source if hum_hz is None else _Dehummed(source, hum_hz)
+    return replace(_window_profile(measured, config, window, method), hum_hz=hum_hz)
