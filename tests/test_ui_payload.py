@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from denoise_core import DenoiseParams, noise_profile
 from ui.loading import EXAMPLE_PATH, MAX_DURATION_S
-from ui.plots import detail_figure, overview_figure
+from ui.plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
 from ui.preview import PREVIEW_SAMPLES, default_stretch, make_preview, stretch_frames
 
 
@@ -45,7 +45,9 @@ def test_payload_of_a_thirty_minute_file(thirty_minutes):
     def sent(fig) -> int:  # what st.plotly_chart sends: plotly.io.to_json(figure, validate=False)
         return len(pio.to_json(fig, validate=False))
 
-    overview_bytes = sent(overview_figure(y, sr, (stretch.start_s, stretch.stop_s), noise_window_s=(60.0, 60.5)))
+    overview_bytes = sent(
+        overview_figure(envelope(y, sr, WAVEFORM_COLUMNS // 2), len(y) / sr, (stretch.start_s, stretch.stop_s), noise_window_s=(60.0, 60.5))
+    )
     detail = {
         log: sent(
             detail_figure(piece, shown.audio, sr, shown.before_picture, shown.after_picture, t0_s=stretch.start_s, log_freq=log)

@@ -49,9 +49,9 @@ __all__ = [
 
 #: Most spectrogram columns (time) sent to the browser, per row.
 MAX_TIME_COLUMNS = 1000
-#: Most spectrogram rows (frequency) sent to the browser, per row.
-MAX_FREQ_ROWS = 240
-#: Columns of the waveform overview's min/max envelope.
+#: Most spectrogram rows (frequency) sent to the browser, per row (a row of the chart is about 200 pixels high).
+MAX_FREQ_ROWS = 160
+#: Columns of a waveform's min/max envelope (the detail; the overview strip has half as many).
 WAVEFORM_COLUMNS = 2000
 #: Span of the colour scale in dB, down from the loudest cell of the input.
 DB_RANGE = 90.0
@@ -220,10 +220,6 @@ def _to_db(power: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(power, 1e-20))
 
 
-def _band_labels(starts, stops, freqs) -> np.ndarray:
-    return np.array([freqs[a:b].mean() for a, b in zip(starts, stops)], dtype=np.float32)
-
-
 #: Frequencies labelled on the spectrograms' axis, in Hz.
 FREQ_TICKS = (100, 200, 500, 1000, 2000, 5000, 10000, 20000)
 #: Lowest frequency shown on the log axis, in Hz.
@@ -311,11 +307,16 @@ def _band_trace(times, low, high, name: str, color: str) -> go.Scatter:
     )
 
 
+#: Invisible markers along a waveform, for selections: each is an SVG node the browser draws on every update.
+SELECT_MARKERS = 400
+
+
 def _marker_trace(times: np.ndarray, high: np.ndarray) -> go.Scatter:
     """Invisible markers along the envelope: box selections fire only on traces with markers."""
+    step = max(1, -(-len(times) // SELECT_MARKERS))
     return go.Scatter(
-        x=times,
-        y=high,
+        x=times[::step],
+        y=high[::step],
         mode="markers",
         marker=dict(size=6, opacity=0),
         unselected=dict(marker=dict(opacity=0)),
@@ -326,12 +327,28 @@ def _marker_trace(times: np.ndarray, high: np.ndarray) -> go.Scatter:
     )
 
 
+def _band_axis(freqs: np.ndarray, n_rows: int, log_freq: bool) -> Tuple[float, float]:
+    """Centre of the first band and spacing of the bands of :func:`frequency_bands`, in axis units.
+
+    The axis is always linear, in Hz or (``log_freq``) in log10 of Hz: Plotly
+    draws a heatmap of evenly spaced rows on a linear axis as one image
+    (``zsmooth="fast"``), but a rectangle per cell on a log axis, ten times slower.
+    """
+    bin_hz = float(freqs[1] - freqs[0]) if len(freqs) > 1 else 1.0
+    if log_freq:
+        low, high = np.log10(max(bin_hz / 2, 1e-3)), np.log10(float(freqs[-1]))
+    else:
+        low, high = -bin_hz / 2, float(freqs[-1]) + bin_hz / 2
+    dy = (high - low) / n_rows
+    return float(low + dy / 2), float(dy)
+
+
 def _heatmap_rows(
     fig: go.Figure, before: PooledSpectrogram, after: PooledSpectrogram, rows: Tuple[int, int], t0_s: float, log_freq: bool, max_rows: int
 ) -> None:
-    """The two spectrograms as uint8 heatmaps on one colour axis, frequency axes linked and labelled."""
+    """The two spectrograms as uint8 heatmaps on one colour axis, frequency axes linked and labelled in Hz."""
     starts, stops = frequency_bands(before.freqs, log_freq=log_freq, max_rows=max_rows)
-    y = _band_labels(starts, stops, before.freqs)
+    y0, dy = _band_axis(before.freqs, len(starts), log_freq)
     db_before = _to_db(_band_power(before.power, starts, stops))
     db_after = _to_db(_band_power(after.power, starts, stops))
     top_db = float(np.ceil(db_before.max() / 10.0) * 10.0)
@@ -341,10 +358,12 @@ def _heatmap_rows(
                 z=level_codes(db, top_db),
                 x0=t0_s + pic.t0_s,
                 dx=pic.dt_s,
-                y=y,
+                y0=y0,
+                dy=dy,
                 coloraxis="coloraxis",
+                zsmooth="fast",
                 name=name,
-                hovertemplate="%{x:.2f} s, %{y:.0f} Hz<extra></extra>",
+                hovertemplate="%{x:.2f} s<extra></extra>" if log_freq else "%{x:.2f} s, %{y:.0f} Hz<extra></extra>",
             ),
             row=row,
             col=1,
@@ -368,12 +387,11 @@ def _heatmap_rows(
             ),
         ),
     )
-    low = max(LOW_FREQ_HZ, float(y[0])) if log_freq else 0.0
     for i, row in enumerate(rows):
         fig.update_yaxes(
-            type="log" if log_freq else "linear",
-            range=[float(np.log10(low)), float(np.log10(nyquist))] if log_freq else [0.0, nyquist],
-            tickvals=ticks,
+            type="linear",
+            range=[float(np.log10(LOW_FREQ_HZ)), float(np.log10(nyquist))] if log_freq else [0.0, nyquist],
+            tickvals=[float(np.log10(f)) for f in ticks] if log_freq else ticks,
             ticktext=[_tick_text(f) for f in ticks],
             title_text=f"{('Original', 'Cleaned')[i]} (Hz)",
             matches=None if i == 0 else f"y{rows[0]}",
@@ -417,7 +435,8 @@ def detail_figure(
     window_label : str
         Text above the mark.
     log_freq : bool
-        Log frequency axis (the default: speech gets most of the height).
+        Log frequency scale (the default: speech gets most of the height), drawn
+        on a linear axis in log10 of Hz with ticks labelled in Hz.
     n_columns, max_rows : int
         Most waveform columns and spectrogram rows.
 
@@ -446,7 +465,7 @@ def detail_figure(
         margin=dict(l=10, r=10, t=40, b=10),
         template="plotly_white",
         font=dict(family="Source Sans Pro, Source Sans 3, sans-serif", size=13),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0),
+        showlegend=False,  # the caption says which colour is which; a legend would sit under the toolbar
         dragmode="select",
         selectdirection="h",
     )
@@ -455,31 +474,27 @@ def detail_figure(
 
 
 def overview_figure(
-    y: np.ndarray,
-    sr: float,
+    whole: Tuple[np.ndarray, np.ndarray, np.ndarray],
+    duration_s: float,
     stretch_s: Tuple[float, float],
     *,
     noise_window_s: Optional[Tuple[float, float]] = None,
-    n_columns: int = WAVEFORM_COLUMNS // 2,
 ) -> go.Figure:
     """A strip of the whole recording with the previewed stretch shaded; a drag picks another stretch.
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,) or (n, n_channels)]
-        The whole recording.
-    sr : float
-        Sample rate in Hz.
+    whole : (times, low, high)
+        :func:`envelope` of the whole recording (computed once per recording: it reads every sample).
+    duration_s : float
+        Length of the recording in seconds.
     stretch_s : (float, float)
         The stretch shown in detail, in seconds.
     noise_window_s : (float, float), optional
-        Noise window, drawn as a thin mark.
-    n_columns : int
-        Most envelope columns.
+        Noise window, shaded too.
     """
-    times, low, high = envelope(y, sr, n_columns)
+    times, low, high = whole
     fig = go.Figure([_band_trace(times, low, high, "Whole recording", "rgba(140, 140, 150, 0.75)"), _marker_trace(times, high)])
-    duration_s = np.asarray(y).shape[0] / float(sr)
     peak = max(float(np.max(np.abs(np.concatenate([low, high])))), 1e-3) * 1.05
     fig.add_vrect(
         x0=stretch_s[0], x1=stretch_s[1], fillcolor="rgba(255, 171, 64, 0.35)", line=dict(color="#ff9100", width=1.5), layer="below"

@@ -28,6 +28,7 @@ from .plots import PooledSpectrogram, audio_spectrogram
 
 __all__ = [
     "PREVIEW_SAMPLES",
+    "PICTURE_COLUMNS",
     "MIN_CLEAN_S",
     "Stretch",
     "Preview",
@@ -43,6 +44,8 @@ __all__ = [
 PREVIEW_SAMPLES = 1_200_000
 #: Shortest recording the page cleans, in seconds: below this, speech and noise cannot be told apart.
 MIN_CLEAN_S = 0.5
+#: Spectrogram columns of a preview's pictures: about one per two pixels of a wide chart, and quick to draw.
+PICTURE_COLUMNS = 600
 #: Frames per level measurement when looking for a stretch with speech and pauses, in seconds.
 _LEVEL_FRAME_S = 0.05
 
@@ -172,12 +175,12 @@ def make_preview(y: np.ndarray, noise: NoiseProfile, params: DenoiseParams, stre
     # libsndfile and NumPy's FFT release the GIL: the original's player and picture are made meanwhile.
     with ThreadPoolExecutor(max_workers=2) as pool:
         before = pool.submit(encode_player, piece, sr)
-        before_picture = pool.submit(audio_spectrogram, piece, config)
+        before_picture = pool.submit(audio_spectrogram, piece, config, max_columns=PICTURE_COLUMNS)
         audio, report = denoise_with_profile(piece, noise, params)
         audio.setflags(write=False)
         after = pool.submit(encode_player, audio, sr)
         removed = pool.submit(encode_player, np.subtract(piece, audio, dtype=np.float32), sr)
-        after_picture = audio_spectrogram(audio, config)
+        after_picture = audio_spectrogram(audio, config, max_columns=PICTURE_COLUMNS)
         return Preview(
             stretch=stretch,
             audio=audio,

@@ -26,7 +26,7 @@ from .media import (
     encode_download,
     player_mime,
 )
-from .plots import detail_figure, overview_figure
+from .plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
 from .preview import Preview, Stretch
 from .processing import Job, Progress, clean_recording
 
@@ -64,20 +64,27 @@ _PLAYHEAD_SCRIPT = """
   if (window.__quietPlayhead) return;
   window.__quietPlayhead = true;
   const ours = (e) => e.target instanceof HTMLMediaElement && e.target.closest('.st-key-players');
+  const fits = (media) => !(pos >= media.duration);  // also while the duration is unknown
   let pos = 0, resume = null;
-  document.addEventListener('timeupdate', (e) => { if (ours(e) && !e.target.paused) pos = e.target.currentTime; }, true);
-  document.addEventListener('seeked', (e) => { if (ours(e)) pos = e.target.currentTime; }, true);
+  const live = (e) => ours(e) && e.target.readyState > 0;  // a new source resets to 0 before it loads: not the user's position
+  document.addEventListener('timeupdate', (e) => { if (live(e) && !e.target.paused) pos = e.target.currentTime; }, true);
+  document.addEventListener('seeking', (e) => { if (live(e)) pos = e.target.currentTime; }, true);
   document.addEventListener('play', (e) => {
     if (!ours(e)) return;
     for (const other of document.querySelectorAll('.st-key-players audio')) if (other !== e.target) other.pause();
-    if (Math.abs(e.target.currentTime - pos) > 0.25 && pos < e.target.duration) e.target.currentTime = pos;
+    if (Math.abs(e.target.currentTime - pos) > 0.25 && fits(e.target)) e.target.currentTime = pos;
     resume = e.target;
   }, true);
   document.addEventListener('pause', (e) => { if (ours(e) && resume === e.target && e.target.readyState > 0) resume = null; }, true);
   document.addEventListener('loadedmetadata', (e) => {
     if (!ours(e)) return;
-    if (pos > 0 && pos < e.target.duration) e.target.currentTime = pos;
-    if (resume === e.target) e.target.play().catch(() => {});
+    // After Streamlit's own listener, which puts a new source at its start time (0).
+    const media = e.target, at = pos, play = resume === media;
+    setTimeout(() => {
+      pos = at;
+      if (fits(media)) media.currentTime = at;
+      if (play) media.play().catch(() => {});
+    }, 0);
   }, true);
 })();
 </script>
@@ -249,11 +256,19 @@ def players(lay: Layout, preview: Preview, n_channels: int) -> None:
         st.html(_PLAYHEAD_SCRIPT, unsafe_allow_javascript=True)
 
 
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def _whole_envelope(digest: str, _rec: Recording):
+    """The overview's envelope, once per recording (it reads every sample: 0.3 s a minute of stereo)."""
+    return envelope(_rec.y, _rec.sr, WAVEFORM_COLUMNS // 2)
+
+
 def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, window_s: Optional[Tuple[float, float]]) -> None:
     """The whole recording as a strip with the previewed stretch shaded; dragging on it picks the stretch."""
     with lay.stretch:
         st.plotly_chart(
-            overview_figure(rec.y, rec.sr, (stretch.start_s, stretch.stop_s), noise_window_s=window_s),
+            overview_figure(
+                _whole_envelope(rec.digest, rec), rec.duration_s, (stretch.start_s, stretch.stop_s), noise_window_s=window_s
+            ),
             width="stretch",
             key="overview",
             on_select=partial(pick_stretch, "overview", rec.duration_s, length_s),
