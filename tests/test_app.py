@@ -125,7 +125,9 @@ def test_example_runs_end_to_end(example):
     spec = _detail(example)
     heatmaps = [t for t in spec["data"] if t["type"] == "heatmap"]
     assert len(heatmaps) == 2 and all(h["z"]["dtype"] == "u1" for h in heatmaps)
-    assert spec["layout"]["yaxis2"]["type"] == "log" and spec["layout"]["yaxis3"]["matches"] == "y2"
+    axis = spec["layout"]["yaxis2"]
+    assert axis["ticktext"] == ["100", "200", "500", "1k", "2k", "5k", "10k"]  # 24 kHz: up to 12 kHz
+    assert axis["range"][0] == pytest.approx(np.log10(50.0)) and spec["layout"]["yaxis3"]["matches"] == "y2"
     assert spec["layout"]["dragmode"] == "select"
     # The noise boxes show the automatically found stretch, disabled.
     start, end = example.number_input(key="noise_start_s"), example.number_input(key="noise_end_s")
@@ -241,7 +243,7 @@ def test_log_frequency_redraws_without_cleaning_again(example, monkeypatch):
     real = preview.make_preview
     monkeypatch.setattr(preview, "make_preview", lambda *a, **k: made.append(1) or real(*a, **k))
     example.toggle(key="log_freq").set_value(False).run()
-    assert _detail(example)["layout"]["yaxis2"]["type"] == "linear"
+    assert _detail(example)["layout"]["yaxis2"]["range"] == [0.0, 12_000.0]  # linear in Hz
     assert _fingerprint(example) == before and not made
 
 
