@@ -49,8 +49,9 @@ def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
             ("noise", rec.digest, config.n_fft, job.noise_window),
             lambda: noise_profile(rec.y, rec.sr, job.noise_window, n_fft=config.n_fft),
         )
+    original = store.get(("original", rec.digest, config.n_fft, stretch), lambda: preview.original_of(rec.y, config, stretch))
     key = ("preview", rec.digest, job.n_fft, astuple(job.params), job.noise_window, stretch)
-    result = store.get(key, lambda: preview.make_preview(rec.y, noise, job.params, stretch))
+    result = store.get(key, lambda: preview.make_preview(rec.y, noise, job.params, stretch, original))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
     return result
 

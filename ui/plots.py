@@ -463,7 +463,6 @@ def detail_figure(
     fig.update_layout(
         height=680,
         margin=dict(l=10, r=10, t=40, b=10),
-        template="plotly_white",
         font=dict(family="Source Sans Pro, Source Sans 3, sans-serif", size=13),
         showlegend=False,  # the caption says which colour is which; a legend would sit under the toolbar
         dragmode="select",
@@ -504,7 +503,6 @@ def overview_figure(
     fig.update_layout(
         height=120,
         margin=dict(l=10, r=10, t=10, b=10),
-        template="plotly_white",
         showlegend=False,
         dragmode="select",
         selectdirection="h",
