@@ -50,7 +50,7 @@ __all__ = [
 #: Most spectrogram columns (time) sent to the browser, per row.
 MAX_TIME_COLUMNS = 1000
 #: Most spectrogram rows (frequency) sent to the browser, per row (a row of the chart is about 200 pixels high).
-MAX_FREQ_ROWS = 160
+MAX_FREQ_ROWS = 128
 #: Columns of a waveform's min/max envelope (the detail; the overview strip has half as many).
 WAVEFORM_COLUMNS = 2000
 #: Span of the colour scale in dB, down from the loudest cell of the input.
@@ -308,7 +308,7 @@ def _band_trace(times, low, high, name: str, color: str) -> go.Scatter:
 
 
 #: Invisible markers along a waveform, for selections: each is an SVG node the browser draws on every update.
-SELECT_MARKERS = 400
+SELECT_MARKERS = 250
 
 
 def _marker_trace(times: np.ndarray, high: np.ndarray) -> go.Scatter:

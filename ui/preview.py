@@ -48,7 +48,7 @@ PREVIEW_SAMPLES = 900_000
 #: Shortest recording the page cleans, in seconds: below this, speech and noise cannot be told apart.
 MIN_CLEAN_S = 0.5
 #: Spectrogram columns of a preview's pictures: about one per two pixels of a wide chart, and quick to draw.
-PICTURE_COLUMNS = 600
+PICTURE_COLUMNS = 500
 #: Frames per level measurement when looking for a stretch with speech and pauses, in seconds.
 _LEVEL_FRAME_S = 0.05
 
