@@ -50,7 +50,7 @@ __all__ = [
 
 #: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
 PROGRESS_MIN_S = 60.0
-#: Seconds of cleaned audio encoded to estimate a compressed download's size.
+#: Seconds of cleaned audio encoded to estimate a lossy (MP3, Vorbis, Opus) download's size.
 SIZE_SAMPLE_S = 5.0
 _PREPARED = "_quiet_prepared"
 _SIZES = "_quiet_sizes"
@@ -283,8 +283,14 @@ def _sizes(key: tuple, labels, sample: np.ndarray, n_frames: int, sr: int, subty
     if key not in memo:
         if len(memo) >= 16:
             memo.clear()
+        # FLAC encodes a preview stretch in tens of ms, so a short recording's size is exact; the lossy
+        # codecs take ten times as long, so they are estimated from a few seconds.
+        lossy = int(SIZE_SAMPLE_S * sr)
         memo[key] = {
-            label: download_size(sample, n_frames, sr, label, download_subtype(subtype, label)) for label in labels
+            label: download_size(
+                sample if label in {"WAV", "AIFF", "FLAC"} else sample[:lossy], n_frames, sr, label, download_subtype(subtype, label)
+            )
+            for label in labels
         }
     return memo[key]
 
@@ -298,7 +304,6 @@ def _prepare(key: tuple) -> None:
 def _download_buttons(rec: Recording, key: tuple, audio_source: Callable[[], np.ndarray], sample: np.ndarray) -> None:
     info = rec.info
     labels = download_labels(info.format, info.subtype, rec.sr, rec.n_channels)
-    sample = sample[: int(SIZE_SAMPLE_S * rec.sr)]
     sizes = _sizes(key, labels, sample, rec.n_samples, rec.sr, info.subtype)
     cols = st.columns(len(labels))
     for i, (col, label) in enumerate(zip(cols, labels)):
