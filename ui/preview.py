@@ -248,8 +248,8 @@ class PreviewStore:
         return len(self._items)
 
 
-def window_hint(window_s: Optional[Tuple[float, float]], recommended_s: float = 0.5) -> Optional[str]:
-    """A plain hint when a chosen noise window is shorter than recommended, else ``None``."""
+def window_hint(window_s: Optional[Tuple[float, float]], recommended_s: float) -> Optional[str]:
+    """A plain hint when a chosen noise window is shorter than ``recommended_s`` seconds, else ``None``."""
     if window_s is None:
         return None
     length = window_s[1] - window_s[0]
