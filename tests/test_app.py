@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,18 +59,18 @@ def _players(at: AppTest):
 
 
 def _fingerprint(at: AppTest):
-    """Media URL of the cleaned player (content-derived) and the report numbers."""
+    """Media URL of the cleaned player (content-derived) and the verdict line."""
     assert not at.exception
     players = _players(at)
-    assert len(players) == 3, [e.value for e in at.error] + [e.value for e in at.warning]
-    return players[1].proto.url, tuple(m.value for m in at.metric[:3])
+    assert len(players) == 3, _messages(at)
+    return players[1].proto.url, at.success[0].value
 
 
 def _figures(at: AppTest):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def _spectrogram(at: AppTest) -> dict:
+def _detail(at: AppTest) -> dict:
     (spec,) = [fig for fig in _figures(at) if any(t["type"] == "heatmap" for t in fig["data"])]
     return spec
 
@@ -83,39 +84,55 @@ def _messages(at: AppTest):
     return [e.value for e in at.error] + [w.value for w in at.warning]
 
 
+def _downloads(at: AppTest) -> dict:
+    return {b.proto.id.rsplit("-", 1)[-1]: b for b in at.get("download_button")}
+
+
 def test_fresh_start_renders_without_exception(app):
     assert app.file_uploader(key="upload") is not None
     assert app.audio_input(key="record") is not None
     assert app.button(key="example") is not None
     assert "Try the example" in app.info[0].value
-    for key in ("threshold_db", "reduction_db", "freq_smooth_hz", "time_smooth_ms"):
-        assert app.slider(key=key).value == getattr(DenoiseParams(), key)
-        assert app.slider(key=key).help
-    assert app.selectbox(key="n_fft").value == 0  # automatic
     assert not _players(app)
+    assert not app.get("plotly_chart")
 
 
 def test_example_runs_end_to_end(example):
-    assert "example_noisy_speech.flac" in _summary(example)
+    assert "example_noisy_speech.flac · 6.9 s · 24 kHz · mono · FLAC 16-bit" in _summary(example)
+    # One verdict line in plain words, the engine's numbers folded away.
+    (verdict,) = example.success
+    match = re.fullmatch(r"\*\*Noise about (\d+) dB quieter\*\*\.", verdict.value)
+    assert match and int(match.group(1)) >= 10, verdict.value  # the example is clearly noisy
+    assert not example.metric
+    (details,) = [e for e in example.expander if e.label == "Details"]
+    assert "speech-to-noise" in details.markdown[0].value and "found automatically" in details.markdown[0].value
+    # Before, after and removed noise of the same (whole, short) recording, lossless at their true levels.
     assert len(_players(example)) == 3
-    assert all(p.proto.url.endswith((".oga", ".ogg")) for p in _players(example))
-    labels = [m.label for m in example.metric]
-    assert labels == ["Speech-to-noise before", "Speech-to-noise after", "Noise removed", "Processing time"]
-    assert all(m.value.endswith(("dB", "ms", " s")) for m in example.metric)
-    buttons = {b.key: b for b in example.get("download_button")}
-    assert set(buttons) == {"download_wav", "download_flac"}
-    assert buttons["download_wav"].proto.label == "Download WAV (16-bit)"
-    assert not buttons["download_flac"].proto.disabled
-    spec = _spectrogram(example)
+    assert all(p.proto.url.endswith(".flac") for p in _players(example))
+    for key in ("threshold_db", "reduction_db", "freq_smooth_hz", "time_smooth_ms"):
+        assert example.slider(key=key).value == getattr(DenoiseParams(), key)
+        assert example.slider(key=key).help
+    assert example.selectbox(key="n_fft").value == 0  # automatic
+    (settings,) = [e for e in example.expander if e.label == "More settings"]  # labelled, in the page
+    assert {s.key for s in settings.slider} == {"threshold_db", "freq_smooth_hz", "time_smooth_ms"}
+    # Downloads: the input's own format first, then WAV; each with its size.
+    buttons = [b.proto for b in example.get("download_button")]
+    assert [b.id.rsplit("-", 1)[-1] for b in buttons] == ["download_flac", "download_wav"]
+    assert re.fullmatch(r"FLAC 16-bit · \d+ kB", buttons[0].label) and buttons[0].type == "primary"  # exact
+    frames = sf.info(str(loading.EXAMPLE_PATH)).frames
+    assert buttons[1].label == f"WAV 16-bit · {round((44 + 2 * frames) / 1e3)} kB"  # 24 kHz 16-bit mono, exactly
+    # One picture: waveform and both spectrograms on one time axis, log frequency by default.
+    spec = _detail(example)
     heatmaps = [t for t in spec["data"] if t["type"] == "heatmap"]
-    assert len(heatmaps) == 2
-    assert all(h["z"]["dtype"] == "u1" for h in heatmaps)
-    assert spec["layout"]["yaxis2"]["matches"] == "y"
-    assert len(spec["layout"]["shapes"]) == 2  # the noise window on both rows
+    assert len(heatmaps) == 2 and all(h["z"]["dtype"] == "u1" for h in heatmaps)
+    axis = spec["layout"]["yaxis2"]
+    assert axis["ticktext"] == ["100", "200", "500", "1k", "2k", "5k", "10k"]  # 24 kHz: up to 12 kHz
+    assert axis["range"][0] == pytest.approx(np.log10(50.0)) and spec["layout"]["yaxis3"]["matches"] == "y2"
+    assert spec["layout"]["dragmode"] == "select"
     # The noise boxes show the automatically found stretch, disabled.
     start, end = example.number_input(key="noise_start_s"), example.number_input(key="noise_end_s")
     assert start.disabled and end.disabled
-    assert 0.0 <= start.value < end.value <= 4.3
+    assert 0.0 <= start.value < end.value <= 6.9
 
 
 def _far_value(name: str) -> float:
@@ -130,6 +147,15 @@ def test_each_slider_changes_the_result(example, name):
     example.slider(key=name).set_value(_far_value(name)).run()
     after = _fingerprint(example)
     assert after[0] != before[0]
+
+
+def test_stronger_reduction_says_more_noise_removed(example):
+    def removed(at):
+        return int(re.search(r"about (\d+) dB", at.success[0].value).group(1))
+
+    default = removed(example)
+    example.slider(key="reduction_db").set_value(30.0).run()
+    assert removed(example) > default + 3
 
 
 def test_fft_size_changes_the_result(example):
@@ -174,28 +200,51 @@ def test_recommended_settings_button_restores_the_defaults(example):
     assert _fingerprint(example) == default
 
 
-@pytest.mark.parametrize(
-    "start, end, match",
-    [(3.0, 2.0, "must end after it starts"), (1.0, 1.001, "at least")],
-)
-def test_invalid_noise_window_is_a_message_not_an_exception(example, start, end, match):
-    _manual_window(example, start, end)
-    assert not example.exception
-    (message,) = example.warning
-    assert match in message.value
-    assert "Find the noise automatically" in message.value
-    assert len(_players(example)) == 1  # the original stays playable to help choose
-    example.toggle(key="noise_auto").set_value(True).run()  # and the page keeps working
+def test_a_reversed_window_is_swapped_not_refused(example):
+    _manual_window(example, 3.0, 2.0)
+    assert not _messages(example)
+    assert (example.number_input(key="noise_start_s").value, example.number_input(key="noise_end_s").value) == (2.0, 3.0)
     assert len(_players(example)) == 3
+    assert "2.00 to 3.00 s, chosen by you" in example.expander[0].markdown[0].value
 
 
-def test_log_frequency_redraws_without_cleaning_again(example):
+def test_a_too_short_window_is_lengthened_to_one_frame_with_a_plain_hint(example):
+    _manual_window(example, 1.0, 1.001)
+    start, end = example.number_input(key="noise_start_s").value, example.number_input(key="noise_end_s").value
+    assert start == 1.0 and end == pytest.approx(1.0 + 1024 / 48_000, abs=0.001)  # one 21 ms frame at 48 kHz
+    (hint,) = example.warning
+    assert "0.02 s long. Half a second or more" in hint.value
+    assert len(_players(example)) == 3  # and the result is there
+
+
+def test_the_last_good_result_stays_when_the_settings_cannot_be_used(example, monkeypatch):
+    from denoise_core import NoiseWindowError
+    from ui import preview
+
+    good = _fingerprint(example)
+
+    def refused(*args, **kwargs):
+        raise NoiseWindowError("The noise window is refused.")
+
+    monkeypatch.setattr(preview, "make_preview", refused)
+    example.slider(key="threshold_db").set_value(9.0).run()
+    assert not example.exception
+    (warning,) = example.warning
+    assert "The noise window is refused." in warning.value and "Find the noise automatically" in warning.value
+    assert _players(example)[1].proto.url == good[0]  # the previous result, still playable
+    assert _detail(example)
+
+
+def test_log_frequency_redraws_without_cleaning_again(example, monkeypatch):
+    from ui import preview
+
     before = _fingerprint(example)
-    seconds = example.metric[3].value
-    example.toggle(key="log_freq").set_value(True).run()
-    assert _spectrogram(example)["layout"]["yaxis"]["type"] == "log"
-    assert _fingerprint(example) == before
-    assert example.metric[3].value == seconds  # the cached result, not a new run of the gate
+    made = []
+    real = preview.make_preview
+    monkeypatch.setattr(preview, "make_preview", lambda *a, **k: made.append(1) or real(*a, **k))
+    example.toggle(key="log_freq").set_value(False).run()
+    assert _detail(example)["layout"]["yaxis2"]["range"] == [0.0, 12_000.0]  # linear in Hz
+    assert _fingerprint(example) == before and not made
 
 
 def test_upload_works(app):
@@ -204,7 +253,7 @@ def test_upload_works(app):
     assert not app.exception
     assert "p257_089_noisy.flac · 3.1 s · 48 kHz · mono · FLAC 16-bit" in _summary(app)
     assert len(_players(app)) == 3
-    assert len([t for t in _spectrogram(app)["data"] if t["type"] == "heatmap"]) == 2
+    assert len([t for t in _detail(app)["data"] if t["type"] == "heatmap"]) == 2
 
 
 def test_upload_replaces_the_example_and_back(example):
@@ -264,11 +313,13 @@ def test_duration_limit_is_said(app, monkeypatch):
 
 
 def test_unexpected_failure_is_a_plain_message(example, monkeypatch):
+    from ui import preview
+
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail")
 
-    monkeypatch.setattr(processing, "run_cleaning", broken)
-    example.slider(key="threshold_db").set_value(7.5).run()  # settings not cached yet
+    monkeypatch.setattr(preview, "make_preview", broken)
+    example.slider(key="threshold_db").set_value(7.5).run()  # settings not previewed yet
     assert not example.exception
     (error,) = example.error
     assert "Something went wrong" in error.value
@@ -281,27 +332,75 @@ def test_microphone_recording_is_cleaned(app):
     assert not app.exception
     assert "recording.wav · 4.0 s · 16 kHz · mono · WAV 16-bit" in _summary(app)
     assert len(_players(app)) == 3
-    buttons = {b.key: b.proto.label for b in app.get("download_button")}
-    assert buttons["download_wav"] == "Download WAV (16-bit)"
+    assert _downloads(app)["download_wav"].proto.label.startswith("WAV 16-bit · ")
 
 
-def test_long_recording_shows_progress_while_cleaning_and_none_after(app, monkeypatch):
-    from ui import views
+def test_a_recording_under_half_a_second_gets_a_message_not_a_number(app):
+    y = (0.3 * np.sin(2 * np.pi * 440 * np.arange(800) / 16_000)).astype(np.float32)  # 0.05 s tone
+    app.file_uploader(key="upload").set_value(("blip.wav", _wav(y, 16_000), "audio/wav")).run()
+    assert not app.exception
+    (warning,) = app.warning
+    assert "“blip.wav” is only 0.05 s long. Quiet needs at least 0.5 s" in warning.value
+    assert not app.success and not _players(app) and not app.get("download_button")
+    assert "dB" not in " ".join(m.value for m in app.markdown)
 
-    seen = []
+
+def test_mp3_comes_back_as_mp3_first(app):
+    y = (0.2 * np.random.default_rng(4).standard_normal((44_100 * 2, 2))).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, y, 44_100, format="MP3", subtype="MPEG_LAYER_III")
+    app.file_uploader(key="upload").set_value(("talk.mp3", buffer.getvalue(), "audio/mpeg")).run()
+    assert not app.exception
+    assert _summary(app).endswith("talk.mp3 · 2.0 s · 44.1 kHz · stereo · MP3")  # not "MP3 MP3"
+    buttons = [b.proto for b in app.get("download_button")]
+    assert [b.id.rsplit("-", 1)[-1] for b in buttons] == ["download_mp3", "download_wav", "download_flac"]
+    assert buttons[0].type == "primary" and re.fullmatch(r"MP3 · (about )?\d+ kB", buttons[0].label)
+
+
+def _long_upload(app, seconds: float, sr: int = 8_000) -> np.ndarray:
+    rng = np.random.default_rng(2)
+    t = np.arange(int(seconds * sr)) / sr
+    voice = 0.3 * np.sin(2 * np.pi * 200 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0.3)  # speech-like bursts
+    y = (voice + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    app.file_uploader(key="upload").set_value(("long.wav", _wav(y, sr), "audio/wav")).run()
+    assert not app.exception
+    return y
+
+
+def test_a_long_recording_is_previewed_on_a_stretch_and_cleaned_whole_only_for_the_download(app, monkeypatch):
+    from ui import preview
+
+    cleanings = []
     real = processing.run_cleaning
 
     def watched(rec, analysed, params, window, progress=None):
-        seen.append(progress)
+        cleanings.append(progress)
         return real(rec, analysed, params, window, progress)
 
     monkeypatch.setattr(processing, "run_cleaning", watched)
-    seconds = views.PROGRESS_MIN_S + 1
-    y = (0.05 * np.random.default_rng(2).standard_normal(int(seconds * 8_000))).astype(np.float32)
-    app.file_uploader(key="upload").set_value(("long.wav", _wav(y, 8_000), "audio/wav")).run()
-    assert not app.exception
-    assert len(seen) == 1 and callable(seen[0])  # the bar's callback reached the cleaning
-    assert not app.get("progress")  # and the bar is gone once the result is there
-    assert len(_players(app)) == 3
-    app.toggle(key="log_freq").set_value(True).run()  # a cached result: no bar, no cleaning
-    assert len(seen) == 1 and not app.get("progress")
+    processing.RESULTS.clear()
+    _long_upload(app, 400.0)  # 3.2 M samples: more than one stretch
+    length_s = preview.PREVIEW_SAMPLES / 8_000
+    assert not cleanings  # the preview did not clean the whole recording
+    verdict = app.success[0].value
+    start, stop = (float(v) for v in re.search(r"in the preview \(([\d.]+) to ([\d.]+) s\)", verdict).groups())
+    assert stop - start == pytest.approx(length_s, abs=0.01)
+    assert app.slider(key="stretch_start_s").value == pytest.approx(start, abs=0.1)
+    assert len(_figures(app)) == 2  # the overview strip and the detail of the stretch
+    spec = _detail(app)
+    assert spec["layout"]["xaxis"]["range"] == pytest.approx([start, stop], abs=0.01)
+    # Another stretch: a new preview there, still no whole cleaning.
+    before = _fingerprint(app)
+    app.slider(key="stretch_start_s").set_value(10.0).run()
+    assert _fingerprint(app)[0] != before[0] and f"(10.0 to {10.0 + length_s:.1f} s)" in app.success[0].value
+    assert not cleanings and not app.get("download_button")
+    # The download: cleaned once, with a progress bar, then offered with its size.
+    app.button(key="prepare").click().run()
+    assert len(cleanings) == 1 and callable(cleanings[0])
+    assert not app.get("progress")  # gone once done
+    assert _downloads(app)["download_wav"].proto.label == "WAV 16-bit · 6.4 MB"
+    app.toggle(key="log_freq").set_value(False).run()  # display only: not cleaned again
+    app.slider(key="reduction_db").set_value(20.0).run()  # new settings: the preview changes, asks again
+    assert app.button(key="prepare") is not None and len(cleanings) == 1
+    app.slider(key="reduction_db").set_value(DenoiseParams().reduction_db).run()  # back: prepared already
+    assert _downloads(app)["download_wav"] and len(cleanings) == 1

@@ -226,8 +226,8 @@ def test_sample_budget_is_said(monkeypatch):
 
 
 def _truncated_wav() -> bytes:
-    data = _wav(_noisy(16_000, 1.0), 16_000)
-    return data[: len(data) // 2 + 1]  # the header still claims a second; half is there, last sample cut
+    data = _wav(_noisy(16_000, 2.0), 16_000)
+    return data[: len(data) // 2 + 1]  # the header still claims two seconds; half is there, last sample cut
 
 
 def _odd_files():
@@ -242,7 +242,8 @@ def _odd_files():
     yield "eight_channels.flac", _wav(_noisy(16_000, 1.0, channels=8), 16_000, "PCM_16", "FLAC"), None
     yield "phone.wav", _wav(_noisy(8_000, 1.0), 8_000), None
     yield "studio.wav", _wav(_noisy(192_000, 0.5), 192_000, "PCM_24"), None
-    yield "one_sample.wav", _wav(np.array([0.25], np.float32), 16_000), None
+    yield "one_sample.wav", _wav(np.array([0.25], np.float32), 16_000), "is only 0.00 s long"
+    yield "tenth_of_a_second.wav", _wav(_noisy(16_000, 0.1), 16_000), "is only 0.10 s long. Quiet needs at least 0.5 s"
     yield "zeros.wav", _wav(np.zeros(16_000, np.float32), 16_000), "is silent"
     yield "header_only.wav", _wav(np.zeros(0, np.float32), 16_000), "holds no audio|could not be opened"
 

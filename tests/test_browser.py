@@ -1,4 +1,5 @@
-"""The whole app in a real browser: upload, listen, download, record, bad file; plus timings.
+"""The whole app in a real browser: upload, listen, download, record, bad file, drag the noise
+sample on the waveform, an MP3 back as MP3; plus timings on 1- and 10-minute files.
 
 Starts ``streamlit run app.py`` on a free port and drives Debian's Chromium
 with Playwright (never a downloaded browser). Skips when Chromium is missing,
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -172,6 +174,16 @@ def _cleaned_src(page) -> str:
     return page.locator('audio[data-testid="stAudio"]').nth(1).get_attribute("src")
 
 
+#: True once the cleaned player's source differs from ``before`` and the page is idle (script over, nothing stale).
+_NEW_RESULT = """(before) => {
+    const players = document.querySelectorAll('audio[data-testid="stAudio"]');
+    return players.length === 3 && players[1].getAttribute('src') !== before
+        && document.querySelectorAll('.heatmaplayer image').length === 2
+        && document.querySelectorAll('[data-stale="true"]').length === 0
+        && document.querySelectorAll('[data-testid="stStatusWidget"]').length === 0;
+}"""
+
+
 def _download(page, key: str, folder: Path) -> Path:
     with page.expect_download(timeout=RESULT_TIMEOUT_MS) as info:
         # The first visible one: Streamlit also renders a hidden copy of a button that has help text.
@@ -180,6 +192,11 @@ def _download(page, key: str, folder: Path) -> Path:
     target = folder / download.suggested_filename
     download.save_as(target)
     return target
+
+
+def _first_download_label(page) -> str:
+    """Text of the first (highlighted) download button, without its icon's name."""
+    return page.locator('[data-testid="stDownloadButton"] button:visible').first.inner_text().splitlines()[-1]
 
 
 def _no_exception(page) -> None:
@@ -191,13 +208,14 @@ def test_upload_listen_download_record_and_bad_file(page, tmp_path):
     _upload(page, NOISY)
     _wait_for_result(page, "p257_089_noisy.flac")
     _no_exception(page)
-    assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 2
+    assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 1  # a short file: no overview strip
     assert page.locator('audio[data-testid="stAudio"]').count() == 3
     screenshot = tmp_path / "quiet_finished_page.png"
     page.screenshot(path=str(screenshot), full_page=True)
     print(f"\nscreenshot: {screenshot}")
 
-    # Download: same rate, channels and length as the input, named after it.
+    # Download: the input's own format first; same rate, channels and length as the input, named after it.
+    assert _first_download_label(page).startswith("FLAC 16-bit · ")
     saved = _download(page, "download_wav", tmp_path)
     assert saved.name == "p257_089_noisy_denoised.wav"
     source, result = sf.info(str(NOISY)), sf.info(str(saved))
@@ -241,45 +259,126 @@ def _tiled_wav(source: Path, seconds: float, target: Path) -> Path:
     return target
 
 
-def _move_threshold_and_wait(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> float:
-    """Press the threshold slider one step; seconds until the new result is drawn."""
+def _press_reduction_and_wait(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> float:
+    """Press "Noise reduction" one step (the slider beside the players); seconds until the new preview plays and the page is idle."""
     before = _cleaned_src(page)
-    slider = page.locator('.st-key-threshold_db input[type="range"]')
+    slider = page.locator('.st-key-reduction_db input[type="range"]')
     slider.focus()
     start = time.perf_counter()
     slider.press("ArrowRight")
-    page.wait_for_function(
-        """(before) => {
-            const players = document.querySelectorAll('audio[data-testid="stAudio"]');
-            return players.length === 3 && players[1].getAttribute('src') !== before
-                && document.querySelectorAll('.heatmaplayer image').length === 2
-                && document.querySelectorAll('[data-stale="true"]').length === 0
-                && document.querySelectorAll('[data-testid="stStatusWidget"]').length === 0;
-        }""",
-        arg=before,
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(_NEW_RESULT, arg=before, timeout=timeout_ms)
     return time.perf_counter() - start
 
 
-def test_timings_for_a_sixty_second_file(page, tmp_path):
-    sixty = _tiled_wav(NOISY, 60.0, tmp_path / "sixty_seconds.wav")
-    start = time.perf_counter()
-    _upload(page, sixty)
-    _wait_for_result(page, "sixty_seconds.wav")
-    upload_to_result = time.perf_counter() - start
-    _no_exception(page)
+def _stereo_wav(seconds: float, target: Path) -> Path:
+    """``seconds`` of 44.1 kHz stereo 16-bit WAV tiled from the noisy test clip."""
+    y, sr = sf.read(str(NOISY), dtype="float32")
+    y = np.interp(np.arange(int(len(y) * 44_100 / sr)) * sr / 44_100, np.arange(len(y)), y).astype(np.float32)
+    stereo = np.stack([y, 0.8 * np.roll(y, 100)], axis=1)
+    n = int(seconds * 44_100)
+    sf.write(str(target), np.tile(stereo, (-(-n // len(stereo)), 1))[:n], 44_100, subtype="PCM_16")
+    return target
 
-    slider_to_result = _move_threshold_and_wait(page)
+
+def _timings(page, path: Path, presses: int = 3):
+    """Upload ``path``; seconds from upload to the first result, and from each press of "Noise reduction" to its preview."""
+    start = time.perf_counter()
+    _upload(page, path)
+    _wait_for_result(page, path.name)
+    upload_s = time.perf_counter() - start
     _no_exception(page)
-    processing = page.locator('[data-testid="stMetric"]', has_text="Processing time").inner_text()
+    presses_s = [_press_reduction_and_wait(page) for _ in range(presses)]
+    _no_exception(page)
+    return upload_s, presses_s
+
+
+def test_timings_for_a_one_minute_file(page, tmp_path):
+    upload_s, presses_s = _timings(page, _stereo_wav(60.0, tmp_path / "one_minute.wav"))
     print(
-        f"\n60-second file: upload to finished result {upload_to_result:.2f} s; "
-        f"slider change to updated result {slider_to_result:.2f} s "
-        f"(cleaning on the server: {processing.splitlines()[-1]}; the rest is sending and redrawing the page)"
+        f"\n1-minute 44.1 kHz stereo WAV: upload to first result {upload_s:.2f} s; "
+        f"'Noise reduction' to new preview {', '.join(f'{t:.2f}' for t in presses_s)} s"
     )
-    assert upload_to_result < 120
-    assert slider_to_result < 60
+    assert upload_s < 60
+    # The quickest of three: what the page can do; the others show what a busy machine (2 shared cores) adds.
+    assert min(presses_s) < 2.0
+
+
+def test_a_change_is_heard_within_two_seconds_on_a_ten_minute_stereo_file(page, tmp_path):
+    upload_s, presses_s = _timings(page, _stereo_wav(600.0, tmp_path / "ten_minutes.wav"))
+    verdict = page.locator('[data-testid="stAlert"]', has_text="quieter").inner_text()
+    print(
+        f"\n10-minute 44.1 kHz stereo WAV: upload to first result {upload_s:.2f} s; "
+        f"'Noise reduction' to new preview {', '.join(f'{t:.2f}' for t in presses_s)} s ({verdict.strip()})"
+    )
+    assert "in the preview" in verdict  # a stretch, not the whole recording
+    assert page.locator('[data-testid="stButton"] button', has_text="Prepare the download").count() >= 1
+    assert upload_s < 120
+    assert min(presses_s) < 2.0  # the quickest of three, as for one minute
+    # A drag across 300 to 310 s on the overview strip previews that part (10.2 s stretch, centred).
+    before = _cleaned_src(page)
+    (x0, y), (x1, _) = _plot_x_to_page(page, 300.0, chart="overview"), _plot_x_to_page(page, 310.0, chart="overview")
+    _drag(page, x0, x1, y)
+    page.wait_for_function(_NEW_RESULT, arg=before, timeout=RESULT_TIMEOUT_MS)
+    verdict = page.locator('[data-testid="stAlert"]', has_text="quieter").inner_text()
+    start, stop = (float(v) for v in re.search(r"preview \(([\d.]+) to ([\d.]+) s\)", verdict).groups())
+    assert start == pytest.approx(299.9, abs=0.2) and stop == pytest.approx(310.1, abs=0.2)
+
+
+def _plot_x_to_page(page, time_s: float, chart: str = "detail"):
+    """Page coordinates of ``time_s`` on a chart's top row (its vertical middle): the detail chart or the overview strip."""
+    box = page.evaluate(
+        """(detail) => {
+            const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g.data.some(t => t.type === 'heatmap') === detail);
+            const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return {left: r.left + xa._offset, width: xa._length, range: xa.range,
+                    y: r.top + ya._offset + ya._length / 2};
+        }""",
+        chart == "detail",
+    )
+    (t0, t1) = box["range"]
+    return box["left"] + (time_s - t0) / (t1 - t0) * box["width"], box["y"]
+
+
+def _drag(page, x0: float, x1: float, y: float) -> None:
+    """A mouse drag from ``x0`` to ``x1`` at height ``y`` (page pixels), in small steps as a hand would."""
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move(0.5 * (x0 + x1), y, steps=5)
+    page.mouse.move(x1, y, steps=5)
+    page.mouse.up()
+
+
+def test_dragging_across_the_waveform_sets_the_noise_window(page):
+    _upload(page, NOISY)
+    _wait_for_result(page, NOISY.name)
+    before = _cleaned_src(page)
+    (x0, y), (x1, _) = _plot_x_to_page(page, 1.0), _plot_x_to_page(page, 2.0)
+    _drag(page, x0, x1, y)
+    page.wait_for_function(_NEW_RESULT, arg=before, timeout=RESULT_TIMEOUT_MS)
+    _no_exception(page)
+    start = float(page.locator('.st-key-noise_start_s input').input_value())
+    end = float(page.locator('.st-key-noise_end_s input').input_value())
+    assert start == pytest.approx(1.0, abs=0.1) and end == pytest.approx(2.0, abs=0.1)
+    assert page.locator('.st-key-noise_auto input[type="checkbox"]').is_checked() is False
+
+
+def test_an_mp3_comes_back_as_an_mp3(page, tmp_path):
+    y, sr = sf.read(str(NOISY), dtype="float32")
+    mp3 = tmp_path / "interview.mp3"
+    sf.write(str(mp3), np.stack([y, y[::-1]], axis=1), sr, format="MP3", subtype="MPEG_LAYER_III")
+    _upload(page, mp3)
+    _wait_for_result(page, mp3.name)
+    _no_exception(page)
+    summary = page.locator('[data-testid="stMarkdownContainer"]', has_text="interview.mp3").first.inner_text()
+    assert summary.rstrip().endswith("stereo · MP3")  # not "MP3 MP3"
+    first = _first_download_label(page)
+    assert first.startswith("MP3 · ") and first.endswith("kB")
+    saved = _download(page, "download_mp3", tmp_path)
+    assert saved.name == "interview_denoised.mp3"
+    source, result = sf.info(str(mp3)), sf.info(str(saved))
+    assert (result.format, result.samplerate, result.channels) == ("MP3", source.samplerate, source.channels)
+    decoded, _ = sf.read(str(saved))
+    assert source.frames <= len(decoded) <= source.frames + 2 * 1152  # MP3 pads up to a frame at each end
 
 
 def _peak_mb(pid: int) -> float:
@@ -316,7 +415,7 @@ def test_memory_and_timings_for_a_long_file(browser, tmp_path):
         _wait_for_result(page, "long_take.wav", timeout_ms=1_200_000)
         upload_s, upload_peak = time.perf_counter() - start, _peak_mb(proc.pid)
         _no_exception(page)
-        slider_s = _move_threshold_and_wait(page, timeout_ms=1_200_000)
+        slider_s = _press_reduction_and_wait(page, timeout_ms=1_200_000)
         slider_peak = _peak_mb(proc.pid)
         _no_exception(page)
     print(

@@ -1,8 +1,9 @@
 """What the page sends to the browser for a 30-minute recording (run with -s to see the sizes).
 
-The spectrogram's size depends only on its shape (uint8 codes), so a zero-copy
-stand-in with the real dimensions measures it exactly; the waveform and the
-player are measured on 30 minutes of real noisy speech (the example, tiled).
+Whatever the length, the page sends an overview strip of the whole recording,
+and for one preview stretch (at most :data:`ui.preview.PREVIEW_SAMPLES`) a
+detail figure and three players. Measured on 30 minutes of real noisy speech
+(the example, tiled).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from spectra import pool_spectrogram
-
-from denoise_core import StftConfig
+from denoise_core import DenoiseParams, noise_profile
 from ui.loading import EXAMPLE_PATH, MAX_DURATION_S
-from ui.media import encode_player
-from ui.plots import spectrogram_figure, waveform_figure
+from ui.plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
+from ui.preview import PREVIEW_SAMPLES, default_stretch, make_preview, stretch_frames
 
 
 @pytest.fixture(scope="module")
@@ -34,24 +33,33 @@ def thirty_minutes():
 
 def test_payload_of_a_thirty_minute_file(thirty_minutes):
     y, sr = thirty_minutes
-    config = StftConfig.for_sr(sr)
-    spec = np.broadcast_to(np.complex64(0.01), (1, config.n_freqs, config.n_frames(len(y))))
-    picture = pool_spectrogram(spec, config)
-    # What st.plotly_chart sends: plotly.io.to_json(figure, validate=False).
-    spectrogram_bytes = len(pio.to_json(spectrogram_figure(picture, picture, noise_window_s=(60.0, 60.5)), validate=False))
-    spectrogram_log_bytes = len(
-        pio.to_json(spectrogram_figure(picture, picture, noise_window_s=(60.0, 60.5), log_freq=True), validate=False)
-    )
-    waveform_bytes = len(pio.to_json(waveform_figure(y, 0.5 * y, sr, noise_window_s=(60.0, 60.5)), validate=False))
+    length = stretch_frames(sr, 1, len(y))
+    assert length == PREVIEW_SAMPLES  # 18.8 s of 48 kHz mono
+    stretch = default_stretch(y, sr, length)
+    noise = noise_profile(y[:length], sr)  # the page measures it on the whole recording; the size is the same
     start = time.perf_counter()
-    player_bytes = len(encode_player(y, sr))
-    encode_s = time.perf_counter() - start
-    print(
-        f"\n30-minute 48 kHz mono file sends: spectrogram figure {spectrogram_bytes / 1e6:.2f} MB "
-        f"(log axis {spectrogram_log_bytes / 1e6:.2f} MB), waveform figure {waveform_bytes / 1e3:.0f} kB, "
-        f"each of the 3 players {player_bytes / 1e6:.1f} MB OGG/Vorbis (encoded in {encode_s:.1f} s; "
-        f"served with range requests, so the browser fetches it as it plays)"
+    shown = make_preview(y, noise, DenoiseParams(), stretch)
+    preview_s = time.perf_counter() - start
+    piece = y[stretch.start : stretch.stop]
+
+    def sent(fig) -> int:  # what st.plotly_chart sends: plotly.io.to_json(figure, validate=False)
+        return len(pio.to_json(fig, validate=False))
+
+    overview_bytes = sent(
+        overview_figure(envelope(y, sr, WAVEFORM_COLUMNS // 2), len(y) / sr, (stretch.start_s, stretch.stop_s), noise_window_s=(60.0, 60.5))
     )
-    assert spectrogram_bytes < 2_500_000
-    assert waveform_bytes < 300_000
-    assert player_bytes < 40_000_000  # uncompressed 16-bit WAV would be 173 MB
+    detail = {
+        log: sent(
+            detail_figure(piece, shown.audio, sr, shown.before_picture, shown.after_picture, t0_s=stretch.start_s, log_freq=log)
+        )
+        for log in (True, False)
+    }
+    players = [len(shown.before), len(shown.after), len(shown.removed)]
+    print(
+        f"\n30-minute 48 kHz mono file sends: overview {overview_bytes / 1e3:.0f} kB, detail figure of the "
+        f"{length / sr:.0f} s preview {detail[True] / 1e6:.2f} MB (linear axis {detail[False] / 1e6:.2f} MB), "
+        f"players {', '.join(f'{b / 1e6:.2f}' for b in players)} MB (FLAC); preview made in {preview_s:.2f} s"
+    )
+    assert overview_bytes < 150_000
+    assert max(detail.values()) < 2_500_000
+    assert max(players) < 2 * length + 10_000  # 16-bit at most: never the whole recording

@@ -15,15 +15,16 @@ from spectra import pool_spectrogram
 from denoise_core import StftConfig
 from ui.plots import (
     DB_RANGE,
+    FREQ_TICKS,
     MAX_FREQ_ROWS,
     MAX_TIME_COLUMNS,
     WAVEFORM_COLUMNS,
+    detail_figure,
     envelope,
     frequency_bands,
     heatmap_cells,
     level_codes,
-    spectrogram_figure,
-    waveform_figure,
+    overview_figure,
 )
 
 #: What the issue allows the two spectrograms together to send.
@@ -43,13 +44,19 @@ def _long_spec(duration_s: float, sr: int):
     return spec, config
 
 
+def _detail(before, after, **kwargs):
+    """A detail figure of two pooled pictures over a 2-second stretch of quiet noise."""
+    y = np.full(2 * 16_000, 0.01, np.float32)
+    return detail_figure(y, 0.5 * y, 16_000, before, after, **kwargs)
+
+
 @pytest.mark.parametrize("log_freq", [False, True])
 def test_thirty_minute_spectrogram_is_under_the_cell_cap(log_freq):
     spec, config = _long_spec(30 * 60, 48_000)
     before = pool_spectrogram(spec, config)
     gain = np.broadcast_to(np.float32(0.5), spec.shape)
     after = pool_spectrogram(spec, config, gain=gain)
-    fig = spectrogram_figure(before, after, noise_window_s=(10.0, 10.5), log_freq=log_freq)
+    fig = _detail(before, after, noise_window_s=(10.0, 10.5), log_freq=log_freq)
     cells = heatmap_cells(fig)
     assert cells <= 2 * MAX_TIME_COLUMNS * MAX_FREQ_ROWS
     assert cells < CELL_CAP
@@ -63,37 +70,69 @@ def test_short_spectrogram_keeps_every_frame():
     assert pooled.dt_s == pytest.approx(config.hop_length / 48_000)
 
 
-def test_figure_has_two_linked_uint8_heatmaps_and_marks_the_window():
+def test_waveform_and_spectrograms_share_one_time_axis_and_the_window_covers_no_data():
     spec, config = _long_spec(5.0, 16_000)
     pooled = pool_spectrogram(spec, config)
-    fig = spectrogram_figure(pooled, pooled, noise_window_s=(1.0, 1.5))
+    fig = _detail(pooled, pooled, t0_s=3.0, noise_window_s=(3.5, 4.0))
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2
     assert all(np.asarray(h.z).dtype == np.uint8 for h in heatmaps)
     assert heatmaps[0].coloraxis == heatmaps[1].coloraxis == "coloraxis"
+    assert heatmaps[0].x0 == pytest.approx(3.0 + pooled.t0_s)  # times of the recording, not of the stretch
     layout = fig.layout
-    assert layout.xaxis.matches == "x2"  # shared_xaxes: both rows zoom in time together
-    assert layout.yaxis2.matches == "y"  # and in frequency
-    windows = [(s.x0, s.x1) for s in layout.shapes]
-    assert windows == [(1.0, 1.5), (1.0, 1.5)]
+    # shared_xaxes: waveform and both spectrograms zoom in time together; the spectrograms in frequency too.
+    assert layout.xaxis.matches == layout.xaxis2.matches == "x3"
+    assert layout.yaxis3.matches == "y2"
+    assert list(layout.xaxis.range) == [3.0, 5.0]
+    # A drag selects a time range on the waveform, whose markers make the selection fire.
+    assert layout.dragmode == "select" and layout.selectdirection == "h"
+    (markers,) = [t for t in fig.data if t.type == "scatter" and t.mode == "markers"]
+    assert markers.x[0] >= 3.0 and markers.marker.opacity == 0
+    # The window: shaded below the waveform's traces, only dashed edges on the spectrograms, its label above.
+    shaded = [s for s in layout.shapes if s.type == "rect"]
+    edges = [s for s in layout.shapes if s.type == "line"]
+    assert [(s.x0, s.x1, s.layer, s.yref) for s in shaded] == [(3.5, 4.0, "below", "y domain")]
+    assert sorted((s.x0, s.yref) for s in edges) == [(3.5, "y2 domain"), (3.5, "y3 domain"), (4.0, "y2 domain"), (4.0, "y3 domain")]
+    (label,) = layout.annotations
+    assert (label.text, label.yref, label.y, label.yanchor) == ("noise sample", "y domain", 1.0, "bottom")
     spec_json = json.loads(fig.to_json())
-    assert spec_json["data"][0]["z"]["dtype"] == "u1"  # sent as a typed array, not a list of numbers
+    heatmap_json = [t for t in spec_json["data"] if t["type"] == "heatmap"]
+    assert heatmap_json[0]["z"]["dtype"] == "u1"  # sent as a typed array, not a list of numbers
 
 
-def test_log_axis_is_positive_and_labelled_in_hz():
+def test_log_scale_is_the_default_labelled_100_hz_to_10_khz_and_drawn_as_one_image():
     spec, config = _long_spec(2.0, 48_000)
     pooled = pool_spectrogram(spec, config)
-    fig = spectrogram_figure(pooled, pooled, log_freq=True)
-    assert fig.layout.yaxis.type == "log"
-    assert np.min(fig.data[0].y) > 0
-    assert np.max(fig.data[0].y) <= 24_000
-    assert "Hz" in fig.layout.yaxis.title.text
+    fig = _detail(pooled, pooled)
+    axis = fig.layout.yaxis2
+    # A linear axis in log10(Hz): Plotly draws evenly spaced rows there as one image ("fast"),
+    # where a log axis would make it draw a rectangle per cell.
+    assert axis.type == "linear"
+    assert list(axis.ticktext) == ["100", "200", "500", "1k", "2k", "5k", "10k", "20k"]
+    np.testing.assert_allclose(axis.tickvals, np.log10(FREQ_TICKS))
+    np.testing.assert_allclose(axis.range, np.log10([50.0, 24_000.0]))
+    heatmap = next(t for t in fig.data if t.type == "heatmap")
+    assert heatmap.zsmooth == "fast"
+    n_rows = np.asarray(heatmap.z).shape[0]
+    top = heatmap.y0 + (n_rows - 0.5) * heatmap.dy  # the upper edge of the top row is the Nyquist frequency
+    assert 10**top == pytest.approx(24_000, rel=1e-6)
+    assert 10 ** (heatmap.y0 - 0.5 * heatmap.dy) == pytest.approx(config.sr / config.n_fft / 2, rel=1e-6)
+    assert "Hz" in axis.title.text
+    linear = _detail(pooled, pooled, log_freq=False).layout.yaxis2
+    assert list(linear.range) == [0.0, 24_000.0] and list(linear.tickvals) == list(FREQ_TICKS)
+    # At 16 kHz the axis ends at 8 kHz: no tick beyond it.
+    spec16, config16 = _long_spec(2.0, 16_000)
+    pooled16 = pool_spectrogram(spec16, config16)
+    assert list(_detail(pooled16, pooled16).layout.yaxis2.ticktext) == ["100", "200", "500", "1k", "2k", "5k"]
 
 
 def test_colour_scale_avoids_streamlit_placeholder_colours():
     spec, config = _long_spec(1.0, 16_000)
     pooled = pool_spectrogram(spec, config)
-    text = spectrogram_figure(pooled, pooled).to_json().lower()
+    fig = _detail(pooled, pooled)
+    fig.layout.template = None  # Streamlit's own template (the default once streamlit is imported) uses them on purpose
+    text = fig.to_json().lower()
+    assert "magma" not in text and "rgb(" in text  # the scale is spelled out as rgb() strings
     for i in range(1, 17):
         assert f"#{i:06x}" not in text
 
@@ -165,15 +204,17 @@ def test_envelope_of_a_short_clip_is_the_clip_and_merges_channels():
     np.testing.assert_allclose(times, [0.0, 0.1, 0.2])
 
 
-def test_waveform_figure_is_bounded_and_shades_the_window(rng):
+def test_overview_of_ten_minutes_is_bounded_and_shades_the_stretch(rng):
     sr = 8_000
     y = (0.1 * rng.standard_normal(10 * 60 * sr)).astype(np.float32)
-    fig = waveform_figure(y, 0.5 * y, sr, noise_window_s=(2.0, 2.5))
-    assert len(fig.data) == 2
+    fig = overview_figure(envelope(y, sr, WAVEFORM_COLUMNS // 2), 600.0, (120.0, 145.0), noise_window_s=(2.0, 2.5))
     assert all(len(trace.x) <= 2 * WAVEFORM_COLUMNS for trace in fig.data)
-    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(2.0, 2.5)]
+    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(120.0, 145.0), (2.0, 2.5)]
+    assert all(s.layer == "below" for s in fig.layout.shapes)
     assert fig.layout.yaxis.range[1] < 1.0  # scaled to the recording's peak, not to full scale
-    assert len(waveform_figure(y, None, sr).data) == 1
+    assert list(fig.layout.xaxis.range) == [0, 600.0] and fig.layout.xaxis.fixedrange
+    assert fig.layout.dragmode == "select"
+    assert any(t.mode == "markers" for t in fig.data)
 
 
 @pytest.mark.parametrize(

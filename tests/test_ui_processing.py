@@ -1,4 +1,4 @@
-"""The app's cleaning: the engine's numbers, block by block, without holding a whole spectrogram."""
+"""The app's whole-recording cleaning: the engine's numbers, block by block, with progress and bounded memory."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 from denoise_core import DenoiseParams, NoiseWindowError, StftConfig, denoise
 from ui import processing
 from ui.loading import decode
-from ui.media import encode_player
-from ui.plots import audio_spectrogram
 
 
 def _recording(y: np.ndarray, sr: int, subtype: str = "FLOAT"):
@@ -63,37 +61,16 @@ def test_bad_window_is_the_engines_plain_message():
         processing.run_cleaning(rec, analysed, DenoiseParams(), (1.5, 1.0))
 
 
-def test_cleaning_gives_audio_players_and_the_result_picture():
+def test_cleaning_reports_its_progress_in_order_up_to_the_end():
     sr = 16_000
     rec = _recording(_speechy(sr, 4.0, channels=2), sr)
     analysed = processing.run_analysis(rec, None)
     assert analysed.auto_noise.method == "quietest stretch"
     steps = []
     cleaned = processing.run_cleaning(rec, analysed, DenoiseParams(), None, progress=lambda f, text: steps.append(f))
-    assert steps == sorted(steps) and steps[-1] == 1.0
-    # The pictures are the STFTs of what the user hears: the input and the cleaned audio.
-    np.testing.assert_allclose(analysed.picture.power, audio_spectrogram(rec.y, analysed.config).power)
-    np.testing.assert_allclose(cleaned.picture.power, audio_spectrogram(cleaned.audio, analysed.config).power)
-    assert cleaned.picture.power.sum() < analysed.picture.power.sum()
-    # Players: cleaned, and input minus cleaned, at true level, same rate and channels.
-    for data, expected in ((cleaned.player, cleaned.audio), (cleaned.removed_player, rec.y - cleaned.audio)):
-        decoded, player_sr = sf.read(io.BytesIO(data), dtype="float32")
-        assert player_sr == sr and decoded.shape == expected.shape
-        assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(expected**2)), rel=0.1)
-    # Same audio, same bytes: the players' URLs fingerprint the result.
-    assert cleaned.player == encode_player(cleaned.audio, sr)
-
-
-def test_an_encoder_failure_reaches_the_caller_and_stops_the_worker(monkeypatch):
-    rec = _recording(_speechy(16_000, 2.0), 16_000)
-    analysed = processing.run_analysis(rec, None)
-
-    def broken(self, y):
-        raise RuntimeError("encoder broke")
-
-    monkeypatch.setattr(processing.PlayerEncoder, "write", broken)
-    with pytest.raises(RuntimeError, match="encoder broke"):
-        processing.run_cleaning(rec, analysed, DenoiseParams(), None)
+    assert len(steps) >= 2 and steps == sorted(steps) and steps[-1] == 1.0
+    assert cleaned.audio.shape == rec.y.shape
+    assert cleaned.seconds > 0
 
 
 def test_cleaning_a_long_recording_needs_little_memory_beyond_input_and_output():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple, Union
 
+import numpy as np
 import streamlit as st
 
 from denoise_core import DenoiseParams, StftConfig
@@ -19,24 +20,29 @@ from .loading import EXAMPLE_PATH, MAX_DURATION_S, MAX_UPLOAD_MB, content_digest
 __all__ = [
     "AUDIO_TYPES",
     "FFT_SIZES",
+    "RECOMMENDED_WINDOW_S",
     "Source",
-    "SidebarBoxes",
     "input_picker",
-    "sidebar_boxes",
     "gate_controls",
     "fft_control",
+    "tidy_window",
     "noise_window_controls",
-    "noise_window_placeholder",
+    "pick_noise_window",
+    "stretch_control",
+    "pick_stretch",
     "log_freq_control",
 ]
 
 #: File endings the uploader offers (all read by the engine through libsndfile).
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"]
-#: FFT sizes offered in the advanced section (``None`` is automatic).
 #: FFT sizes offered; 0 stands for automatic (a None option would show as an empty choice).
 FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
 #: Sample rate asked of the browser for microphone recordings.
 RECORD_SR = 48_000
+#: Shortest noise window that gets no hint, in seconds.
+RECOMMENDED_WINDOW_S = 0.5
+#: The slider drawn next to the players; the others are under "More settings".
+MAIN_SLIDER = "reduction_db"
 
 _SLIDERS = {
     # name: (label, step, display format)
@@ -48,6 +54,7 @@ _SLIDERS = {
 _DIGESTS = "_quiet_digests"
 _ACTIVE = "_quiet_active_source"
 _WINDOW_FOR = "_quiet_window_for"
+_STRETCH_FOR = "_quiet_stretch_for"
 
 
 @dataclass(frozen=True)
@@ -70,15 +77,6 @@ class Source:
     name: str
     digest: str
     read_bytes: Callable[[], Union[bytes, memoryview]]
-
-
-@dataclass(frozen=True)
-class SidebarBoxes:
-    """Sidebar places, created in display order and filled when their inputs are known."""
-
-    noise: object
-    gate: object
-    advanced: object
 
 
 def _choose(kind: str) -> None:
@@ -132,7 +130,7 @@ def input_picker() -> Optional[Source]:
             args=("example",),
             icon=":material/play_circle:",
             width="stretch",
-            help="A 4-second recording of speech with background noise, to see what Quiet does.",
+            help="Seven seconds of speech in loud, steady fan noise and hum, to hear what Quiet does.",
         )
     recorded = st.audio_input(
         "Or record with your microphone",
@@ -156,16 +154,6 @@ def input_picker() -> Optional[Source]:
     return None
 
 
-def sidebar_boxes() -> SidebarBoxes:
-    """Create the sidebar's sections in display order: noise sample, cleaning, advanced."""
-    sidebar = st.sidebar
-    sidebar.header("Settings")
-    noise = sidebar.container()
-    gate = sidebar.container()
-    advanced = sidebar.expander("Advanced")
-    return SidebarBoxes(noise=noise, gate=gate, advanced=advanced)
-
-
 def _reset_gate() -> None:
     defaults = DenoiseParams()
     for name in _SLIDERS:
@@ -173,20 +161,21 @@ def _reset_gate() -> None:
     st.session_state["n_fft"] = FFT_SIZES[0]
 
 
-def gate_controls(box) -> DenoiseParams:
+def gate_controls(main_box, settings_box) -> DenoiseParams:
     """Sliders for the gate's settings, with the engine's ranges, defaults and help texts.
 
+    "Noise reduction" (the strength) goes in ``main_box``, next to the players;
+    the rest and the reset button in ``settings_box``.
     Widget keys: ``threshold_db``, ``reduction_db``, ``freq_smooth_hz``,
     ``time_smooth_ms`` and ``reset``.
     """
     defaults = DenoiseParams()
     values = {}
-    with box:
-        st.subheader("Cleaning")
-        for name, (label, step, fmt) in _SLIDERS.items():
-            low, high = DenoiseParams.RANGES[name]
-            # Each widget gets its value one way only: through the session state.
-            st.session_state.setdefault(name, float(getattr(defaults, name)))
+    for name, (label, step, fmt) in _SLIDERS.items():
+        low, high = DenoiseParams.RANGES[name]
+        # Each widget gets its value one way only: through the session state.
+        st.session_state.setdefault(name, float(getattr(defaults, name)))
+        with main_box if name == MAIN_SLIDER else settings_box:
             values[name] = st.slider(
                 label,
                 min_value=float(low),
@@ -196,6 +185,7 @@ def gate_controls(box) -> DenoiseParams:
                 key=name,
                 help=DenoiseParams.HELP[name],
             )
+    with settings_box:
         st.button(
             "Recommended settings",
             key="reset",
@@ -235,18 +225,62 @@ def fft_control(box, sr: Optional[int]) -> Optional[int]:
     return choice or None
 
 
-def noise_window_placeholder(box) -> None:
-    """What the noise-sample section says before a recording is loaded."""
-    with box:
-        st.subheader("Noise sample")
-        st.caption("Found automatically once a recording is loaded; you can then choose it yourself.")
+def tidy_window(start_s: float, end_s: float, duration_s: float, min_s: float) -> Tuple[float, float]:
+    """A usable noise window from any two numbers: swapped if reversed, kept inside the recording, at least ``min_s`` long.
+
+    Parameters
+    ----------
+    start_s, end_s : float
+        The two ends as typed or dragged, in seconds, in any order.
+    duration_s : float
+        Length of the recording in seconds.
+    min_s : float
+        Shortest window the engine accepts (one analysis frame), in seconds.
+
+    Returns
+    -------
+    (float, float)
+        ``0 <= start < end <= duration_s`` with ``end - start >= min(min_s, duration_s)``, rounded to ms
+        (the extra length is added after the end, or before the start at the recording's end).
+    """
+    low, high = sorted(min(max(float(v), 0.0), duration_s) for v in (start_s, end_s))
+    min_s = min(min_s, duration_s)
+    if high - low < min_s:
+        high = min(low + min_s, duration_s)
+        low = high - min_s
+    # Rounded outwards to whole milliseconds, so the boxes show what is used and it stays long enough.
+    low_ms, high_ms = np.floor(low * 1000 + 1e-6) / 1000, np.ceil(high * 1000 - 1e-6) / 1000
+    return float(max(low_ms, 0.0)), float(min(high_ms, duration_s))
 
 
-def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: Tuple[float, float]):
-    """Noise sample: automatic, or start and end in seconds within the recording.
+def _selected_range(chart_key: str) -> Optional[Tuple[float, float]]:
+    """The time range of the latest box dragged on a chart, or ``None``."""
+    event = st.session_state.get(chart_key)
+    boxes = (event or {}).get("selection", {}).get("box", [])
+    if not boxes or len(boxes[-1].get("x", [])) < 2:
+        return None
+    x = [float(v) for v in boxes[-1]["x"]]
+    return min(x), max(x)
+
+
+def pick_noise_window(chart_key: str, duration_s: float, min_s: float) -> None:
+    """``on_select`` callback of the waveform: the dragged range becomes the noise window (automatic off)."""
+    picked = _selected_range(chart_key)
+    if picked is None:
+        return
+    state = st.session_state
+    state["noise_auto"] = False
+    state["noise_start_s"], state["noise_end_s"] = tidy_window(*picked, duration_s, min_s)
+
+
+def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: Tuple[float, float], min_s: float):
+    """Noise sample: automatic, or start and end in seconds (typed, or dragged on the waveform).
 
     The start and end boxes show the automatically found stretch until the
-    user switches automatic off; a new file switches it back on.
+    user switches automatic off or drags on the waveform; a new file switches
+    it back on. The boxes can never hold an unusable window: a reversed one is
+    swapped, one outside the recording is clamped, a too short one lengthened
+    to one analysis frame (``min_s``).
     Widget keys: ``noise_auto``, ``noise_start_s``, ``noise_end_s``.
 
     Returns
@@ -261,48 +295,87 @@ def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: Tu
         state["noise_auto"] = True
     state.setdefault("noise_auto", True)
     with box:
-        st.subheader("Noise sample")
+        st.markdown("**Noise sample**")
         auto = st.toggle(
             "Find the noise automatically",
             key="noise_auto",
             help=(
                 "Quiet learns what the noise sounds like from a stretch with no speech. Automatic uses the "
-                "quietest half second. Switch it off to pick the stretch yourself."
+                "quietest half second. Switch it off, or drag across a pause on the waveform, to pick it yourself."
             ),
         )
         if auto:
             state["noise_start_s"], state["noise_end_s"] = auto_start, auto_end
         else:
-            for key in ("noise_start_s", "noise_end_s"):
-                state[key] = min(max(float(state[key]), 0.0), duration_s)
+            state["noise_start_s"], state["noise_end_s"] = tidy_window(
+                state["noise_start_s"], state["noise_end_s"], duration_s, min_s
+            )
         left, right = st.columns(2)
-        start = left.number_input(
-            "Start (s)",
+        common = dict(
             min_value=0.0,
             max_value=float(duration_s),
             step=0.05,
             format="%.2f",
-            key="noise_start_s",
             disabled=auto,
+        )
+        start = left.number_input(
+            "Start (s)",
+            key="noise_start_s",
             help="Where the noise-only stretch begins, in seconds from the start of the recording.",
+            **common,
         )
         end = right.number_input(
             "End (s)",
-            min_value=0.0,
-            max_value=float(duration_s),
-            step=0.05,
-            format="%.2f",
             key="noise_end_s",
-            disabled=auto,
             help=f"Where it ends. Half a second or more of noise alone works best (the recording is {duration_s:.2f} s).",
+            **common,
         )
     return None if auto else (float(start), float(end))
 
 
+def stretch_control(box, digest: str, duration_s: float, length_s: float, default_start_s: float) -> float:
+    """Where the previewed stretch starts, in seconds: a slider (also moved by a drag on the overview).
+
+    A new file starts at ``default_start_s``. Widget key: ``stretch_start_s``.
+    """
+    state = st.session_state
+    latest = max(duration_s - length_s, 0.0)
+    if state.get(_STRETCH_FOR) != digest or "stretch_start_s" not in state:
+        state[_STRETCH_FOR] = digest
+        state["stretch_start_s"] = float(round(default_start_s, 1))
+    state["stretch_start_s"] = float(min(max(state["stretch_start_s"], 0.0), latest))
+    with box:
+        return float(
+            st.slider(
+                "Preview from (s)",
+                min_value=0.0,
+                max_value=float(latest),
+                step=0.1,
+                format="%.1f s",
+                key="stretch_start_s",
+                help=(
+                    f"The preview plays {length_s:.0f} s from here, cleaned at once when a setting changes. "
+                    "Drag on the strip above to jump there. The whole recording is cleaned for the download."
+                ),
+            )
+        )
+
+
+def pick_stretch(chart_key: str, duration_s: float, length_s: float) -> None:
+    """``on_select`` callback of the overview: preview the dragged range (its middle, if shorter than a stretch)."""
+    picked = _selected_range(chart_key)
+    if picked is None:
+        return
+    start, end = picked
+    first = start if end - start >= length_s else 0.5 * (start + end) - 0.5 * length_s
+    st.session_state["stretch_start_s"] = float(round(min(max(first, 0.0), max(duration_s - length_s, 0.0)), 1))
+
+
 def log_freq_control() -> bool:
-    """Switch between a linear and a log frequency axis. Widget key: ``log_freq``."""
+    """Switch between a log (default) and a linear frequency axis. Widget key: ``log_freq``."""
+    st.session_state.setdefault("log_freq", True)
     return st.toggle(
         "Log frequency scale",
         key="log_freq",
-        help="Gives more room to low pitches, where most of the voice is.",
+        help="Gives most of the height to the pitches of the voice (100 Hz to 5 kHz); off shows all frequencies evenly.",
     )

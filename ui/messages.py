@@ -15,19 +15,30 @@ INTRO = (
     "(WAV, FLAC, OGG or MP3) are accepted."
 )
 
-SNR_HELP = (
-    "Estimated ratio of speech to background noise, in decibels. Higher is cleaner; "
-    "every 10 dB is ten times less noise power."
+VERDICT_HELP = (
+    "How much quieter the background noise is in the preview, in decibels: 6 dB is about half as loud "
+    "to the ear, 20 dB about a quarter, 40 dB almost gone."
 )
-REMOVED_HELP = "How much quieter the background noise is after cleaning, in decibels."
-TIME_HELP = "How long the last cleaning took: learning the noise, removing it, and preparing the players and pictures."
+SNR_HELP = (
+    "Estimated ratio of speech to background noise, in decibels, taking the noise sample as the noise "
+    "(so it changes when the noise sample changes). Higher is cleaner; every 10 dB is ten times less noise power."
+)
+TOO_SHORT = (
+    "“{name}” is only {seconds:.2f} s long. Quiet needs at least {minimum:.1f} s to tell the noise from "
+    "the speech, so it does not clean this one. Please record a little longer."
+)
+PREPARE_HELP = (
+    "The preview cleans only the part you hear. For the download, Quiet cleans the whole recording once "
+    "with these settings (a progress bar shows how far it is); then the download buttons appear."
+)
 REMOVED_PLAYER_HELP = (
     "What was taken out (original minus cleaned). If you hear words here, the cleaning is too "
     "strong: lower the noise reduction or the threshold."
 )
 PICTURE_HELP = (
-    "Spectrograms show pitch (up) over time (across); brighter is louder. Drag to zoom: both pictures "
-    "follow each other. Double-click to zoom out. The dotted box marks the stretch the noise was learnt from."
+    "Top: the waveform, original in grey and cleaned in blue. Below: spectrograms, pitch (up) over time "
+    "(across), brighter is louder. **Drag across a pause** to use it as the noise sample (shaded in blue); "
+    "use the zoom tool above the chart to zoom, all three rows follow; double-click to zoom out."
 )
 WINDOW_HINT = (
     "Choose a stretch where nobody speaks, inside the recording, or switch on "

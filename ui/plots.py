@@ -11,6 +11,11 @@ the recording's length:
   (finer than the chart's pixels at its usual size);
 * the waveform is a min/max envelope of at most :data:`WAVEFORM_COLUMNS` columns.
 
+The page draws two figures: :func:`detail_figure`, the waveform and both
+spectrograms of the previewed stretch on one time axis (they zoom together,
+and a drag selects a time range), and on long recordings
+:func:`overview_figure`, a strip of the whole recording to pick the stretch.
+
 What the server holds while drawing is bounded too: :func:`audio_spectrogram`
 transforms and pools a recording's STFT a chunk of frames at a time, so a
 picture of 30 minutes needs some tens of MB rather than the 692 MB spectrogram.
@@ -35,17 +40,18 @@ __all__ = [
     "audio_spectrogram",
     "frequency_bands",
     "level_codes",
-    "spectrogram_figure",
+    "FREQ_TICKS",
     "envelope",
-    "waveform_figure",
+    "detail_figure",
+    "overview_figure",
     "heatmap_cells",
 ]
 
 #: Most spectrogram columns (time) sent to the browser, per row.
 MAX_TIME_COLUMNS = 1000
-#: Most spectrogram rows (frequency) sent to the browser, per row.
-MAX_FREQ_ROWS = 240
-#: Columns of the waveform overview's min/max envelope.
+#: Most spectrogram rows (frequency) sent to the browser, per row (a row of the chart is about 200 pixels high).
+MAX_FREQ_ROWS = 128
+#: Columns of a waveform's min/max envelope (the detail; the overview strip has half as many).
 WAVEFORM_COLUMNS = 2000
 #: Span of the colour scale in dB, down from the loudest cell of the input.
 DB_RANGE = 90.0
@@ -214,115 +220,42 @@ def _to_db(power: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(power, 1e-20))
 
 
-def _band_labels(starts, stops, freqs) -> np.ndarray:
-    return np.array([freqs[a:b].mean() for a, b in zip(starts, stops)], dtype=np.float32)
+#: Frequencies labelled on the spectrograms' axis, in Hz.
+FREQ_TICKS = (100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+#: Lowest frequency shown on the log axis, in Hz.
+LOW_FREQ_HZ = 50.0
 
 
-def _mark_window(
-    fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, rows: Sequence[int], duration_s: float
+def _tick_text(hz: float) -> str:
+    return f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}"
+
+
+def _window_marks(
+    fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, shaded_row: int, lined_rows: Sequence[int]
 ) -> None:
+    """The noise window: shaded behind the waveform, edges drawn on the spectrograms, label above the chart.
+
+    Nothing is drawn over the data: the shading is below the waveform's
+    traces, the spectrograms get only two thin dashed lines, and the label
+    sits in the margin above the top row.
+    """
     if window_s is None:
         return
-    # Label on the side with more room, so it is not cut off at either end.
-    position = "top right" if 0.5 * (window_s[0] + window_s[1]) > 0.5 * duration_s else "top left"
-    for i, row in enumerate(rows):
-        extra = dict(annotation_text=label, annotation_position=position, annotation_font_color=_WINDOW_LINE) if i == 0 else {}
-        kwargs = {} if row == 0 else dict(row=row, col=1)
-        fig.add_vrect(
-            x0=window_s[0],
-            x1=window_s[1],
-            fillcolor=_WINDOW_FILL,
-            line=dict(color=_WINDOW_LINE, width=1.5, dash="dot"),
-            layer="above",
-            **extra,
-            **kwargs,
-        )
-
-
-def spectrogram_figure(
-    before: PooledSpectrogram,
-    after: PooledSpectrogram,
-    *,
-    noise_window_s: Optional[Tuple[float, float]] = None,
-    window_label: str = "noise sample",
-    log_freq: bool = False,
-    max_rows: int = MAX_FREQ_ROWS,
-) -> go.Figure:
-    """Spectrograms of the input and the result, one above the other, with linked zoom.
-
-    Parameters
-    ----------
-    before, after : PooledSpectrogram
-        From :func:`audio_spectrogram` with the same transform.
-    noise_window_s : (float, float), optional
-        Stretch to mark on both rows, in seconds.
-    window_label : str
-        Text next to the mark.
-    log_freq : bool
-        Log frequency axis (more room for the low frequencies of speech).
-    max_rows : int
-        Most frequency rows per spectrogram.
-
-    Returns
-    -------
-    go.Figure
-        Two heatmaps of uint8 level codes on one colour axis labelled in dB.
-    """
-    starts, stops = frequency_bands(before.freqs, log_freq=log_freq, max_rows=max_rows)
-    y = _band_labels(starts, stops, before.freqs)
-    db_before = _to_db(_band_power(before.power, starts, stops))
-    db_after = _to_db(_band_power(after.power, starts, stops))
-    top_db = float(np.ceil(db_before.max() / 10.0) * 10.0)
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.09,
-        subplot_titles=("Original", "Cleaned"),
+    x0, x1 = float(window_s[0]), float(window_s[1])
+    fig.add_vrect(x0=x0, x1=x1, fillcolor=_WINDOW_FILL, line_width=0, layer="below", row=shaded_row, col=1)
+    for row in lined_rows:
+        for x in (x0, x1):
+            fig.add_vline(x=x, line=dict(color=_WINDOW_LINE, width=1.5, dash="dash"), layer="above", row=row, col=1)
+    fig.add_annotation(
+        x=0.5 * (x0 + x1),
+        y=1.0,
+        xref="x",
+        yref="y domain",
+        yanchor="bottom",
+        text=label,
+        showarrow=False,
+        font=dict(color=_WINDOW_LINE, size=12),
     )
-    for row, (pic, db) in enumerate(((before, db_before), (after, db_after)), start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=level_codes(db, top_db),
-                x0=pic.t0_s,
-                dx=pic.dt_s,
-                y=y,
-                coloraxis="coloraxis",
-                name="Original" if row == 1 else "Cleaned",
-                hovertemplate="%{x:.2f} s, %{y:.0f} Hz<extra></extra>",
-            ),
-            row=row,
-            col=1,
-        )
-    ticks_db = np.arange(top_db, top_db - DB_RANGE - 1, -10.0)
-    fig.update_layout(
-        height=600,
-        margin=dict(l=10, r=10, t=40, b=10),
-        template="plotly_white",
-        font=dict(family="Source Sans Pro, Source Sans 3, sans-serif", size=13),
-        coloraxis=dict(
-            colorscale=_COLORSCALE,
-            cmin=0,
-            cmax=255,
-            colorbar=dict(
-                title=dict(text="dBFS", side="top"),
-                tickvals=[float(c) for c in level_codes(ticks_db, top_db)],
-                ticktext=[f"{v:.0f}" for v in ticks_db],
-                thickness=14,
-            ),
-        ),
-    )
-    y_range = [float(np.log10(max(y[0], 1.0))), float(np.log10(before.freqs[-1]))] if log_freq else None
-    fig.update_yaxes(
-        matches="y",
-        type="log" if log_freq else "linear",
-        title_text="Frequency (Hz)",
-        range=y_range,
-    )
-    fig.update_xaxes(title_text="Time (s)", row=2, col=1)
-    duration_s = before.t0_s + before.dt_s * before.n_columns
-    _mark_window(fig, noise_window_s, window_label, rows=(1, 2), duration_s=duration_s)
-    return fig
 
 
 def envelope(y: np.ndarray, sr: float, n_columns: int = WAVEFORM_COLUMNS) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -374,35 +307,208 @@ def _band_trace(times, low, high, name: str, color: str) -> go.Scatter:
     )
 
 
-def waveform_figure(
+#: Invisible markers along a waveform, for selections: each is an SVG node the browser draws on every update.
+SELECT_MARKERS = 250
+
+
+def _marker_trace(times: np.ndarray, high: np.ndarray) -> go.Scatter:
+    """Invisible markers along the envelope: box selections fire only on traces with markers."""
+    step = max(1, -(-len(times) // SELECT_MARKERS))
+    return go.Scatter(
+        x=times[::step],
+        y=high[::step],
+        mode="markers",
+        marker=dict(size=6, opacity=0),
+        unselected=dict(marker=dict(opacity=0)),
+        selected=dict(marker=dict(opacity=0)),
+        showlegend=False,
+        name="time",
+        hovertemplate="%{x:.2f} s<extra></extra>",
+    )
+
+
+def _band_axis(freqs: np.ndarray, n_rows: int, log_freq: bool) -> Tuple[float, float]:
+    """Centre of the first band and spacing of the bands of :func:`frequency_bands`, in axis units.
+
+    The axis is always linear, in Hz or (``log_freq``) in log10 of Hz: Plotly
+    draws a heatmap of evenly spaced rows on a linear axis as one image
+    (``zsmooth="fast"``), but a rectangle per cell on a log axis, ten times slower.
+    """
+    bin_hz = float(freqs[1] - freqs[0]) if len(freqs) > 1 else 1.0
+    if log_freq:
+        low, high = np.log10(max(bin_hz / 2, 1e-3)), np.log10(float(freqs[-1]))
+    else:
+        low, high = -bin_hz / 2, float(freqs[-1]) + bin_hz / 2
+    dy = (high - low) / n_rows
+    return float(low + dy / 2), float(dy)
+
+
+def _heatmap_rows(
+    fig: go.Figure, before: PooledSpectrogram, after: PooledSpectrogram, rows: Tuple[int, int], t0_s: float, log_freq: bool, max_rows: int
+) -> None:
+    """The two spectrograms as uint8 heatmaps on one colour axis, frequency axes linked and labelled in Hz."""
+    starts, stops = frequency_bands(before.freqs, log_freq=log_freq, max_rows=max_rows)
+    y0, dy = _band_axis(before.freqs, len(starts), log_freq)
+    db_before = _to_db(_band_power(before.power, starts, stops))
+    db_after = _to_db(_band_power(after.power, starts, stops))
+    top_db = float(np.ceil(db_before.max() / 10.0) * 10.0)
+    for row, pic, db, name in ((rows[0], before, db_before, "Original"), (rows[1], after, db_after, "Cleaned")):
+        fig.add_trace(
+            go.Heatmap(
+                z=level_codes(db, top_db),
+                x0=t0_s + pic.t0_s,
+                dx=pic.dt_s,
+                y0=y0,
+                dy=dy,
+                coloraxis="coloraxis",
+                zsmooth="fast",
+                name=name,
+                hovertemplate="%{x:.2f} s<extra></extra>" if log_freq else "%{x:.2f} s, %{y:.0f} Hz<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+    ticks_db = np.arange(top_db, top_db - DB_RANGE - 1, -10.0)
+    nyquist = float(before.freqs[-1])
+    ticks = [f for f in FREQ_TICKS if f <= nyquist]
+    fig.update_layout(
+        coloraxis=dict(
+            colorscale=_COLORSCALE,
+            cmin=0,
+            cmax=255,
+            colorbar=dict(
+                title=dict(text="dBFS", side="top"),
+                tickvals=[float(c) for c in level_codes(ticks_db, top_db)],
+                ticktext=[f"{v:.0f}" for v in ticks_db],
+                thickness=14,
+                len=0.7,
+                y=0.0,
+                yanchor="bottom",
+            ),
+        ),
+    )
+    for i, row in enumerate(rows):
+        fig.update_yaxes(
+            type="linear",
+            range=[float(np.log10(LOW_FREQ_HZ)), float(np.log10(nyquist))] if log_freq else [0.0, nyquist],
+            tickvals=[float(np.log10(f)) for f in ticks] if log_freq else ticks,
+            ticktext=[_tick_text(f) for f in ticks],
+            title_text=f"{('Original', 'Cleaned')[i]} (Hz)",
+            matches=None if i == 0 else f"y{rows[0]}",
+            row=row,
+            col=1,
+        )
+
+
+def detail_figure(
     y_before: np.ndarray,
-    y_after: Optional[np.ndarray],
+    y_after: np.ndarray,
     sr: float,
+    before: PooledSpectrogram,
+    after: PooledSpectrogram,
     *,
+    t0_s: float = 0.0,
     noise_window_s: Optional[Tuple[float, float]] = None,
     window_label: str = "noise sample",
+    log_freq: bool = True,
     n_columns: int = WAVEFORM_COLUMNS,
+    max_rows: int = MAX_FREQ_ROWS,
 ) -> go.Figure:
-    """Overview of the original and the cleaned waveform, the noise window shaded.
+    """Waveform and spectrograms of a stretch, before and after, on one time axis.
 
-    The amplitude axis spans the original's peak, so quiet recordings are not
-    flat lines. ``y_after=None`` draws the original alone.
+    One figure with three rows sharing the time axis, so zooming any row zooms
+    all three. A horizontal drag selects a time range (``dragmode="select"``);
+    the waveform carries invisible markers so that the selection fires.
+
+    Parameters
+    ----------
+    y_before, y_after : np.ndarray [shape=(n,) or (n, n_channels)]
+        The original and the cleaned stretch.
+    sr : float
+        Sample rate in Hz.
+    before, after : PooledSpectrogram
+        Their spectrograms (:func:`audio_spectrogram`, same transform), times from the stretch's start.
+    t0_s : float
+        Time of the stretch's first sample in the recording, in seconds.
+    noise_window_s : (float, float), optional
+        Noise window to mark, in seconds of the recording.
+    window_label : str
+        Text above the mark.
+    log_freq : bool
+        Log frequency scale (the default: speech gets most of the height), drawn
+        on a linear axis in log10 of Hz with ticks labelled in Hz.
+    n_columns, max_rows : int
+        Most waveform columns and spectrogram rows.
+
+    Returns
+    -------
+    go.Figure
+        Row 1 the waveforms (original grey, cleaned blue), rows 2 and 3 uint8 heatmaps.
     """
-    fig = go.Figure()
-    before = envelope(y_before, sr, n_columns)
-    fig.add_trace(_band_trace(*before, "Original", "rgba(140, 140, 150, 0.75)"))
-    if y_after is not None:
-        fig.add_trace(_band_trace(*envelope(y_after, sr, n_columns), "Cleaned", "rgba(31, 119, 180, 0.85)"))
-    duration_s = np.asarray(y_before).shape[0] / float(sr)
-    peak = max(float(np.max(np.abs(before[1:]))), 1e-3) * 1.05
-    fig.update_layout(
-        height=210,
-        margin=dict(l=10, r=10, t=30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0),
-        xaxis=dict(title_text="Time (s)", range=[0, duration_s]),
-        yaxis=dict(title_text="Amplitude", range=[-peak, peak], fixedrange=True),
+    fig = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.24, 0.38, 0.38]
     )
-    _mark_window(fig, noise_window_s, window_label, rows=(0,), duration_s=duration_s)
+    times, low, high = envelope(y_before, sr, n_columns)
+    times = times + np.float32(t0_s)
+    fig.add_trace(_band_trace(times, low, high, "Original", "rgba(140, 140, 150, 0.75)"), row=1, col=1)
+    after_env = envelope(y_after, sr, n_columns)
+    fig.add_trace(_band_trace(times, after_env[1], after_env[2], "Cleaned", "rgba(31, 119, 180, 0.85)"), row=1, col=1)
+    fig.add_trace(_marker_trace(times, high), row=1, col=1)
+    _heatmap_rows(fig, before, after, (2, 3), t0_s, log_freq, max_rows)
+    peak = max(float(np.max(np.abs(np.concatenate([low, high])))), 1e-3) * 1.05
+    duration_s = np.asarray(y_before).shape[0] / float(sr)
+    fig.update_yaxes(title_text="Level", range=[-peak, peak], fixedrange=True, showticklabels=False, row=1, col=1)
+    fig.update_xaxes(range=[t0_s, t0_s + duration_s])
+    fig.update_xaxes(title_text="Time (s)", row=3, col=1)
+    fig.update_layout(
+        height=680,
+        margin=dict(l=10, r=10, t=40, b=10),
+        font=dict(family="Source Sans Pro, Source Sans 3, sans-serif", size=13),
+        showlegend=False,  # the caption says which colour is which; a legend would sit under the toolbar
+        dragmode="select",
+        selectdirection="h",
+    )
+    _window_marks(fig, noise_window_s, window_label, shaded_row=1, lined_rows=(2, 3))
+    return fig
+
+
+def overview_figure(
+    whole: Tuple[np.ndarray, np.ndarray, np.ndarray],
+    duration_s: float,
+    stretch_s: Tuple[float, float],
+    *,
+    noise_window_s: Optional[Tuple[float, float]] = None,
+) -> go.Figure:
+    """A strip of the whole recording with the previewed stretch shaded; a drag picks another stretch.
+
+    Parameters
+    ----------
+    whole : (times, low, high)
+        :func:`envelope` of the whole recording (computed once per recording: it reads every sample).
+    duration_s : float
+        Length of the recording in seconds.
+    stretch_s : (float, float)
+        The stretch shown in detail, in seconds.
+    noise_window_s : (float, float), optional
+        Noise window, shaded too.
+    """
+    times, low, high = whole
+    fig = go.Figure([_band_trace(times, low, high, "Whole recording", "rgba(140, 140, 150, 0.75)"), _marker_trace(times, high)])
+    peak = max(float(np.max(np.abs(np.concatenate([low, high])))), 1e-3) * 1.05
+    fig.add_vrect(
+        x0=stretch_s[0], x1=stretch_s[1], fillcolor="rgba(255, 171, 64, 0.35)", line=dict(color="#ff9100", width=1.5), layer="below"
+    )
+    if noise_window_s is not None:
+        fig.add_vrect(x0=noise_window_s[0], x1=noise_window_s[1], fillcolor=_WINDOW_FILL, line_width=0, layer="below")
+    fig.update_layout(
+        height=120,
+        margin=dict(l=10, r=10, t=10, b=10),
+        showlegend=False,
+        dragmode="select",
+        selectdirection="h",
+        xaxis=dict(range=[0, duration_s], fixedrange=True, title_text=None),
+        yaxis=dict(range=[-peak, peak], fixedrange=True, showticklabels=False),
+    )
     return fig
 
 

@@ -1,34 +1,94 @@
-"""Drawing the results: file summary, numbers, players, downloads, pictures."""
+"""Drawing the page around a recording: summary, verdict, players, downloads, pictures."""
 
 from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from typing import Iterator, Optional, Tuple
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, Iterator, Optional, Tuple
 
+import numpy as np
 import streamlit as st
 
-from denoise_core import DenoiseReport
-
 from . import messages
-from .controls import log_freq_control
+from .controls import log_freq_control, pick_noise_window, pick_stretch
 from .loading import Recording, describe_duration
 from .media import (
     DOWNLOAD_FORMATS,
-    FLAC_MAX_CHANNELS,
-    PLAYER_MIME,
+    describe_format,
+    describe_size,
     describe_subtype,
+    download_labels,
     download_name,
+    download_size,
     download_subtype,
     encode_download,
+    player_mime,
 )
-from .plots import spectrogram_figure, waveform_figure
-from .processing import Analysed, Cleaned, Job, Progress, clean_recording
+from .plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
+from .preview import Preview, Stretch
+from .processing import Job, Progress, clean_recording
 
-__all__ = ["PROGRESS_MIN_S", "header", "intro", "problem", "file_summary", "cleaning_progress", "results", "original_only"]
+__all__ = [
+    "PROGRESS_MIN_S",
+    "SIZE_SAMPLE_S",
+    "Layout",
+    "header",
+    "intro",
+    "problem",
+    "file_summary",
+    "layout",
+    "too_short",
+    "cleaning_progress",
+    "verdict",
+    "players",
+    "overview",
+    "downloads",
+    "look",
+]
 
 #: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
 PROGRESS_MIN_S = 60.0
+#: Seconds of cleaned audio encoded to estimate a lossy (MP3, Vorbis, Opus) download's size.
+SIZE_SAMPLE_S = 5.0
+_PREPARED = "_quiet_prepared"
+_SIZES = "_quiet_sizes"
+
+# Keeps the playhead: the preview players share one position, so a new preview (new audio after
+# a setting changes) starts where the last one was, and pressing play on "Cleaned" after
+# "Original" continues at the same moment; playing one pauses the other. Our own static script.
+_PLAYHEAD_SCRIPT = """
+<script>
+(() => {
+  if (window.__quietPlayhead) return;
+  window.__quietPlayhead = true;
+  const ours = (e) => e.target instanceof HTMLMediaElement && e.target.closest('.st-key-players');
+  const fits = (media) => !(pos >= media.duration);  // also while the duration is unknown
+  let pos = 0, resume = null;
+  const live = (e) => ours(e) && e.target.readyState > 0;  // a new source resets to 0 before it loads: not the user's position
+  document.addEventListener('timeupdate', (e) => { if (live(e) && !e.target.paused) pos = e.target.currentTime; }, true);
+  document.addEventListener('seeking', (e) => { if (live(e)) pos = e.target.currentTime; }, true);
+  document.addEventListener('play', (e) => {
+    if (!ours(e)) return;
+    for (const other of document.querySelectorAll('.st-key-players audio')) if (other !== e.target) other.pause();
+    if (Math.abs(e.target.currentTime - pos) > 0.25 && fits(e.target)) e.target.currentTime = pos;
+    resume = e.target;
+  }, true);
+  document.addEventListener('pause', (e) => { if (ours(e) && resume === e.target && e.target.readyState > 0) resume = null; }, true);
+  document.addEventListener('loadedmetadata', (e) => {
+    if (!ours(e)) return;
+    // After Streamlit's own listener, which puts a new source at its start time (0).
+    const media = e.target, at = pos, play = resume === media;
+    setTimeout(() => {
+      pos = at;
+      if (fits(media)) media.currentTime = at;
+      if (play) media.play().catch(() => {});
+    }, 0);
+  }, true);
+})();
+</script>
+"""
 
 
 def header() -> None:
@@ -57,20 +117,81 @@ def file_summary(rec: Recording) -> None:
     info = rec.info
     st.markdown(
         f"**{messages.escape(rec.name)}** · {describe_duration(rec.duration_s)} · "
-        f"{info.sr / 1000:g} kHz · {_channels(rec.n_channels)} · {info.format} {describe_subtype(info.subtype)}"
+        f"{info.sr / 1000:g} kHz · {_channels(rec.n_channels)} · {describe_format(info.format, info.subtype)}"
     )
     for note in rec.notes:
         st.info(note, icon=":material/info:")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Places on the page, created in display order and filled once their contents are known.
+
+    Attributes
+    ----------
+    verdict : container
+        The one-line result and its folded details.
+    strength, stretch, players : containers
+        Next to each other: the main slider, the choice of stretch, the players.
+    settings, noise, advanced : containers
+        "More settings" (a labelled expander in the page, not a hidden sidebar),
+        with the noise sample and the FFT size inside it.
+    downloads, look : containers
+    """
+
+    verdict: object
+    strength: object
+    stretch: object
+    players: object
+    settings: object
+    noise: object
+    advanced: object
+    downloads: object
+    look: object
+
+
+def layout() -> Layout:
+    """Create the page's places: verdict, then listen (strength beside the players), settings, downloads, pictures."""
+    verdict_box = st.container()
+    st.subheader("Listen")
+    stretch_box = st.container()
+    left, right = st.columns([2, 3], gap="large")
+    settings = st.expander("More settings", icon=":material/tune:")
+    with settings:
+        noise, gate = st.columns(2, gap="large")
+    advanced = settings.container()
+    downloads_box = st.container()
+    look_box = st.container()
+    return Layout(
+        verdict=verdict_box,
+        strength=left,
+        stretch=stretch_box,
+        players=right.container(key="players"),
+        settings=gate,
+        noise=noise,
+        advanced=advanced,
+        downloads=downloads_box,
+        look=look_box,
+    )
+
+
+def too_short(rec: Recording, minimum_s: float) -> None:
+    """A message instead of misleading numbers for a recording too short to clean."""
+    st.warning(
+        # Rounded down: 0.4999 s must not read "0.50 s ... needs at least 0.5 s".
+        messages.TOO_SHORT.format(name=rec.name, seconds=math.floor(rec.duration_s * 100) / 100, minimum=minimum_s),
+        icon=":material/timer:",
+    )
+
+
 @contextmanager
-def cleaning_progress(duration_s: float) -> Iterator[Optional[Progress]]:
-    """A spinner for short recordings, a progress bar for long ones (removed when done).
+def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Optional[Progress]]:
+    """A spinner for short recordings, a progress bar for long ones or when ``always`` (removed when done).
 
     Yields the callback for :func:`ui.processing.clean_recording` (``None`` for a spinner).
     The bar appears only when the cleaning really runs, not when the result is cached.
     """
-    if duration_s < PROGRESS_MIN_S:
+    if duration_s < PROGRESS_MIN_S and not always:
         with st.spinner("Cleaning…", show_time=True):
             yield None
         return
@@ -81,7 +202,7 @@ def cleaning_progress(duration_s: float) -> Iterator[Optional[Progress]]:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
         if percent != shown["percent"]:  # one message to the browser per percent, not per block
             shown["percent"] = percent
-            box.progress(percent, text=f"Cleaning: {text} {percent} %")
+            box.progress(percent, text=f"Cleaning the whole recording: {text} {percent} %")
 
     try:
         yield update
@@ -89,117 +210,174 @@ def cleaning_progress(duration_s: float) -> Iterator[Optional[Progress]]:
         box.empty()
 
 
-#: Lowest SNR shown as a number; the engine reports -inf when nothing rises above the noise (shown as "—").
-_SNR_FLOOR_DB = -30.0
+def _db_text(value: float) -> str:
+    return f"{value:.1f} dB" if math.isfinite(value) else "—"
 
 
-def _db_text(value: float, floor: float = -math.inf) -> str:
-    if not math.isfinite(value):
-        return "—"
-    return f"below {floor:.0f} dB" if value < floor else f"{value:.1f} dB"
+def _span(stretch: Stretch) -> str:
+    return f"{stretch.start_s:.1f} to {stretch.stop_s:.1f} s"
 
 
-def _seconds_text(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+def verdict(box, preview: Preview, whole: bool, window: Optional[Tuple[float, float]], note: str = "") -> None:
+    """One line a person can read ("noise about 18 dB quieter"), the engine's numbers folded away."""
+    report = preview.report
+    removed = report.noise_removed_db
+    where = "" if whole else f" in the preview ({_span(preview.stretch)})"
+    with box:
+        if not math.isfinite(removed) or removed < 1.0:
+            st.info(f"Quiet found hardly any steady noise to remove{where}.", icon=":material/check_circle:")
+        else:
+            st.success(f"**Noise about {removed:.0f} dB quieter**{where}.", icon=":material/check_circle:")
+        if note:
+            st.warning(note, icon=":material/lightbulb:")
+        with st.expander("Details"):
+            start, end = report.noise_window_s
+            how = "found automatically" if window is None else "chosen by you"
+            st.markdown(
+                f"- Noise reduced by **{_db_text(removed)}** ({messages.VERDICT_HELP})\n"
+                f"- Estimated speech-to-noise ratio: **{_db_text(report.snr_before_db)}** before, "
+                f"**{_db_text(report.snr_after_db)}** after. {messages.SNR_HELP}\n"
+                f"- Noise sample: {start:.2f} to {end:.2f} s, {how}.\n"
+                f"- Preview cleaned and prepared in {preview.seconds:.2f} s."
+            )
 
 
-def _metrics(report: DenoiseReport, seconds: float) -> None:
-    gain = report.snr_after_db - report.snr_before_db
-    shown = math.isfinite(gain) and min(report.snr_before_db, report.snr_after_db) >= _SNR_FLOOR_DB
-    cols = st.columns(4)
-    cols[0].metric("Speech-to-noise before", _db_text(report.snr_before_db, _SNR_FLOOR_DB), help=messages.SNR_HELP)
-    cols[1].metric(
-        "Speech-to-noise after",
-        _db_text(report.snr_after_db, _SNR_FLOOR_DB),
-        delta=f"{gain:+.1f} dB" if shown else None,
-        help=messages.SNR_HELP,
-    )
-    cols[2].metric("Noise removed", _db_text(report.noise_removed_db), help=messages.REMOVED_HELP)
-    cols[3].metric("Processing time", _seconds_text(seconds), help=messages.TIME_HELP)
+def players(lay: Layout, preview: Preview, n_channels: int) -> None:
+    """Original, cleaned and removed noise of the same stretch, at their true levels (playhead kept)."""
+    mime = player_mime(n_channels)
+    with lay.players:
+        for label, data, help_text in (
+            ("Original", preview.before, None),
+            ("Cleaned", preview.after, None),
+            ("Removed noise", preview.removed, messages.REMOVED_PLAYER_HELP),
+        ):
+            st.markdown(f"**{label}**", help=help_text)
+            st.audio(data, format=mime)
+        st.html(_PLAYHEAD_SCRIPT, unsafe_allow_javascript=True)
 
 
-def _players(analysed: Analysed, cleaned: Optional[Cleaned]) -> None:
-    cols = st.columns(3)
-    with cols[0]:
-        st.markdown("**Original**")
-        st.audio(analysed.player, format=PLAYER_MIME)
-    if cleaned is None:
-        return
-    with cols[1]:
-        st.markdown("**Cleaned**")
-        st.audio(cleaned.player, format=PLAYER_MIME)
-    with cols[2]:
-        st.markdown("**Removed noise**", help=messages.REMOVED_PLAYER_HELP)
-        st.audio(cleaned.removed_player, format=PLAYER_MIME)
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def _whole_envelope(digest: str, _rec: Recording):
+    """The overview's envelope, once per recording (it reads every sample: 0.3 s a minute of stereo)."""
+    return envelope(_rec.y, _rec.sr, WAVEFORM_COLUMNS // 2)
 
 
-def _downloads(job: Job) -> None:
-    """WAV and FLAC buttons, encoded when clicked.
+def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, window_s: Optional[Tuple[float, float]]) -> None:
+    """The whole recording as a strip with the previewed stretch shaded; dragging on it picks the stretch."""
+    with lay.stretch:
+        st.plotly_chart(
+            overview_figure(
+                _whole_envelope(rec.digest, rec), rec.duration_s, (stretch.start_s, stretch.stop_s), noise_window_s=window_s
+            ),
+            width="stretch",
+            key="overview",
+            on_select=partial(pick_stretch, "overview", rec.duration_s, length_s),
+            selection_mode="box",
+            config={"displayModeBar": False},
+        )
 
-    They keep the job, not the result: the result may meanwhile have been
-    dropped from the cache (it is then cleaned again), and the page does not
-    hold a second copy of a long recording while the next result is made.
-    """
-    rec, sr = job.rec, job.rec.sr
-    cols = st.columns(2)
-    for col, label in zip(cols, DOWNLOAD_FORMATS):
-        subtype = download_subtype(rec.info.subtype, label)
-        possible = label != "FLAC" or rec.n_channels <= FLAC_MAX_CHANNELS
+
+def _sizes(key: tuple, labels, sample: np.ndarray, n_frames: int, sr: int, subtype: str) -> dict:
+    """Download sizes per format label, computed once per result (kept in the session)."""
+    memo = st.session_state.setdefault(_SIZES, {})
+    if key not in memo:
+        if len(memo) >= 16:
+            memo.clear()
+        # FLAC encodes a preview stretch in tens of ms, so a short recording's size is exact; the lossy
+        # codecs take ten times as long, so they are estimated from a few seconds.
+        lossy = int(SIZE_SAMPLE_S * sr)
+        memo[key] = {
+            label: download_size(
+                sample if label in {"WAV", "AIFF", "FLAC"} else sample[:lossy], n_frames, sr, label, download_subtype(subtype, label)
+            )
+            for label in labels
+        }
+    return memo[key]
+
+
+def _prepare(key: tuple) -> None:
+    prepared = st.session_state.setdefault(_PREPARED, [])
+    prepared.append(key)
+    del prepared[:-8]
+
+
+def _download_buttons(rec: Recording, key: tuple, audio_source: Callable[[], np.ndarray], sample: np.ndarray) -> None:
+    info = rec.info
+    labels = download_labels(info.format, info.subtype, rec.sr, rec.n_channels)
+    sizes = _sizes(key, labels, sample, rec.n_samples, rec.sr, info.subtype)
+    cols = st.columns(len(labels))
+    for i, (col, label) in enumerate(zip(cols, labels)):
+        subtype = download_subtype(info.subtype, label)
         name = download_name(rec.stem, label)
+        kind = describe_format(DOWNLOAD_FORMATS[label][0], subtype)
         col.download_button(
-            f"Download {label} ({describe_subtype(subtype)})",
-            data=(lambda label=label, subtype=subtype: encode_download(clean_recording(job).audio, sr, label, subtype)),
+            f"{kind} · {describe_size(*sizes[label])}",
+            data=(lambda label=label, subtype=subtype: encode_download(audio_source(), rec.sr, label, subtype)),
             file_name=name,
             mime=DOWNLOAD_FORMATS[label][2],
             key=f"download_{label.lower()}",
             on_click="ignore",
-            type="primary" if label == "WAV" else "secondary",
+            type="primary" if i == 0 else "secondary",
             icon=":material/download:",
-            disabled=not possible,
             width="stretch",
-            help=(
-                f"Saves {name}: {sr / 1000:g} kHz, {_channels(rec.n_channels)}, {describe_subtype(subtype)}."
-                if possible
-                else f"FLAC holds at most {FLAC_MAX_CHANNELS} channels; please use WAV."
-            ),
+            help=f"Saves {name}: {rec.sr / 1000:g} kHz, {_channels(rec.n_channels)}, {describe_subtype(subtype)}.",
         )
 
 
-def _window_label(window: Optional[Tuple[float, float]]) -> str:
-    return "noise sample (automatic)" if window is None else "noise sample (your choice)"
+def downloads(lay: Layout, job: Job, preview: Preview) -> None:
+    """The cleaned recording in the input's own format (first), WAV and FLAC, each with its size.
+
+    A recording previewed whole is its own result: the buttons appear at once
+    and encode the preview's audio. A longer one is cleaned whole only when the
+    user asks ("Prepare the download"), with a progress bar, once per set of
+    settings; the buttons keep the job, not the result, so a result dropped
+    from the cache meanwhile is cleaned again.
+    """
+    rec = job.rec
+    with lay.downloads:
+        st.subheader("Download")
+        if preview.stretch.n_samples == rec.n_samples:
+            _download_buttons(rec, job.key, lambda: preview.audio, preview.audio)
+            return
+        if job.key not in st.session_state.get(_PREPARED, []):
+            st.button(
+                f"Prepare the download (cleans all {describe_duration(rec.duration_s)})",
+                key="prepare",
+                on_click=_prepare,
+                args=(job.key,),
+                type="primary",
+                icon=":material/cleaning_services:",
+                help=messages.PREPARE_HELP,
+            )
+            return
+        with cleaning_progress(rec.duration_s, always=True) as progress:
+            cleaned = clean_recording(job, progress)
+        st.caption(f"The whole recording was cleaned in {cleaned.seconds:.1f} s with these settings.")
+        stretch = preview.stretch
+        _download_buttons(rec, job.key, lambda: clean_recording(job).audio, cleaned.audio[stretch.start : stretch.stop])
 
 
-def results(job: Job, cleaned: Cleaned) -> None:
-    """Everything shown once a recording is cleaned."""
-    rec, analysed, window = job.rec, job.analysed, job.noise_window
-    _metrics(cleaned.report, cleaned.seconds)
-    st.subheader("Listen")
-    _players(analysed, cleaned)
-    _downloads(job)
-    st.subheader("Look")
-    window_s = cleaned.report.noise_window_s
-    label = _window_label(window)
-    st.plotly_chart(
-        waveform_figure(rec.y, cleaned.audio, rec.sr, noise_window_s=window_s, window_label=label),
-        width="stretch",
-        key="waveform",
-    )
-    log_freq = log_freq_control()
-    st.plotly_chart(
-        spectrogram_figure(analysed.picture, cleaned.picture, noise_window_s=window_s, window_label=label, log_freq=log_freq),
-        width="stretch",
-        key="spectrogram",
-    )
-    st.caption(messages.PICTURE_HELP)
-
-
-def original_only(rec: Recording, analysed: Analysed, window: Optional[Tuple[float, float]]) -> None:
-    """The original's player and waveform, shown while the settings cannot be used."""
-    st.subheader("Listen")
-    _players(analysed, None)
-    drawable = window if window is not None and 0 <= window[0] < window[1] else None
-    st.plotly_chart(
-        waveform_figure(rec.y, None, rec.sr, noise_window_s=drawable, window_label="noise sample (your choice)"),
-        width="stretch",
-        key="waveform",
-    )
+def look(lay: Layout, rec: Recording, preview: Preview, window_s: Optional[Tuple[float, float]], min_window_s: float) -> None:
+    """Waveform and spectrograms of the previewed stretch on one time axis; a drag picks the noise sample."""
+    stretch = preview.stretch
+    with lay.look:
+        st.subheader("Look")
+        log_freq = log_freq_control()
+        st.plotly_chart(
+            detail_figure(
+                rec.y[stretch.start : stretch.stop],
+                preview.audio,
+                rec.sr,
+                preview.before_picture,
+                preview.after_picture,
+                t0_s=stretch.start_s,
+                noise_window_s=window_s,
+                window_label="noise sample",
+                log_freq=log_freq,
+            ),
+            width="stretch",
+            key="waveform",
+            on_select=partial(pick_noise_window, "waveform", rec.duration_s, min_window_s),
+            selection_mode="box",
+        )
+        st.caption(messages.PICTURE_HELP)
