@@ -140,7 +140,7 @@ def test_upload_limit_matches_the_server_setting():
 
 def test_example_is_bundled():
     rec = decode(loading.EXAMPLE_PATH.read_bytes(), loading.EXAMPLE_PATH.name)
-    assert rec.duration_s == pytest.approx(4.2, abs=0.1)
+    assert 3.0 <= rec.duration_s <= 10.0  # a few seconds: the first click answers at once
 
 
 @pytest.mark.parametrize("value, minutes", [(None, 30.0), ("10", 10.0), ("2.5", 2.5), ("0", 30.0), ("lots", 30.0)])
