@@ -20,10 +20,9 @@ from .media import (
     describe_subtype,
     download_name,
     download_subtype,
-    encode_download,
 )
 from .plots import spectrogram_figure, waveform_figure
-from .processing import Analysed, Cleaned, Job, Progress, clean_recording
+from .processing import Analysed, Cleaned, Job, Progress, download
 
 __all__ = ["PROGRESS_MIN_S", "header", "intro", "problem", "file_summary", "cleaning_progress", "results", "original_only"]
 
@@ -64,24 +63,29 @@ def file_summary(rec: Recording) -> None:
 
 
 @contextmanager
-def cleaning_progress(duration_s: float) -> Iterator[Optional[Progress]]:
-    """A spinner for short recordings, a progress bar for long ones (removed when done).
+def cleaning_progress(duration_s: float) -> Iterator[Progress]:
+    """A spinner for short recordings, a progress bar for long ones; a waiting visitor is told for what.
 
-    Yields the callback for :func:`ui.processing.clean_recording` (``None`` for a spinner).
-    The bar appears only when the cleaning really runs, not when the result is cached.
+    Yields the callback for :func:`ui.processing.clean_recording`: it is called only when the
+    cleaning really runs or waits for the server (not when the result is held), and what it
+    shows is removed when done.
     """
-    if duration_s < PROGRESS_MIN_S:
-        with st.spinner("Cleaning…", show_time=True):
-            yield None
-        return
     box = st.empty()
-    shown = {"percent": -1}
+    if duration_s < PROGRESS_MIN_S:
+
+        def say(fraction: float, text: str) -> None:
+            box.caption(text)  # e.g. "Waiting for the server (3 s): it is cleaning 2 other recordings…"
+
+        with st.spinner("Cleaning…", show_time=True):
+            try:
+                yield say
+            finally:
+                box.empty()
+        return
 
     def update(fraction: float, text: str) -> None:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
-        if percent != shown["percent"]:  # one message to the browser per percent, not per block
-            shown["percent"] = percent
-            box.progress(percent, text=f"Cleaning: {text} {percent} %")
+        box.progress(percent, text=f"{text} {percent} %")
 
     try:
         yield update
@@ -134,12 +138,7 @@ def _players(analysed: Analysed, cleaned: Optional[Cleaned]) -> None:
 
 
 def _downloads(job: Job) -> None:
-    """WAV and FLAC buttons, encoded when clicked.
-
-    They keep the job, not the result: the result may meanwhile have been
-    dropped from the cache (it is then cleaned again), and the page does not
-    hold a second copy of a long recording while the next result is made.
-    """
+    """WAV and FLAC buttons, encoded when clicked from the result this page shows (nothing held before)."""
     rec, sr = job.rec, job.rec.sr
     cols = st.columns(2)
     for col, label in zip(cols, DOWNLOAD_FORMATS):
@@ -148,7 +147,7 @@ def _downloads(job: Job) -> None:
         name = download_name(rec.stem, label)
         col.download_button(
             f"Download {label} ({describe_subtype(subtype)})",
-            data=(lambda label=label, subtype=subtype: encode_download(clean_recording(job).audio, sr, label, subtype)),
+            data=download(job, label, subtype),
             file_name=name,
             mime=DOWNLOAD_FORMATS[label][2],
             key=f"download_{label.lower()}",
