@@ -116,3 +116,47 @@ def test_cleaning_a_long_recording_needs_little_memory_beyond_input_and_output()
     print(f"\nanalysis peak {analysis_peak / 1e6:.0f} MB, cleaning peak {(cleaning_peak - output_bytes) / 1e6:.0f} MB beyond the output")
     assert analysis_peak < 60e6, f"analysis peak {analysis_peak / 1e6:.0f} MB"
     assert cleaning_peak - output_bytes < 60e6, f"cleaning peak {cleaning_peak / 1e6:.0f} MB beyond the output"
+
+
+@pytest.fixture
+def fresh_budget(monkeypatch):
+    """An empty store of 100 MB and a runner of their own for this test (no Streamlit session: "local")."""
+    from ui import budget
+    from ui.jobs import JobRunner
+    from ui.store import MB, MemoryStore
+
+    store = MemoryStore(100 * MB)
+    monkeypatch.setattr(budget, "STORE", store)
+    monkeypatch.setattr(budget, "RUNNER", JobRunner(long_workers=1, short_workers=1))
+    return budget
+
+
+def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budget):
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.analyse_recording(rec.digest, None, rec)
+    job = processing.Job(rec, None, analysed, DenoiseParams(), None)
+    steps = []
+    first = processing.clean_recording(job, lambda f, text: steps.append((f, text)))
+    again = processing.clean_recording(job, lambda f, text: steps.append((f, text)))  # e.g. the log-frequency switch
+    assert again is first and fresh_budget.RUNNER.started == 1
+    fractions = [f for f, _ in steps]  # polled while it runs, told only on the first call
+    assert fractions == sorted(fractions) and all(0.0 <= f <= 1.0 for f in fractions)
+    store = fresh_budget.STORE
+    assert store.pinned("local", "result") == ("result",) + job.key
+    assert store.nbytes_of(("result",) + job.key) >= first.audio.nbytes
+    assert store.used == sum(store.nbytes_of(k) for k in (("result",) + job.key, ("analysis", rec.digest, None)))
+    # The download is encoded from that result: nothing is cleaned again, and the file is counted while held.
+    data = processing.download(job, "WAV", "PCM_16")()
+    assert sf.info(io.BytesIO(data)).frames == rec.n_samples and fresh_budget.RUNNER.started == 1
+    assert store.reserved == len(data)
+
+
+def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):
+    rec = _recording(_speechy(48_000, 60.0), 48_000)  # 11 MB, so a cleaning reserves about 62 MB
+    analysed = processing.run_analysis(rec, None)
+    job = processing.Job(rec, None, analysed, DenoiseParams(), None)
+    with fresh_budget.reserve(60 * 1024**2, "another visitor"):
+        with pytest.raises(fresh_budget.Busy, match="busy.*try again in a minute") as busy:
+            processing.clean_recording(job)
+    assert busy.value.level == "warning"
+    assert processing.clean_recording(job).audio.shape == rec.y.shape  # once the other visitor is done

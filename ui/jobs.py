@@ -8,7 +8,7 @@ threads use every core):
   (the example, a preview of a stretch, a voice memo) and the *long* lane the
   rest; each lane has its own workers, so a short job starts at once even
   while long ones run;
-* long-lane workers run at a lower CPU priority (Linux nice +10 for those
+* long-lane workers run at a lower CPU priority (Linux nice +4 for those
   threads only), so a short job also gets the processor first once started;
 * the same job asked for twice (two tabs, or a rerun of the same page) runs once;
 * a job nobody waits for any more (the visitor moved a slider, or left) is
@@ -31,8 +31,8 @@ __all__ = ["Cancelled", "Ticket", "JobRunner", "SHORT", "LONG"]
 
 SHORT = "short"
 LONG = "long"
-#: Nice value added to the long lane's worker threads.
-LONG_NICENESS = 10
+#: Nice value added to the long lane's worker threads: a short job gets about 2.5 times their share of a busy core.
+LONG_NICENESS = 4
 
 
 class Cancelled(Exception):
