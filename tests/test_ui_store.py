@@ -41,6 +41,12 @@ def test_reservations_and_objects_are_counted_once(clock):
     with store.reserve(100 * MB):
         assert store.used == 350 * MB
     assert store.used == 250 * MB
+    with store.reserve(200 * MB) as encoding:  # a download: encoder and file, then the file alone
+        encoding.shrink(80 * MB)
+        assert store.used == 330 * MB
+        encoding.shrink(500 * MB)  # never grows
+        assert store.used == 330 * MB
+    assert store.used == 250 * MB
 
 
 def test_another_visitors_work_never_drops_what_an_active_page_shows(clock):

@@ -366,10 +366,14 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
             budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
         )
         file_bytes = cleaned.audio.size * 4 + (1 << 16)
-        with budget.reserve(2 * file_bytes, sid):  # the encoder's buffer and the bytes returned
+        reservation = budget.reserve(2 * file_bytes, sid)  # the encoder's buffer and the bytes returned
+        try:
             encoded = encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
-        held = budget.reserve(len(encoded), sid)
-        timer = threading.Timer(budget.DOWNLOAD_HOLD_S, held.release)
+        except BaseException:
+            reservation.release()
+            raise
+        reservation.shrink(len(encoded))  # what Streamlit keeps
+        timer = threading.Timer(budget.DOWNLOAD_HOLD_S, reservation.release)
         timer.daemon = True
         timer.start()
         return encoded

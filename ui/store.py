@@ -120,6 +120,10 @@ class Reservation:
         """Give the bytes back (safe to call more than once)."""
         self._store._release(self)
 
+    def shrink(self, nbytes: int) -> None:
+        """Keep only ``nbytes`` of the reservation (e.g. the file made, once its encoder is gone)."""
+        self._store._shrink(self, nbytes)
+
     def __enter__(self) -> "Reservation":
         return self
 
@@ -347,6 +351,13 @@ class MemoryStore:
                     release_memory()  # so the resident-memory check sees what was freed
             self._reserved += nbytes
             return Reservation(self, nbytes)
+
+    def _shrink(self, reservation: Reservation, nbytes: int) -> None:
+        with self._lock:
+            if not reservation.released:
+                keep = min(int(nbytes), reservation.nbytes)
+                self._reserved -= reservation.nbytes - keep
+                reservation.nbytes = keep
 
     def _release(self, reservation: Reservation) -> None:
         with self._lock:

@@ -85,7 +85,7 @@ def cleaning_progress(duration_s: float) -> Iterator[Progress]:
 
     def update(fraction: float, text: str) -> None:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
-        box.progress(percent, text=f"{text} {percent} %")
+        box.progress(percent, text=f"{text} {percent} %" if percent else text)  # 0 %: waiting or starting
 
     try:
         yield update
