@@ -131,7 +131,7 @@ def fresh_budget(monkeypatch):
     return budget
 
 
-def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budget):
+def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budget, monkeypatch):
     rec = _recording(_speechy(16_000, 2.0), 16_000)
     analysed = processing.analyse_recording(rec.digest, None, rec)
     job = processing.Job(rec, None, analysed, DenoiseParams(), None)
@@ -149,6 +149,18 @@ def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budg
     data = processing.download(job, "WAV", "PCM_16")()
     assert sf.info(io.BytesIO(data)).frames == rec.n_samples and fresh_budget.RUNNER.started == 1
     assert store.reserved == len(data)
+    # New settings: while they are cleaned, the result shown before is no longer held for this page.
+    other = processing.Job(rec, None, analysed, DenoiseParams(threshold_db=6.0), None)
+    seen = []
+    real = processing.run_cleaning
+
+    def watched(*args, **kwargs):
+        seen.append(store.pinned("local", "result"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "run_cleaning", watched)
+    processing.clean_recording(other)
+    assert seen == [None] and store.pinned("local", "result") == ("result",) + other.key
 
 
 def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):

@@ -332,6 +332,9 @@ def clean_recording(job: Job, progress: Optional[Progress] = None, role: str = "
     if held is not None:
         return held
 
+    # The page will show the new result: the one it showed may now go if room is needed (a
+    # recording at the duration limit has room for its own next cleaning only without it).
+    budget.STORE.unpin(sid, role)
     shown = [None]
 
     def on_status(ticket, text: str) -> None:
