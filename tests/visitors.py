@@ -211,14 +211,26 @@ class Visitor:
         before = getattr(self, "_before", None)
         return before is None or self.cleaned_src() != before
 
-    def download(self, folder: Path, key: str = "download_wav") -> tuple:
-        """Click a download button; returns (saved file, seconds from click to the file being sent)."""
+    def download(self, folder: Path, key: str = "download_wav", timeout_s: float = 600.0) -> tuple:
+        """Click a download button; returns (saved file, seconds from click to the file being sent).
+
+        Returns ``(None, None)``, with the button's message in ``problem``, if the file is refused.
+        """
+        got = []
+        self.page.once("download", got.append)
         start = time.perf_counter()
-        with self.page.expect_download() as info:
-            self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first.click()
+        self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first.click()
+        error = self.page.locator(f'.st-key-{key} [data-testid="stDownloadButtonError"]')
+        while not got:
+            if error.count():
+                self.problem = error.first.inner_text()
+                return None, None
+            if time.perf_counter() - start > timeout_s:
+                raise TimeoutError(f"{self.name}: no download within {timeout_s:.0f} s")
+            self.page.wait_for_timeout(50)
         sent = time.perf_counter() - start
-        target = folder / f"{id(self)}_{info.value.suggested_filename}"
-        info.value.save_as(target)
+        target = folder / f"{id(self)}_{got[0].suggested_filename}"
+        got[0].save_as(target)
         return target, sent
 
     def problems(self) -> List[str]:

@@ -283,6 +283,10 @@ def _cleaned_size(cleaned: Cleaned) -> int:
     return cleaned.audio.nbytes + len(cleaned.player) + len(cleaned.removed_player) + picture.power.nbytes
 
 
+#: Bytes per sample of each download encoding (FLAC is smaller than this).
+_BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
+
 def _result_key(job: Job) -> tuple:
     return ("result",) + job.key
 
@@ -368,7 +372,7 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
         cleaned = budget.STORE.peek(key) or budget.RUNNER.wait(
             budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
         )
-        file_bytes = cleaned.audio.size * 4 + (1 << 16)
+        file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
         reservation = budget.reserve(2 * file_bytes, sid)  # the encoder's buffer and the bytes returned
         try:
             encoded = encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
