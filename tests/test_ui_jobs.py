@@ -23,7 +23,7 @@ def _blocking(started: threading.Event, release: threading.Event, result="long d
 
 
 def test_short_jobs_run_in_their_own_lane_while_long_ones_hold_every_worker():
-    runner = JobRunner(long_workers=1, short_workers=1, short_max_s=30.0)
+    runner = JobRunner(long_workers=1, short_workers=1, short_max_s=30.0, cores=1)
     assert (runner.lane_for(4.2), runner.lane_for(30.0), runner.lane_for(120.0)) == (SHORT, SHORT, LONG)
     started, release = threading.Event(), threading.Event()
     long_ticket = runner.submit("long", _blocking(started, release), duration_s=600)
@@ -38,7 +38,7 @@ def test_short_jobs_run_in_their_own_lane_while_long_ones_hold_every_worker():
 
 
 def test_long_jobs_run_side_by_side_up_to_the_workers_and_a_queued_one_says_what_it_waits_for():
-    runner = JobRunner(long_workers=2, short_workers=1)
+    runner = JobRunner(long_workers=2, short_workers=1, cores=2)
     both = threading.Barrier(2, timeout=TIMEOUT)  # fails unless two run at the same time
     release = threading.Event()
 
@@ -60,6 +60,48 @@ def test_long_jobs_run_side_by_side_up_to_the_workers_and_a_queued_one_says_what
     release.set()
     assert [runner.wait(t) for t in (first, second, third, fourth)] == ["done", "done", "third", "fourth"]
     assert runner.started == 4
+
+
+def test_long_jobs_beyond_the_free_cores_pause_while_a_short_job_runs():
+    runner = JobRunner(long_workers=2, short_workers=1, cores=2)
+    stop = threading.Event()
+    blocks = {"a": 0, "b": 0}
+
+    def looping(name):
+        def work(report):
+            while not stop.is_set():
+                blocks[name] += 1
+                report(0.5, "Removing the noise…")
+                time.sleep(0.002)
+            return name
+
+        return work
+
+    long_a = runner.submit("a", looping("a"), duration_s=600)
+    long_b = runner.submit("b", looping("b"), duration_s=600)
+    deadline = time.monotonic() + TIMEOUT
+    while min(blocks.values()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert runner.paused() == 0  # two long jobs on two cores
+    in_short = []
+
+    def short_work(report):
+        time.sleep(0.1)  # both long jobs reach a block meanwhile
+        in_short.append((runner.paused(), dict(blocks)))
+        time.sleep(0.2)
+        in_short.append((runner.paused(), dict(blocks)))
+        return "example"
+
+    assert runner.wait(runner.submit("example", short_work, duration_s=4.2)) == "example"
+    (paused_1, seen_1), (paused_2, seen_2) = in_short
+    assert paused_1 == paused_2 == 1  # one long job made way, the other kept its core
+    assert sorted(seen_2[k] - seen_1[k] > 0 for k in blocks) == [False, True]
+    deadline = time.monotonic() + TIMEOUT
+    while runner.paused() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert runner.paused() == 0  # both go on once it is done
+    stop.set()
+    assert sorted([runner.wait(long_a), runner.wait(long_b)]) == ["a", "b"]
 
 
 def test_the_same_job_asked_twice_runs_once():

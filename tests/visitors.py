@@ -217,7 +217,7 @@ class Visitor:
         Returns ``(None, None)``, with the button's message in ``problem``, if the file is refused.
         """
         got = []
-        self.page.once("download", got.append)
+        self.page.once("download", lambda download: got.append(download))
         start = time.perf_counter()
         self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first.click()
         error = self.page.locator(f'.st-key-{key} [data-testid="stDownloadButtonError"]')

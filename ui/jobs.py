@@ -8,8 +8,10 @@ threads use every core):
   (the example, a preview of a stretch, a voice memo) and the *long* lane the
   rest; each lane has its own workers, so a short job starts at once even
   while long ones run;
-* long-lane workers run at a lower CPU priority (Linux nice +4 for those
-  threads only), so a short job also gets the processor first once started;
+* while short jobs run, long ones make way for them: at their next block,
+  long jobs beyond the cores the short ones leave free pause until a short
+  job ends, so a short job also gets a core of its own once started (without
+  lowering the long jobs' priority against anything else on the machine);
 * the same job asked for twice (two tabs, or a rerun of the same page) runs once;
 * a job nobody waits for any more (the visitor moved a slider, or left) is
   cancelled, before it starts or at its next block.
@@ -31,8 +33,18 @@ __all__ = ["Cancelled", "Ticket", "JobRunner", "SHORT", "LONG"]
 
 SHORT = "short"
 LONG = "long"
-#: Nice value added to the long lane's worker threads: a short job gets about 2.5 times their share of a busy core.
-LONG_NICENESS = 4
+
+
+def host_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (as on hosted containers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
 
 class Cancelled(Exception):
@@ -88,14 +100,22 @@ class JobRunner:
     Parameters
     ----------
     long_workers, short_workers : int
-        Jobs each lane runs at once (by default the machine's cores).
+        Jobs each lane runs at once (by default the host's cores, :func:`host_cores`).
     short_max_s : float
         Longest audio, in seconds, of a job in the short lane.
+    cores : int
+        Cores the jobs share: long jobs beyond what running short jobs leave pause.
     """
 
-    def __init__(self, long_workers: Optional[int] = None, short_workers: Optional[int] = None, short_max_s: float = 30.0):
-        cores = os.cpu_count() or 1
-        self.workers = {LONG: long_workers or cores, SHORT: short_workers or cores}
+    def __init__(
+        self,
+        long_workers: Optional[int] = None,
+        short_workers: Optional[int] = None,
+        short_max_s: float = 30.0,
+        cores: Optional[int] = None,
+    ):
+        self.cores = cores or host_cores()
+        self.workers = {LONG: long_workers or self.cores, SHORT: short_workers or self.cores}
         self.short_max_s = float(short_max_s)
         self._queues: Dict[str, Deque[Ticket]] = {SHORT: deque(), LONG: deque()}
         self._running: Dict[str, List[Ticket]] = {SHORT: [], LONG: []}
@@ -103,6 +123,8 @@ class JobRunner:
         self._threads: Dict[str, List[threading.Thread]] = {SHORT: [], LONG: []}
         self._lock = threading.Lock()
         self._wake = {lane: threading.Condition(self._lock) for lane in (SHORT, LONG)}
+        self._job_ended = threading.Condition(self._lock)
+        self._paused: set = set()  # long jobs making way for short ones
         self.started = 0  # jobs that began running (a count for tests and the load bench)
 
     def lane_for(self, duration_s: float) -> str:
@@ -180,12 +202,19 @@ class JobRunner:
             threads.append(thread)
             thread.start()
 
+    def paused(self) -> int:
+        """How many long jobs are making way for short ones now."""
+        return len(self._paused)
+
+    def _make_way(self, ticket: Ticket) -> None:
+        """Pause a long job while running short jobs need its core (called between its blocks)."""
+        with self._lock:
+            while len(self._running[LONG]) - len(self._paused) > self.cores - len(self._running[SHORT]):
+                self._paused.add(ticket)
+                self._job_ended.wait()
+                self._paused.discard(ticket)
+
     def _work(self, lane: str) -> None:
-        if lane == LONG and hasattr(os, "setpriority"):
-            try:  # on Linux this lowers the priority of this thread only (and of the threads it starts)
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LONG_NICENESS)
-            except OSError:
-                pass
         while True:
             with self._lock:
                 while not self._queues[lane]:
@@ -198,6 +227,8 @@ class JobRunner:
 
             def report(fraction: float, text: str, ticket: Ticket = ticket) -> None:
                 ticket.fraction, ticket.text = fraction, text
+                if ticket.lane == LONG:
+                    self._make_way(ticket)
                 if ticket.waiters <= 0:
                     raise Cancelled()
 
@@ -207,6 +238,7 @@ class JobRunner:
                 result, error = None, exc
             with self._lock:
                 self._running[lane].remove(ticket)
+                self._job_ended.notify_all()  # a paused long job may go on
                 if self._pending.get(ticket.key) is ticket:
                     del self._pending[ticket.key]
                 self._finish(ticket, result, error)
