@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 from denoise_core import DenoiseParams
-from ui import loading, processing
+from ui import budget, loading, processing
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"
@@ -378,7 +378,7 @@ def test_a_long_recording_is_previewed_on_a_stretch_and_cleaned_whole_only_for_t
         return real(rec, analysed, params, window, progress)
 
     monkeypatch.setattr(processing, "run_cleaning", watched)
-    processing.RESULTS.clear()
+    monkeypatch.setattr(budget, "STORE", budget._make_store())  # nothing held from other tests
     _long_upload(app, 400.0)  # 3.2 M samples: more than one stretch
     length_s = preview.PREVIEW_SAMPLES / 8_000
     assert not cleanings  # the preview did not clean the whole recording

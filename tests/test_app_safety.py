@@ -188,7 +188,8 @@ def test_hostile_file_names_are_never_paths(media, monkeypatch, tmp_path, name, 
     assert sf.info(io.BytesIO(data)).frames == 32_000
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["one", "one/two"]
     stem = Path(name.replace("\\", "/")).stem
-    assert not [t for t in touched if stem in t[0] or "passwd" in t[0]], touched
+    # (by file name: the server reads /proc/self/statm for its memory budget, and "c" is in that path)
+    assert not [t for t in touched if stem in Path(t[0]).name or "passwd" in t[0]], touched
     # Shown as text, escaped: no HTML or Markdown from a name reaches the page.
     assert f"**{name}**" in _unescape(at.markdown[1].value)
 

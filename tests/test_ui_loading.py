@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,32 @@ def test_duration_limit_can_be_lowered_from_the_environment(monkeypatch, value, 
         monkeypatch.delenv("QUIET_MAX_MINUTES", raising=False)
     else:
         monkeypatch.setenv("QUIET_MAX_MINUTES", value)
-    assert loading._minutes_from_env("QUIET_MAX_MINUTES", 30.0) == minutes
+    assert loading.number_from_env("QUIET_MAX_MINUTES", 30.0) == minutes
+
+
+@pytest.mark.parametrize(
+    "budget_mb, max_minutes, minutes, upload_mb",
+    [
+        (690, 30, 12, 132),  # Community Cloud's smallest instance: 12 minutes, one of which fits with room to spare
+        (1024, 30, 19, 200),
+        (2700, 30, 30, 200),  # the duration limit, and the upload limit's 200 MB cap
+        (2700, 10, 10, 110),
+        (100, 30, 1, 11),  # below the base: still one minute, and the budget's admission says "busy"
+    ],
+)
+def test_limits_follow_the_memory_budget(budget_mb, max_minutes, minutes, upload_mb):
+    max_samples, max_upload_mb = loading.limits(budget_mb, max_minutes)
+    assert max_samples == minutes * 60 * 48_000
+    assert max_upload_mb == upload_mb
+    if minutes < max_minutes and budget_mb > loading.BASE_MB:  # set by the budget: one more minute would not fit
+        per_minute = 60 * 48_000 * loading.BYTES_PER_SAMPLE
+        assert max_samples * loading.BYTES_PER_SAMPLE <= (budget_mb - loading.BASE_MB) * 1024**2 < (minutes + 1) * per_minute
+
+
+@pytest.mark.skipif(bool(os.environ.get("QUIET_MEMORY_MB") or os.environ.get("QUIET_MAX_MINUTES")), reason="limits set")
+def test_default_limits_are_the_default_budgets():
+    assert loading.MEMORY_BUDGET_MB == 690
+    assert (loading.MAX_SAMPLES, loading.MAX_UPLOAD_MB) == loading.limits(690, 30) == (12 * 60 * 48_000, 132)
 
 
 def test_a_view_of_the_upload_decodes_like_its_bytes(noise):

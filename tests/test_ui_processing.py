@@ -95,41 +95,57 @@ def test_cleaning_a_long_recording_needs_little_memory_beyond_input_and_output()
     assert cleaning_peak - output_bytes < 60e6, f"cleaning peak {cleaning_peak / 1e6:.0f} MB beyond the output"
 
 
-def _job(rec, analysed, **params):
-    return processing.Job(rec, None, analysed, DenoiseParams(**params), None)
+@pytest.fixture
+def fresh_budget(monkeypatch):
+    """An empty store of 100 MB and a runner of their own for this test (no Streamlit session: "local")."""
+    from ui import budget
+    from ui.jobs import JobRunner
+    from ui.store import MB, MemoryStore
+
+    store = MemoryStore(100 * MB)
+    monkeypatch.setattr(budget, "STORE", store)
+    monkeypatch.setattr(budget, "RUNNER", JobRunner(long_workers=1, short_workers=1))
+    return budget
 
 
-def test_result_cache_drops_the_old_result_before_cleaning_the_next(monkeypatch):
+def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budget, monkeypatch):
     rec = _recording(_speechy(16_000, 2.0), 16_000)
-    analysed = processing.run_analysis(rec, None)
-    cache = processing.ResultCache(capacity=1)
+    analysed = processing.analyse_recording(rec.digest, None, rec)
+    job = processing.Job(rec, None, analysed, DenoiseParams(), None)
+    steps = []
+    first = processing.clean_recording(job, lambda f, text: steps.append((f, text)))
+    again = processing.clean_recording(job, lambda f, text: steps.append((f, text)))  # e.g. the log-frequency switch
+    assert again is first and fresh_budget.RUNNER.started == 1
+    fractions = [f for f, _ in steps]  # polled while it runs, told only on the first call
+    assert fractions == sorted(fractions) and all(0.0 <= f <= 1.0 for f in fractions)
+    store = fresh_budget.STORE
+    assert store.pinned("local", "result") == ("result",) + job.key
+    assert store.nbytes_of(("result",) + job.key) >= first.audio.nbytes
+    assert store.used == sum(store.nbytes_of(k) for k in (("result",) + job.key, ("analysis", rec.digest, None)))
+    # The download is encoded from that result: nothing is cleaned again, and the file is counted while held.
+    data = processing.download(job, "WAV", "PCM_16")()
+    assert sf.info(io.BytesIO(data)).frames == rec.n_samples and fresh_budget.RUNNER.started == 1
+    assert store.reserved == len(data)
+    # New settings: while they are cleaned, the result shown before is no longer held for this page.
+    other = processing.Job(rec, None, analysed, DenoiseParams(threshold_db=6.0), None)
     seen = []
     real = processing.run_cleaning
 
     def watched(*args, **kwargs):
-        seen.append(len(cache))  # how many results exist while the next one is made
+        seen.append(store.pinned("local", "result"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(processing, "run_cleaning", watched)
-    first = cache.get(_job(rec, analysed))
-    assert cache.get(_job(rec, analysed)) is first  # a hit: the same object, not cleaned again
-    second = cache.get(_job(rec, analysed, threshold_db=9.0))
-    assert second is not first and len(cache) == 1
-    assert seen == [0, 0]
-    steps = []
-    cache.get(_job(rec, analysed), progress=lambda f, text: steps.append(f))  # cleaned again
-    assert steps and steps[-1] == 1.0
-    np.testing.assert_array_equal(cache.get(_job(rec, analysed)).audio, first.audio)
+    processing.clean_recording(other)
+    assert seen == [None] and store.pinned("local", "result") == ("result",) + other.key
 
 
-def test_result_cache_keeps_nothing_on_a_bad_window_and_forgets_old_results(monkeypatch):
-    rec = _recording(_speechy(16_000, 2.0), 16_000)
+def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):
+    rec = _recording(_speechy(48_000, 60.0), 48_000)  # 11 MB, so a cleaning reserves about 62 MB
     analysed = processing.run_analysis(rec, None)
-    cache = processing.ResultCache(capacity=1, ttl_s=60.0)
-    with pytest.raises(NoiseWindowError):
-        cache.get(processing.Job(rec, None, analysed, DenoiseParams(), (1.5, 1.0)))
-    assert len(cache) == 0
-    result = cache.get(_job(rec, analysed))
-    clock = processing.time.monotonic() + 61.0
-    monkeypatch.setattr(processing.time, "monotonic", lambda: clock)
-    assert cache.get(_job(rec, analysed)) is not result  # older than the ttl: cleaned again
+    job = processing.Job(rec, None, analysed, DenoiseParams(), None)
+    with fresh_budget.reserve(60 * 1024**2, "another visitor"):
+        with pytest.raises(fresh_budget.Busy, match="busy.*try again in a minute") as busy:
+            processing.clean_recording(job)
+    assert busy.value.level == "warning"
+    assert processing.clean_recording(job).audio.shape == rec.y.shape  # once the other visitor is done

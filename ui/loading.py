@@ -2,7 +2,8 @@
 
 :func:`decode` is a plain function (testable without Streamlit) that applies
 the app's limits and says what is wrong in plain words by raising
-:class:`InputProblem`. :func:`load_recording` caches it per file content.
+:class:`InputProblem`. :func:`load_recording` keeps it per file content, counted
+in the server's memory budget; the limits here follow from that budget.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
-import streamlit as st
 
 from denoise_core import DenoiseError
 from denoise_core.audio_io import MAX_SR, MIN_SR, AudioFileInfo, file_info, read_audio
 
 __all__ = [
+    "MEMORY_BUDGET_MB",
     "MAX_UPLOAD_MB",
     "MAX_DURATION_S",
     "MAX_SAMPLES",
@@ -31,6 +32,8 @@ __all__ = [
     "InputProblem",
     "Recording",
     "content_digest",
+    "limits",
+    "number_from_env",
     "safe_stem",
     "decode",
     "load_recording",
@@ -38,8 +41,8 @@ __all__ = [
 
 
 
-def _minutes_from_env(name: str, default: float) -> float:
-    """A positive number of minutes from the environment (Streamlit Cloud secrets set it too)."""
+def number_from_env(name: str, default: float) -> float:
+    """A positive number from the environment (Streamlit Cloud secrets set it too), else ``default``."""
     try:
         value = float(os.environ.get(name, default))
     except ValueError:
@@ -47,20 +50,37 @@ def _minutes_from_env(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
-#: Largest upload in megabytes; the same number is ``server.maxUploadSize`` in .streamlit/config.toml.
-MAX_UPLOAD_MB = 200
-#: Longest recording the app cleans, in seconds: 30 minutes, or ``QUIET_MAX_MINUTES``.
-#: The app cleans block by block and never holds a whole spectrogram: a 30-minute
-#: 48 kHz mono WAV peaked at about 1.35 GB in the server (upload, result, then a
-#: slider move; it was 6.3 GB when the whole spectrogram was held), and about 1.7 GB
-#: when a second 30-minute file follows in the same session (the first stays cached).
-#: What remains is Streamlit's copy of the upload, the decoded input and one result
-#: (~173 + 346 + 390 MB), so memory grows with the length: a host with less than
-#: ~1.5 GB should lower the limit, e.g. ``QUIET_MAX_MINUTES=10``.
-MAX_DURATION_S = _minutes_from_env("QUIET_MAX_MINUTES", 30.0) * 60
-#: Most samples (all channels together) cleaned at once: the duration limit at 48 kHz mono,
-#: so a stereo or 96 kHz file may be half as long.
-MAX_SAMPLES = int(MAX_DURATION_S * 48_000)
+#: Memory budget of the whole server process in MB (``QUIET_MEMORY_MB``); the default fits
+#: Streamlit Community Cloud's smallest instance (690 MB). Every visitor's recordings, results
+#: and downloads are counted against it (:mod:`ui.budget`), and the limits below follow from it.
+MEMORY_BUDGET_MB = number_from_env("QUIET_MEMORY_MB", 690.0)
+#: Part of the budget left to Python, Streamlit, the libraries and per-visitor overheads
+#: (an idle server that has shown the page is about 120 MB).
+BASE_MB = 160.0
+#: Most bytes one recording costs per sample (all channels together) at its peak: the upload as
+#: Streamlit holds it (up to 4 for float WAV), the decoded audio (4), the cleaned result (4) and a
+#: download being encoded (up to 4).
+BYTES_PER_SAMPLE = 16
+def limits(budget_mb: float, max_minutes: float = 30.0) -> Tuple[int, int]:
+    """The app's limits for a memory budget: most samples cleaned at once and largest upload in MB.
+
+    One recording may take the budget beyond :data:`BASE_MB` at :data:`BYTES_PER_SAMPLE`,
+    counted in whole minutes of 48 kHz mono and at most ``max_minutes``; the upload limit is
+    that many samples as 32-bit WAV, at most 200 MB.
+    """
+    minute = 60 * 48_000
+    minutes = min(float(max_minutes), (budget_mb - BASE_MB) * 1024**2 / BYTES_PER_SAMPLE // minute)
+    max_samples = int(max(minutes, 1) * minute)
+    return max_samples, int(min(200, max_samples * 4 / 1024**2 + 1))
+
+
+#: Most samples (all channels together) cleaned at once, and the largest upload in MB, for the budget:
+#: at most 30 minutes (or ``QUIET_MAX_MINUTES``) of 48 kHz mono, so a stereo or 96 kHz file may be
+#: half as long. With the default budget: 12 minutes and 132 MB (``server.maxUploadSize`` in
+#: .streamlit/config.toml is the same number).
+MAX_SAMPLES, MAX_UPLOAD_MB = limits(MEMORY_BUDGET_MB, number_from_env("QUIET_MAX_MINUTES", 30.0))
+#: Longest recording the app cleans, in seconds (48 kHz mono).
+MAX_DURATION_S = MAX_SAMPLES / 48_000
 #: Peak below which a recording counts as silent (-120 dBFS).
 SILENCE_PEAK = 1e-6
 
@@ -301,14 +321,38 @@ def decode(data, name: str, *, max_bytes: Optional[int] = None, digest: str = ""
     )
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
-def load_recording(digest: str, name: str, _read_bytes) -> Recording:
-    """:func:`decode`, once per file content.
+def _decoding_bytes(data) -> int:
+    """Bytes decoding may take at its peak: the blocks read and their concatenation (float32)."""
+    try:
+        info = file_info(_source(data))
+    except DenoiseError:
+        return 0  # decode() refuses it without decoding anything
+    return 2 * 4 * info.frames * info.channels
 
-    ``cache_resource`` rather than ``cache_data``: ``cache_data`` pickles the
-    value and returns a fresh copy on every hit, which for a 30-minute file
-    means copying hundreds of MB on each slider move. The arrays are read-only,
-    so sharing one object is safe. ``_read_bytes`` is a callable returning the
-    file's bytes (or a ``memoryview`` of them), called only on a cache miss.
+
+def load_recording(digest: str, name: str, read_bytes) -> Recording:
+    """:func:`decode`, once per file content and name, counted in the server's memory budget.
+
+    The recording is shared by every visitor who loads the same file (its
+    arrays are read-only) and pinned for this visitor as ``"recording"``: it
+    stays while their page shows it. ``read_bytes`` returns the file's bytes
+    (or a ``memoryview`` of them) and is called only when it is not held yet.
+
+    Raises
+    ------
+    InputProblem
+        If the file cannot be cleaned, or (:class:`ui.budget.Busy`) if the
+        server has no memory left for it now.
     """
-    return decode(_read_bytes(), name, digest=digest)
+    from .budget import get_or_make  # the budget's limits are defined here, so imported on use
+
+    data = read_bytes()
+    size = memoryview(data).nbytes
+    return get_or_make(
+        ("recording", digest, name),
+        "recording",
+        lambda: decode(data, name, digest=digest),
+        estimate=lambda: _decoding_bytes(data),
+        # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
+        size_of=lambda rec: rec.y.nbytes + size,
+    )

@@ -1,49 +1,51 @@
-"""Running the engine on whole recordings for the page, block by block, with the results cached.
+"""Running the engine on whole recordings for the page, block by block, with every large object in the server's budget.
 
 The page listens to and looks at a stretch of the recording (:mod:`ui.preview`);
 the whole recording is cleaned here only for a download. Nothing here holds a
-whole spectrogram: the engine gates the recording block by block. What a
-30-minute 48 kHz mono file costs beyond Streamlit's own copy of the upload is
-the decoded input and one cleaned result (346 MB each as float32) plus some
-tens of MB of temporaries.
+whole spectrogram: the engine gates the recording block by block.
 
-Caches (``st.cache_resource``: one shared object, never copied):
+What the page derives is kept in :data:`ui.budget.STORE`, counted against the
+server's memory budget and pinned by the visitor whose page shows it:
 
 * :func:`analyse_recording`, per file content digest and FFT size: the
   automatic noise profile (a few kB);
-* :func:`clean_recording` (:class:`ResultCache`), per digest, FFT size,
-  settings and noise window: the cleaned audio and its report.
-  At most one exists at any moment, even while the next is being made: it is
-  the largest thing the app holds.
+* :func:`clean_recording`, per digest, FFT size, settings and noise window:
+  the cleaned audio and its report. Cleanings run in :data:`ui.budget.RUNNER`,
+  beside each other, a short recording never behind a long one; the
+  visitor's page is told while it waits;
+* :func:`download` encodes a download from the result, when clicked.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import astuple, dataclass
 from typing import Callable, Optional, Tuple
 
 import numpy as np
-import streamlit as st
 
 from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile, noise_profile
 
+from . import budget
 from .loading import Recording
+from .media import encode_download
+from .store import MB
 
 __all__ = [
     "Analysed",
     "Cleaned",
     "Progress",
     "Job",
-    "ResultCache",
-    "RESULTS",
     "analyse_recording",
     "clean_recording",
+    "download",
     "run_analysis",
     "run_cleaning",
 ]
+
+log = logging.getLogger("quiet")
 
 #: ``progress(fraction, text)``: told how far the cleaning is (0 to 1) and what it is doing.
 Progress = Callable[[float, str], None]
@@ -122,10 +124,32 @@ def run_cleaning(
     return Cleaned(audio=audio, report=report, seconds=time.perf_counter() - start)
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
-def analyse_recording(digest: str, n_fft: Optional[int], _rec: Recording) -> Analysed:
-    """:func:`run_analysis`, once per file content and FFT size (a few kB each)."""
-    return run_analysis(_rec, n_fft)
+def _analysis_bytes(rec: Recording) -> int:
+    """Bytes an analysis may take while it is made: the frames of the survey, a few tens of MB."""
+    return 32 * MB
+
+
+def _analysed_size(analysed: Analysed) -> int:
+    return analysed.auto_noise.power.nbytes
+
+
+def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording) -> Analysed:
+    """:func:`run_analysis`, once per file content and FFT size, counted in the server's memory budget.
+
+    Pinned for the current visitor as ``"analysis"`` (the automatic noise profile, a few kB).
+
+    Raises
+    ------
+    ui.budget.Busy
+        If the server has no memory left for it now.
+    """
+    return budget.get_or_make(
+        ("analysis", digest, n_fft),
+        "analysis",
+        lambda: run_analysis(rec, n_fft),
+        estimate=lambda: _analysis_bytes(rec),
+        size_of=_analysed_size,
+    )
 
 
 @dataclass(frozen=True)
@@ -156,60 +180,115 @@ class Job:
         return (self.rec.digest, self.n_fft, astuple(self.params), self.noise_window)
 
 
-class ResultCache:
-    """The latest cleaned results, shared by all sessions, at most ``capacity`` at any moment.
+def _cleaning_bytes(rec: Recording) -> int:
+    """Bytes a cleaning may take while it runs: its output and the engine's temporaries."""
+    return rec.y.nbytes + 48 * MB
 
-    ``st.cache_resource(max_entries=1)`` would drop the old result only once the
-    new one is stored, so a slider move would briefly hold two 30-minute results
-    (346 MB each). Here a miss drops the oldest result *before* cleaning, and
-    cleanings run one at a time, so at most ``capacity`` results exist at once
-    (pages keep a :class:`Job`, not the result: a download after the result was
-    dropped cleans again). Results older than ``ttl_s`` are dropped on the next use.
+
+def _cleaned_size(cleaned: Cleaned) -> int:
+    return cleaned.audio.nbytes
+
+
+#: Bytes per sample of each download encoding (FLAC is smaller than this).
+_BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
+
+def _result_key(job: Job) -> tuple:
+    return ("result",) + job.key
+
+
+def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleaned]:
+    """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
+
+    def work(report: Progress) -> Cleaned:
+        with budget.reserve(_cleaning_bytes(job.rec), sid) as reservation:
+            result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
+            log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
+            return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)
+
+    return work
+
+
+def clean_recording(job: Job, progress: Optional[Progress] = None, role: str = "result") -> Cleaned:
+    """The result of ``job``: held for this visitor if made before, else cleaned in :data:`ui.budget.RUNNER`.
+
+    The result is pinned for the current visitor as ``role`` (``"result"``; a
+    preview of a stretch would use ``"preview"``), so no other visitor's work
+    drops it while the page shows it, and a display-only change finds it again.
+    A new cleaning runs beside the others (short recordings in their own lane)
+    and the same job asked twice runs once.
+
+    Parameters
+    ----------
+    job : Job
+    progress : callable, optional
+        ``progress(fraction, text)``, called in this thread only when the job is not
+        held: while it waits (fraction 0 and a text saying for what, updated every
+        second) and as it runs.
+    role : str
+        What the result is for the page.
+
+    Raises
+    ------
+    NoiseWindowError
+        If the job's noise window does not fit the recording (nothing is kept).
+    ui.budget.Busy
+        If the server has no memory left for the cleaning now.
     """
+    sid = budget.session()
+    budget.STORE.touch(sid)
+    key = _result_key(job)
+    held = budget.STORE.get(key, sid, role)
+    if held is not None:
+        return held
 
-    def __init__(self, capacity: int = 1, ttl_s: float = 3600.0) -> None:
-        self.capacity = capacity
-        self.ttl_s = ttl_s
-        self._items: "OrderedDict[tuple, Tuple[float, Cleaned]]" = OrderedDict()
-        self._lock = threading.Lock()
+    # The page will show the new result: the one it showed may now go if room is needed (a
+    # recording at the duration limit has room for its own next cleaning only without it).
+    budget.STORE.unpin(sid, role)
+    shown = [None]
 
-    def get(self, job: Job, progress: Optional[Progress] = None) -> Cleaned:
-        """The result of ``job``, cleaned now unless cached (``progress`` is told only then).
+    def on_status(ticket, text: str) -> None:
+        fraction = 0.0 if ticket.state == "queued" else ticket.fraction
+        if progress is not None and shown[0] != (int(100 * fraction), text):
+            shown[0] = (int(100 * fraction), text)
+            progress(fraction, text)
 
-        Raises
-        ------
-        NoiseWindowError
-            If the job's noise window does not fit the recording (nothing is cached).
-        """
-        with self._lock:
-            now = time.monotonic()
-            for key in [k for k, (made, _) in self._items.items() if now - made > self.ttl_s]:
-                del self._items[key]
-            if job.key in self._items:
-                self._items.move_to_end(job.key)
-                return self._items[job.key][1]
-            while self._items and len(self._items) >= self.capacity:
-                self._items.popitem(last=False)  # freed now, unless a running script still uses it
-            result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, progress)
-            self._items[job.key] = (time.monotonic(), result)
-            return result
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        """Drop every result."""
-        with self._lock:
-            self._items.clear()
+    ticket = budget.RUNNER.submit(key, _cleaning_work(job, sid, role), job.rec.duration_s)
+    result = budget.RUNNER.wait(ticket, on_status)
+    budget.STORE.get(key, sid, role)  # pinned for this visitor too when another asked first
+    return result
 
 
-#: The app's cleaned results: one (a 30-minute 48 kHz mono result is 346 MB).
-RESULTS = ResultCache(capacity=1)
+def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
+    """A callable for a download button: the file's bytes of ``job``'s result, encoded when clicked.
 
+    It encodes the result the visitor's page shows (cleaning it again only if
+    it was dropped meanwhile), with the file counted in the budget while it is
+    encoded and while Streamlit keeps it (:data:`ui.budget.DOWNLOAD_HOLD_S`).
 
-def clean_recording(job: Job, progress: Optional[Progress] = None) -> Cleaned:
-    """:func:`run_cleaning` of a job, through :data:`RESULTS`.
-
-    ``progress`` is told how far the cleaning is; it is not called on a cache hit.
+    Raises (when called)
+    --------------------
+    ui.budget.Busy
+        If the server has no memory left for the file now.
     """
-    return RESULTS.get(job, progress)
+    sid = budget.session()
+    key = _result_key(job)
+
+    def data() -> bytes:
+        cleaned = budget.STORE.peek(key) or budget.RUNNER.wait(
+            budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
+        )
+        file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
+        reservation = budget.reserve(2 * file_bytes, sid)  # the encoder's buffer and the bytes returned
+        try:
+            encoded = encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
+        except BaseException:
+            reservation.release()
+            raise
+        reservation.shrink(len(encoded))  # what Streamlit keeps
+        timer = threading.Timer(budget.DOWNLOAD_HOLD_S, reservation.release)
+        timer.daemon = True
+        timer.start()
+        return encoded
+
+    return data

@@ -28,7 +28,7 @@ from .media import (
 )
 from .plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
 from .preview import Preview, Stretch
-from .processing import Job, Progress, clean_recording
+from .processing import Job, Progress, clean_recording, download
 
 __all__ = [
     "PROGRESS_MIN_S",
@@ -185,24 +185,32 @@ def too_short(rec: Recording, minimum_s: float) -> None:
 
 
 @contextmanager
-def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Optional[Progress]]:
-    """A spinner for short recordings, a progress bar for long ones or when ``always`` (removed when done).
+def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Progress]:
+    """A spinner for short recordings, a progress bar for long ones or when ``always``; a waiting visitor is told for what.
 
-    Yields the callback for :func:`ui.processing.clean_recording` (``None`` for a spinner).
-    The bar appears only when the cleaning really runs, not when the result is cached.
+    Yields the callback for :func:`ui.processing.clean_recording`: it is called only when the
+    cleaning really runs or waits for the server (not when the result is held), and what it
+    shows is removed when done.
     """
-    if duration_s < PROGRESS_MIN_S and not always:
-        with st.spinner("Cleaning…", show_time=True):
-            yield None
-        return
     box = st.empty()
-    shown = {"percent": -1}
+    if duration_s < PROGRESS_MIN_S and not always:
+
+        def say(fraction: float, text: str) -> None:
+            box.caption(text)  # e.g. "Waiting for the server (3 s): it is cleaning 2 other recordings…"
+
+        with st.spinner("Cleaning…", show_time=True):
+            try:
+                yield say
+            finally:
+                box.empty()
+        return
+    shown = {"bar": None}
 
     def update(fraction: float, text: str) -> None:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
-        if percent != shown["percent"]:  # one message to the browser per percent, not per block
-            shown["percent"] = percent
-            box.progress(percent, text=f"Cleaning the whole recording: {text} {percent} %")
+        if shown["bar"] != (percent, text):  # one message to the browser per percent, not per block
+            shown["bar"] = (percent, text)
+            box.progress(percent, text=f"{text} {percent} %" if percent else text)  # 0 %: waiting or starting
 
     try:
         yield update
@@ -301,7 +309,10 @@ def _prepare(key: tuple) -> None:
     del prepared[:-8]
 
 
-def _download_buttons(rec: Recording, key: tuple, audio_source: Callable[[], np.ndarray], sample: np.ndarray) -> None:
+def _download_buttons(
+    rec: Recording, key: tuple, data_for: Callable[[str, str], Callable[[], bytes]], sample: np.ndarray
+) -> None:
+    """One button per format; ``data_for(label, subtype)`` gives the callable that encodes the file when clicked."""
     info = rec.info
     labels = download_labels(info.format, info.subtype, rec.sr, rec.n_channels)
     sizes = _sizes(key, labels, sample, rec.n_samples, rec.sr, info.subtype)
@@ -312,7 +323,7 @@ def _download_buttons(rec: Recording, key: tuple, audio_source: Callable[[], np.
         kind = describe_format(DOWNLOAD_FORMATS[label][0], subtype)
         col.download_button(
             f"{kind} · {describe_size(*sizes[label])}",
-            data=(lambda label=label, subtype=subtype: encode_download(audio_source(), rec.sr, label, subtype)),
+            data=data_for(label, subtype),
             file_name=name,
             mime=DOWNLOAD_FORMATS[label][2],
             key=f"download_{label.lower()}",
@@ -337,7 +348,8 @@ def downloads(lay: Layout, job: Job, preview: Preview) -> None:
     with lay.downloads:
         st.subheader("Download")
         if preview.stretch.n_samples == rec.n_samples:
-            _download_buttons(rec, job.key, lambda: preview.audio, preview.audio)
+            whole = preview.audio
+            _download_buttons(rec, job.key, lambda label, subtype: partial(encode_download, whole, rec.sr, label, subtype), whole)
             return
         if job.key not in st.session_state.get(_PREPARED, []):
             st.button(
@@ -354,7 +366,7 @@ def downloads(lay: Layout, job: Job, preview: Preview) -> None:
             cleaned = clean_recording(job, progress)
         st.caption(f"The whole recording was cleaned in {cleaned.seconds:.1f} s with these settings.")
         stretch = preview.stretch
-        _download_buttons(rec, job.key, lambda: clean_recording(job).audio, cleaned.audio[stretch.start : stretch.stop])
+        _download_buttons(rec, job.key, partial(download, job), cleaned.audio[stretch.start : stretch.stop])
 
 
 def look(lay: Layout, rec: Recording, preview: Preview, window_s: Optional[Tuple[float, float]], min_window_s: float) -> None:
