@@ -7,13 +7,13 @@ Every change of a setting is heard at once on a stretch of the recording
 """
 
 import logging
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from typing import Optional
 
 import streamlit as st
 
 from denoise_core import DenoiseError, noise_profile
-from ui import controls, loading, messages, preview, processing, views
+from ui import controls, loading, messages, preview, processing, settings, views
 
 log = logging.getLogger("quiet")
 
@@ -46,12 +46,14 @@ def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
         noise = job.analysed.auto_noise
     else:
         noise = store.get(
-            ("noise", rec.digest, config.n_fft, job.noise_window),
-            lambda: noise_profile(rec.y, rec.sr, job.noise_window, n_fft=config.n_fft),
+            ("noise", rec.digest, config.n_fft, job.noise_window, job.analysed.hum),
+            lambda: noise_profile(rec.y, rec.sr, job.noise_window, n_fft=config.n_fft, hum=job.analysed.hum),
         )
     original = store.get(("original", rec.digest, config.n_fft, stretch), lambda: preview.original_of(rec.y, config, stretch))
-    key = ("preview", rec.digest, job.n_fft, astuple(job.params), job.noise_window, stretch)
-    result = store.get(key, lambda: preview.make_preview(rec.y, noise, job.params, stretch, original))
+    # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
+    params = replace(job.params, loudness_lufs=None)
+    key = ("preview", rec.digest, job.n_fft, job.analysed.hum, astuple(params), job.noise_window, stretch)
+    result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
     return result
 
@@ -69,6 +71,7 @@ def page() -> None:
     """Input, settings, preview, downloads, pictures; every problem ends as one message on the page."""
     st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
     views.header()
+    url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
     source = controls.input_picker()
     if source is None:
         views.intro()
@@ -81,10 +84,17 @@ def page() -> None:
             views.too_short(rec, preview.MIN_CLEAN_S)
             return
         lay = views.layout()
-        params = controls.gate_controls(lay.strength, lay.settings)
+        preset = settings.preset_control(lay.strength)
+        gate = controls.gate_controls(lay.strength, lay.settings, settings.reset_all)
+        finishing, hum = settings.finishing_controls(lay.settings)
+        params = replace(gate, **finishing)
         n_fft = controls.fft_control(lay.advanced, rec.sr)
+        views.preset_caption(lay.strength, settings.preset_state(preset, params))
+        settings.keep_in_url(params, hum, n_fft or 0, preset)
+        if settings.url_note(url_notes):
+            lay.verdict.info(settings.url_note(url_notes), icon=":material/link:")
         with st.spinner("Learning the noise…", show_time=True):
-            analysed = processing.analyse_recording(rec.digest, n_fft, rec)
+            analysed = processing.analyse_recording(rec.digest, n_fft, rec, hum)
         config = analysed.config
         min_window_s = min(config.win_length / config.sr, rec.duration_s)
         window = controls.noise_window_controls(

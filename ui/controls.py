@@ -154,18 +154,11 @@ def input_picker() -> Optional[Source]:
     return None
 
 
-def _reset_gate() -> None:
-    defaults = DenoiseParams()
-    for name in _SLIDERS:
-        st.session_state[name] = float(getattr(defaults, name))
-    st.session_state["n_fft"] = FFT_SIZES[0]
-
-
-def gate_controls(main_box, settings_box) -> DenoiseParams:
+def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> DenoiseParams:
     """Sliders for the gate's settings, with the engine's ranges, defaults and help texts.
 
     "Noise reduction" (the strength) goes in ``main_box``, next to the players;
-    the rest and the reset button in ``settings_box``.
+    the rest and the reset button (which calls ``on_reset``) in ``settings_box``.
     Widget keys: ``threshold_db``, ``reduction_db``, ``freq_smooth_hz``,
     ``time_smooth_ms`` and ``reset``.
     """
@@ -189,9 +182,9 @@ def gate_controls(main_box, settings_box) -> DenoiseParams:
         st.button(
             "Recommended settings",
             key="reset",
-            on_click=_reset_gate,
+            on_click=on_reset,
             icon=":material/restart_alt:",
-            help="Sets every slider (and the FFT size) back to the values that suit most speech recordings.",
+            help="Sets every setting (and the FFT size) back to the values that suit most speech recordings.",
         )
     return DenoiseParams(**values)
 

@@ -60,9 +60,13 @@ class Analysed:
     auto_noise : NoiseProfile
         Noise profile of the quietest stretch (its ``window_s`` is the default
         window; its ``config`` the transform of the gate and the pictures).
+    hum : str
+        The hum removal asked for (``"auto"``, ``"50"``, ``"60"``, ``"off"``); a
+        noise window chosen by hand is measured with it too.
     """
 
     auto_noise: NoiseProfile
+    hum: str = "auto"
 
     @property
     def config(self) -> StftConfig:
@@ -88,9 +92,9 @@ class Cleaned:
     seconds: float
 
 
-def run_analysis(rec: Recording, n_fft: Optional[int]) -> Analysed:
+def run_analysis(rec: Recording, n_fft: Optional[int], hum: str = "auto") -> Analysed:
     """The automatic noise profile of a recording (no caching)."""
-    return Analysed(auto_noise=noise_profile(rec.y, rec.sr, n_fft=n_fft))
+    return Analysed(auto_noise=noise_profile(rec.y, rec.sr, n_fft=n_fft, hum=hum), hum=hum)
 
 
 def run_cleaning(
@@ -112,7 +116,7 @@ def run_cleaning(
     noise = (
         analysed.auto_noise
         if noise_window is None
-        else noise_profile(rec.y, rec.sr, noise_window, n_fft=analysed.config.n_fft)
+        else noise_profile(rec.y, rec.sr, noise_window, n_fft=analysed.config.n_fft, hum=analysed.hum)
     )
 
     def on_block(first: int, stop: int) -> None:
@@ -133,7 +137,7 @@ def _analysed_size(analysed: Analysed) -> int:
     return analysed.auto_noise.power.nbytes
 
 
-def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording) -> Analysed:
+def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording, hum: str = "auto") -> Analysed:
     """:func:`run_analysis`, once per file content and FFT size, counted in the server's memory budget.
 
     Pinned for the current visitor as ``"analysis"`` (the automatic noise profile, a few kB).
@@ -144,9 +148,9 @@ def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording) -> Anal
         If the server has no memory left for it now.
     """
     return budget.get_or_make(
-        ("analysis", digest, n_fft),
+        ("analysis", digest, n_fft, hum),
         "analysis",
-        lambda: run_analysis(rec, n_fft),
+        lambda: run_analysis(rec, n_fft, hum),
         estimate=lambda: _analysis_bytes(rec),
         size_of=_analysed_size,
     )
@@ -176,8 +180,8 @@ class Job:
 
     @property
     def key(self) -> tuple:
-        """What the result depends on: file content, FFT size, settings, noise window."""
-        return (self.rec.digest, self.n_fft, astuple(self.params), self.noise_window)
+        """What the result depends on: file content, FFT size, hum removal, settings, noise window."""
+        return (self.rec.digest, self.n_fft, self.analysed.hum, astuple(self.params), self.noise_window)
 
 
 def _cleaning_bytes(rec: Recording) -> int:

@@ -339,19 +339,21 @@ def downloads(lay: Layout, job: Job, preview: Preview) -> None:
     """The cleaned recording in the input's own format (first), WAV and FLAC, each with its size.
 
     A recording previewed whole is its own result: the buttons appear at once
-    and encode the preview's audio. A longer one is cleaned whole only when the
-    user asks ("Prepare the download"), with a progress bar, once per set of
-    settings; the buttons keep the job, not the result, so a result dropped
-    from the cache meanwhile is cleaned again.
+    and encode the preview's audio (with a loudness target it is cleaned whole
+    at once, since the preview keeps the level). A longer one is cleaned whole
+    only when the user asks ("Prepare the download"), with a progress bar,
+    once per set of settings; the buttons keep the job, not the result, so a
+    result dropped meanwhile is cleaned again.
     """
     rec = job.rec
+    whole = preview.stretch.n_samples == rec.n_samples
     with lay.downloads:
         st.subheader("Download")
-        if preview.stretch.n_samples == rec.n_samples:
-            whole = preview.audio
-            _download_buttons(rec, job.key, lambda label, subtype: partial(encode_download, whole, rec.sr, label, subtype), whole)
+        if whole and job.params.loudness_lufs is None:
+            audio = preview.audio
+            _download_buttons(rec, job.key, lambda label, subtype: partial(encode_download, audio, rec.sr, label, subtype), audio)
             return
-        if job.key not in st.session_state.get(_PREPARED, []):
+        if not whole and job.key not in st.session_state.get(_PREPARED, []):
             st.button(
                 f"Prepare the download (cleans all {describe_duration(rec.duration_s)})",
                 key="prepare",
@@ -362,11 +364,26 @@ def downloads(lay: Layout, job: Job, preview: Preview) -> None:
                 help=messages.PREPARE_HELP,
             )
             return
-        with cleaning_progress(rec.duration_s, always=True) as progress:
+        with cleaning_progress(rec.duration_s, always=not whole) as progress:
             cleaned = clean_recording(job, progress)
         st.caption(f"The whole recording was cleaned in {cleaned.seconds:.1f} s with these settings.")
+        report = cleaned.report
+        if report.loudness_after_lufs is not None:
+            st.caption(
+                f"Loudness {_lufs_text(report.loudness_before_lufs)} before, {_lufs_text(report.loudness_after_lufs)} "
+                f"after (true peak {report.true_peak_dbtp:.1f} dBTP)."
+            )
         stretch = preview.stretch
         _download_buttons(rec, job.key, partial(download, job), cleaned.audio[stretch.start : stretch.stop])
+
+
+def _lufs_text(value: float) -> str:
+    return "silent" if not math.isfinite(value) else f"{value:.1f} LUFS"
+
+
+def preset_caption(box, state: str) -> None:
+    """Which preset the settings follow, e.g. "Preset: Podcast (modified)"."""
+    box.caption(f"Preset: {state}")
 
 
 def look(lay: Layout, rec: Recording, preview: Preview, window_s: Optional[Tuple[float, float]], min_window_s: float) -> None:
