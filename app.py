@@ -13,7 +13,7 @@ from typing import Optional
 import streamlit as st
 
 from denoise_core import DenoiseError, noise_profile
-from ui import controls, loading, messages, preview, processing, settings, views
+from ui import batch, controls, loading, messages, preview, processing, settings, views
 
 log = logging.getLogger("quiet")
 
@@ -67,11 +67,34 @@ def _last_good(digest: str) -> Optional[preview.Preview]:
     return store.peek(last[1])
 
 
+def _settings(main_box, settings_box, advanced_box):
+    """Preset, the gate's sliders and the finishing controls; returns the engine's settings, the hum mode and the preset."""
+    preset = settings.preset_control(main_box)
+    gate = controls.gate_controls(main_box, settings_box, settings.reset_all)
+    finishing, hum = settings.finishing_controls(advanced_box)
+    params = replace(gate, **finishing)
+    views.preset_caption(main_box, settings.preset_state(preset, params))
+    return params, hum, preset
+
+
+def _many_files() -> None:
+    """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`)."""
+    box = st.expander("Settings for every file", icon=":material/tune:")
+    params, hum, _ = _settings(box, box, box)
+    try:
+        batch.batch_section(params, hum)
+    except MemoryError:
+        st.error(messages.OUT_OF_MEMORY, icon=":material/error:")
+
+
 def page() -> None:
     """Input, settings, preview, downloads, pictures; every problem ends as one message on the page."""
     st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
     views.header()
     url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
+    if controls.mode_control() == controls.MANY_FILES:
+        _many_files()
+        return
     source = controls.input_picker()
     if source is None:
         views.intro()
@@ -84,12 +107,8 @@ def page() -> None:
             views.too_short(rec, preview.MIN_CLEAN_S)
             return
         lay = views.layout()
-        preset = settings.preset_control(lay.strength)
-        gate = controls.gate_controls(lay.strength, lay.settings, settings.reset_all)
-        finishing, hum = settings.finishing_controls(lay.settings)
-        params = replace(gate, **finishing)
+        params, hum, preset = _settings(lay.strength, lay.settings, lay.settings)
         n_fft = controls.fft_control(lay.advanced, rec.sr)
-        views.preset_caption(lay.strength, settings.preset_state(preset, params))
         settings.keep_in_url(params, hum, n_fft or 0, preset)
         if settings.url_note(url_notes):
             lay.verdict.info(settings.url_note(url_notes), icon=":material/link:")

@@ -5,11 +5,13 @@ profile is measured (:func:`noise_profile`, from a window or the quietest
 stretch found automatically) and the recording is gated against it
 (:func:`denoise_with_profile`: OM-LSA gain, smoothing, inverse STFT), with
 bounded memory. :func:`denoise` does both on an array in one call and
-:func:`denoise_file` does both from file to file.
+:func:`denoise_file` does both from file to file. :func:`integrated_loudness`
+measures a recording's loudness (ITU-R BS.1770) in LUFS.
 """
 
 from .errors import AudioFileError, AudioInputError, DenoiseError, NoiseWindowError, ParameterError
 from .files import denoise_file
+from .loudness import integrated_loudness
 from .noise import NoiseProfile
 from .params import DenoiseParams
 from .pipeline import denoise, denoise_with_profile, noise_profile
@@ -21,6 +23,7 @@ __all__ = [
     "noise_profile",
     "denoise_with_profile",
     "denoise_file",
+    "integrated_loudness",
     "DenoiseParams",
     "DenoiseReport",
     "NoiseProfile",

@@ -22,6 +22,9 @@ __all__ = [
     "FFT_SIZES",
     "RECOMMENDED_WINDOW_S",
     "Source",
+    "ONE_RECORDING",
+    "MANY_FILES",
+    "mode_control",
     "input_picker",
     "gate_controls",
     "fft_control",
@@ -37,6 +40,8 @@ __all__ = [
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"]
 #: FFT sizes offered; 0 stands for automatic (a None option would show as an empty choice).
 FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
+#: The two ways of using the page.
+ONE_RECORDING, MANY_FILES = "One recording", "Many files"
 #: Sample rate asked of the browser for microphone recordings.
 RECORD_SR = 48_000
 #: Shortest noise window that gets no hint, in seconds.
@@ -101,6 +106,17 @@ def _from_upload(uploaded, kind: str, name: str) -> Source:
 def _example() -> Source:
     data = EXAMPLE_PATH.read_bytes()
     return Source(kind="example", name=EXAMPLE_PATH.name, digest=content_digest(data), read_bytes=lambda: data)
+
+
+def mode_control() -> str:
+    """One recording (listen, tune, download) or many files (one set of settings, one ZIP). Key ``mode``."""
+    return st.radio(
+        "What to clean",
+        [ONE_RECORDING, MANY_FILES],
+        key="mode",
+        horizontal=True,
+        label_visibility="collapsed",
+    )
 
 
 def input_picker() -> Optional[Source]:
