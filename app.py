@@ -7,8 +7,9 @@ Every change of a setting is heard at once on a stretch of the recording
 """
 
 import logging
+from contextlib import contextmanager
 from dataclasses import astuple, replace
-from typing import Optional
+from typing import Iterator, List, Optional
 
 import streamlit as st
 
@@ -81,31 +82,33 @@ def _many_files() -> None:
     """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`)."""
     box = st.expander("Settings for every file", icon=":material/tune:")
     params, hum, _ = _settings(box, box, box)
-    try:
+    with _plain_messages("batch"):
         batch.batch_section(params, hum)
+
+
+@contextmanager
+def _plain_messages(kind: str) -> Iterator[None]:
+    """Every problem ends as one message on the page: plain words for the user, details in the log."""
+    try:
+        yield
+    except (loading.InputProblem, DenoiseError) as exc:
+        views.problem(exc)
     except MemoryError:
         st.error(messages.OUT_OF_MEMORY, icon=":material/error:")
+    except Exception:  # noqa: BLE001 - a plain message on the page, the details in the log
+        log.exception("Cleaning failed for %s", kind)
+        st.error(messages.UNEXPECTED, icon=":material/error:")
 
 
-def page() -> None:
-    """Input, settings, preview, downloads, pictures; every problem ends as one message on the page."""
-    st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
-    views.header()
-    url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
-    if controls.mode_control() == controls.MANY_FILES:
-        _many_files()
-        return
-    source = controls.input_picker()
-    if source is None:
-        views.intro()
-        return
-    try:
-        with st.spinner("Reading the recording…", show_time=True):
-            rec = loading.load_recording(source.digest, source.name, source.read_bytes)
-        views.file_summary(rec)
-        if rec.duration_s < preview.MIN_CLEAN_S:
-            views.too_short(rec, preview.MIN_CLEAN_S)
-            return
+@st.fragment
+def results(rec: loading.Recording, kind: str, url_notes: List[str]) -> None:
+    """Settings, preview, downloads and pictures of a recording.
+
+    A fragment: a change of a setting reruns only this, not the input picker
+    above, whose upload Streamlit would otherwise copy on every run (0.15 s for
+    a 106 MB file).
+    """
+    with _plain_messages(kind):
         lay = views.layout()
         params, hum, preset = _settings(lay.strength, lay.settings, lay.settings)
         n_fft = controls.fft_control(lay.advanced, rec.sr)
@@ -136,13 +139,31 @@ def page() -> None:
         views.players(lay, shown, rec.n_channels)
         views.downloads(lay, job, shown)
         views.look(lay, rec, shown, shown.report.noise_window_s, min_window_s)
-    except (loading.InputProblem, DenoiseError) as exc:
-        views.problem(exc)
-    except MemoryError:
-        st.error(messages.OUT_OF_MEMORY, icon=":material/error:")
-    except Exception:  # noqa: BLE001 - a plain message on the page, the details in the log
-        log.exception("Cleaning failed for %s", source.kind)
-        st.error(messages.UNEXPECTED, icon=":material/error:")
+
+
+def page() -> None:
+    """Input, then the recording's summary and :func:`results`; every problem ends as one message on the page."""
+    st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
+    views.header()
+    url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
+    if controls.mode_control() == controls.MANY_FILES:
+        _many_files()
+        return
+    source = controls.input_picker()
+    if source is None:
+        views.intro()
+        return
+    rec = None
+    with _plain_messages(source.kind):
+        with st.spinner("Reading the recording…", show_time=True):
+            rec = loading.load_recording(source.digest, source.name, source.read_bytes)
+        views.file_summary(rec)
+    if rec is None:
+        return
+    if rec.duration_s < preview.MIN_CLEAN_S:
+        views.too_short(rec, preview.MIN_CLEAN_S)
+        return
+    results(rec, source.kind, url_notes)
 
 
 page()

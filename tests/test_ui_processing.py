@@ -121,7 +121,7 @@ def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budg
     store = fresh_budget.STORE
     assert store.pinned("local", "result") == ("result",) + job.key
     assert store.nbytes_of(("result",) + job.key) >= first.audio.nbytes
-    assert store.used == sum(store.nbytes_of(k) for k in (("result",) + job.key, ("analysis", rec.digest, None)))
+    assert store.used == sum(store.nbytes_of(k) for k in (("result",) + job.key, ("analysis", rec.digest, None, "auto")))
     # The download is encoded from that result: nothing is cleaned again, and the file is counted while held.
     data = processing.download(job, "WAV", "PCM_16")()
     assert sf.info(io.BytesIO(data)).frames == rec.n_samples and fresh_budget.RUNNER.started == 1

@@ -218,14 +218,15 @@ def make_preview(
 
 
 class PreviewStore:
-    """The latest few previews and noise profiles of one session, newest kept.
+    """The latest few previews, original stretches and noise profiles of one session, least recently used dropped.
 
-    A page shows one preview; keeping a few more makes going back to earlier
-    settings instant. A preview of :data:`PREVIEW_SAMPLES` samples holds
-    3.6 MB of audio and 2 to 5 MB of players.
+    A page shows one preview; keeping the one before makes going back instant.
+    A preview of :data:`PREVIEW_SAMPLES` samples holds 3.6 MB of audio, 2 to
+    5 MB of players and two pictures of up to 2 MB each; an original stretch 1
+    to 4 MB; so a session holds at most about 30 MB here.
     """
 
-    def __init__(self, capacity: int = 4) -> None:
+    def __init__(self, capacity: int = 3) -> None:
         self.capacity = capacity
         self._items: "OrderedDict[Hashable, object]" = OrderedDict()
 
