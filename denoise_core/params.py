@@ -52,10 +52,10 @@ class DenoiseParams:
         (0 to 500 ms).
     """
 
-    threshold_db: float = 0.0
-    reduction_db: float = 15.0
-    freq_smooth_hz: float = 1000.0
-    time_smooth_ms: float = 100.0
+    threshold_db: float = -2.0
+    reduction_db: float = 40.0
+    freq_smooth_hz: float = 0.0
+    time_smooth_ms: float = 80.0
 
     def __post_init__(self) -> None:
         for field in fields(self):

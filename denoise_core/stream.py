@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
+from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain, speech_band_bins
 from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
@@ -187,6 +187,7 @@ class GateStream:
         self.params = params
         self.hop_s = config.hop_length / sr
         self.freq_bins, self.time_frames = smoothing_widths(params, config, sr)
+        self.speech_bins = speech_band_bins(config.frequencies(sr))
         self.state = GainState.start(noise.power, n_channels)
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
@@ -233,6 +234,7 @@ class GateStream:
                 reduction_db=self.params.reduction_db,
                 hop_s=self.hop_s,
                 freq_smooth_bins=self.freq_bins,
+                speech_bins=self.speech_bins,
             )
             self._gains = np.concatenate([self._gains, gain], axis=-1)
             self._spec = np.concatenate([self._spec, spec], axis=-1)

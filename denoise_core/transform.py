@@ -97,14 +97,16 @@ class StftConfig:
         n_fft : int, optional
             FFT size; defaults to :func:`default_n_fft` of ``sr`` (20 to 40 ms).
         hop_length : int, optional
-            Defaults to ``win_length // 2`` (50 % overlap).
+            Defaults to ``win_length // 4`` (75 % overlap: the gain can change
+            smoothly from frame to frame, without the frame-rate roughness of
+            50 % overlap).
         win_length : int, optional
             Defaults to ``n_fft``.
         """
         n_fft = default_n_fft(sr) if n_fft is None else n_fft
         win_length = n_fft if win_length is None else win_length
         if hop_length is None and isinstance(win_length, (int, np.integer)):
-            hop_length = max(1, int(win_length) // 2)
+            hop_length = max(1, int(win_length) // 4)
         return cls(n_fft=n_fft, hop_length=hop_length, win_length=win_length)
 
     @property
