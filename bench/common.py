@@ -11,10 +11,11 @@ other installed copy, so the benchmark always measures the engine beside it.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import librosa
 import numpy as np
@@ -33,11 +34,11 @@ PESQ_SR = 16000
 
 @dataclass(frozen=True)
 class Pair:
-    """One noisy recording and its clean reference."""
+    """One noisy recording and its clean reference (``None`` when it has none)."""
 
     name: str
     noisy: Path
-    clean: Path
+    clean: Optional[Path]
 
 
 def pairs_dir(folder: Union[str, Path, None]) -> Path:
@@ -46,16 +47,26 @@ def pairs_dir(folder: Union[str, Path, None]) -> Path:
     return folder / "pairs" if (folder / "pairs").is_dir() else folder
 
 
-def find_pairs(folder: Path) -> List[Pair]:
-    """List ``X_noisy.EXT`` files that have an ``X_clean.EXT`` beside them."""
+def find_pairs(folder: Path, allow_unreferenced: bool = False) -> List[Pair]:
+    """List ``X_noisy.EXT`` files that have an ``X_clean.EXT`` beside them.
+
+    With ``allow_unreferenced``, every other audio file (not ``*_clean``), and
+    a ``*_noisy`` file without its clean reference, is listed too, with
+    ``clean=None``: a real recording that can only be scored reference-free.
+    """
     pairs = []
-    for noisy in sorted(folder.glob("*_noisy.*")):
-        if noisy.suffix.lower() not in AUDIO_EXTS:
+    for noisy in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTS):
+        stem = noisy.name[: -len(noisy.suffix)]
+        if stem.endswith("_clean"):
             continue
-        name = noisy.name[: -len("_noisy" + noisy.suffix)]
+        if not stem.endswith("_noisy"):
+            if allow_unreferenced:
+                pairs.append(Pair(stem, noisy, None))
+            continue
+        name = stem[: -len("_noisy")]
         cleans = [folder / f"{name}_clean{ext}" for ext in AUDIO_EXTS]
         clean = next((c for c in cleans if c.is_file()), None)
-        if clean is None:
+        if clean is None and not allow_unreferenced:
             raise FileNotFoundError(f"no clean reference for {noisy}")
         pairs.append(Pair(name, noisy, clean))
     if not pairs:
@@ -109,6 +120,48 @@ def score(clean: np.ndarray, processed: np.ndarray, sr: int) -> Dict[str, float]
         "stoi": float(stoi(clean, processed, sr, extended=False)),
         "si_sdr": si_sdr(clean, processed),
     }
+
+
+DNSMOS_SR = 16000
+_DNSMOS_INPUT_S = 9.01
+
+
+@functools.lru_cache(maxsize=None)
+def _dnsmos_session():
+    """The DNSMOS P.835 ONNX model shipped inside ``speechmos``, on one thread."""
+    import onnxruntime
+    import speechmos
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    model = Path(speechmos.__file__).parent / "dnsmos_models/sig_bak_ovr.onnx"
+    return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def dnsmos(y: np.ndarray, sr: int) -> Dict[str, float]:
+    """Reference-free DNSMOS P.835 scores (1-5) of ``y``: ``sig``, ``bak``, ``ovrl``.
+
+    The computation of ``speechmos.dnsmos`` (9.01 s segments 1 s apart at
+    16 kHz, short clips looped to 9.01 s, the P.835 polynomial mapping), with
+    only the P.835 model run (not the P.808 one, which the report omits).
+    """
+    from speechmos.dnsmos import DNSMOS
+
+    audio = np.clip(resample(np.asarray(y, dtype=np.float32), sr, DNSMOS_SR), -1.0, 1.0)
+    length = int(_DNSMOS_INPUT_S * DNSMOS_SR)
+    if not np.any(audio):
+        audio = np.zeros(length, np.float32)
+    while len(audio) < length:
+        audio = np.concatenate([audio, audio])
+    n_hops = int(np.floor(len(audio) / DNSMOS_SR) - _DNSMOS_INPUT_S) + 1
+    session = _dnsmos_session()
+    scores = []
+    for k in range(n_hops):
+        segment = audio[k * DNSMOS_SR : k * DNSMOS_SR + length][None, :].astype(np.float32)
+        raw = session.run(None, {"input_1": segment})[0][0]
+        scores.append(DNSMOS.get_polyfit_val(None, *raw, False))
+    sig, bak, ovrl = np.mean(np.asarray(scores, dtype=float), axis=0)
+    return {"sig": float(sig), "bak": float(bak), "ovrl": float(ovrl)}
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

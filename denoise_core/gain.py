@@ -23,11 +23,14 @@ probability that the bin holds speech. Noise that drifts or changes is
 followed; speech, which pushes ``P`` towards 1, barely moves it.
 
 Against "musical noise" (isolated bins of noise that the gain lets
-through), the a priori SNR is smoothed over frequency before the final gain
-is formed, and the gain is then smoothed over time (:func:`smooth_gain`). A
-strong narrow component (a tone, a voice harmonic) keeps a high SNR through
-the frequency smoothing and so keeps its level. The gain stays between
-``G_min`` and 1, so no bin is ever attenuated by more than ``reduction_db``.
+through), each frame's speech-band level above the noise decides how surely
+the frame holds speech (:func:`_frame_presence`); ``p`` is scaled by it, so
+in frames without speech every bin falls to the floor, and the floor itself
+is ``-reduction_db`` there but half as deep in frames with speech, which
+mask the noise left. The a priori SNR can be smoothed over frequency before
+the final gain is formed, and the gain is then smoothed over time
+(:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
+and 1, so no bin is ever attenuated by more than ``reduction_db``.
 """
 
 from __future__ import annotations
@@ -37,33 +40,16 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = [
-    "GainState",
-    "expint_e1",
-    "lsa_gain",
-    "spectral_gain",
-    "track_noise",
-    "smooth_gain",
-    "XI_MIN_DB",
-    "DD_ALPHA",
-    "SPEECH_ABSENCE_PRIOR",
-    "TRACK_TIME_CONSTANT_S",
-    "TRACK_SPEECH_SNR_DB",
-    "TRACK_MAX_PRESENCE",
-    "TRACK_CEILING_DB",
-    "TRACK_BLOCK_FRAMES",
-    "DD_SEGMENT_FRAMES",
-    "DD_WARMUP_FRAMES",
-]
+__all__ = ["GainState", "spectral_gain", "smooth_gain", "speech_band_bins", "DD_SEGMENT_FRAMES"]
 
 #: Floor on the a priori SNR in dB.
-XI_MIN_DB = -25.0
+XI_MIN_DB = -15.0
 #: Weight of the previous frame's clean-speech estimate in the decision-directed rule.
-DD_ALPHA = 0.92
+DD_ALPHA = 0.98
 #: A priori probability that a bin holds no speech.
 SPEECH_ABSENCE_PRIOR = 0.5
 #: Time constant in seconds of the noise tracker's recursive average.
-TRACK_TIME_CONSTANT_S = 0.31
+TRACK_TIME_CONSTANT_S = 1.5
 #: Speech SNR in dB assumed by the noise tracker's speech detector.
 TRACK_SPEECH_SNR_DB = 15.0
 #: Cap on the tracker's speech probability, so the noise estimate keeps moving.
@@ -71,13 +57,28 @@ TRACK_MAX_PRESENCE = 0.99
 #: The tracked noise never rises more than this many dB above the starting
 #: profile, so a steady sound well above the noise (a held tone, a sustained
 #: note) is never learned as noise.
-TRACK_CEILING_DB = 15.0
+TRACK_CEILING_DB = 6.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
+#: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
+TRACK_DECIMATION = 4
 #: The decision-directed recursion restarts every this many frames ...
 DD_SEGMENT_FRAMES = 256
 #: ... after warming up on this many frames before the restart.
 DD_WARMUP_FRAMES = 16
+#: A frame whose speech band stands ``PRESENCE_OFFSET_DB`` or less above the
+#: noise there holds no speech; one ``PRESENCE_RANGE_DB`` higher, wholly speech.
+#: The offset keeps the chance swings of noise alone (up to about 2 dB over the
+#: band) from opening the gate in pauses.
+PRESENCE_OFFSET_DB = 2.0
+PRESENCE_RANGE_DB = 3.0
+#: After speech, the floor stays at its speech depth for this long (seconds,
+#: at most ``DD_WARMUP_FRAMES`` frames).
+PRESENCE_HOLD_S = 0.045
+#: In frames with speech the floor is this fraction of ``reduction_db`` deep.
+SPEECH_FLOOR_FRACTION = 0.5
+#: Band in Hz in which a frame's level decides whether it holds speech.
+SPEECH_BAND_HZ = (150.0, 4000.0)
 _TINY = 1e-20
 
 # exp(E1(v)/2) on a uniform grid of log v, looked up by nearest index: the
@@ -168,9 +169,12 @@ def track_noise(
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Noise power of every frame, tracked from a starting profile.
 
-    The speech probability that steers each update is computed against the
-    noise estimate at the start of each block of ``TRACK_BLOCK_FRAMES`` frames;
-    within a block the recursion is linear and solved for all frames at once.
+    The estimate is updated on every ``TRACK_DECIMATION``-th frame (counted
+    from the first frame given, so blocks must start at a multiple of it) and
+    held in between: it moves over seconds, not frames. The speech
+    probability that steers each update is computed against the noise
+    estimate at the start of each block of ``TRACK_BLOCK_FRAMES`` updates;
+    within a block the recursion is linear and solved for all of them at once.
 
     Parameters
     ----------
@@ -190,9 +194,12 @@ def track_noise(
     last : np.ndarray [shape=(n_freqs,), dtype=float64]
         Estimate after the last frame, to continue a stream.
     """
+    step = TRACK_DECIMATION
+    n_total = power.shape[-1]
+    power = power[..., ::step]
     n_channels, n_freqs, n_frames = power.shape
     xi_h1 = 10 ** (TRACK_SPEECH_SNR_DB / 10)
-    rate = (1.0 - np.exp(-hop_s / TRACK_TIME_CONSTANT_S)) / n_channels
+    rate = (1.0 - np.exp(-step * hop_s / TRACK_TIME_CONSTANT_S)) / n_channels
     noise = np.maximum(np.asarray(noise_power, dtype=np.float64), _TINY)
     track = np.empty((n_freqs, n_frames), dtype=np.float32)
     for start in range(0, n_frames, TRACK_BLOCK_FRAMES):
@@ -210,7 +217,17 @@ def track_noise(
             after = np.minimum(after, ceiling[:, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
+    track = np.repeat(track, step, axis=-1)[:, :n_total]
     return track, noise
+
+
+def speech_band_bins(frequencies: np.ndarray) -> Tuple[int, int]:
+    """First and last-plus-one bin of ``SPEECH_BAND_HZ`` among bin centre ``frequencies`` (Hz, ascending).
+
+    Falls back to all bins when the band holds none (very low sample rates).
+    """
+    lo, hi = (int(i) for i in np.searchsorted(frequencies, SPEECH_BAND_HZ))
+    return (lo, hi) if hi > lo else (0, len(frequencies))
 
 
 def spectral_gain(
@@ -221,6 +238,7 @@ def spectral_gain(
     reduction_db: float,
     hop_s: float,
     freq_smooth_bins: int = 0,
+    speech_bins: Optional[Tuple[int, int]] = None,
 ) -> np.ndarray:
     """OM-LSA gain of every bin, frame by frame (before smoothing over time).
 
@@ -236,12 +254,20 @@ def spectral_gain(
         the noise floor before it counts as signal. Higher removes more.
     reduction_db : float
         Largest attenuation in dB; the gain never goes below
-        ``10 ** (-reduction_db / 20)``.
+        ``10 ** (-reduction_db / 20)``. That floor applies where the frame
+        holds no speech; in frames with speech, whose sound masks the noise
+        left, it is half as deep (``-reduction_db / 2``), which keeps the
+        speech whole.
     hop_s : float
-        Time between frames in seconds (sets the noise tracking speed).
+        Time between frames in seconds (sets the noise tracking speed and the
+        hold of the speech floor).
     freq_smooth_bins : int
         Half-width in bins of the triangular smoothing of the a priori SNR
         over frequency (0 for none).
+    speech_bins : (int, int), optional
+        First and last-plus-one bin of the speech band, in which a frame's
+        level against the noise decides whether it holds speech; all bins by
+        default.
 
     Returns
     -------
@@ -249,7 +275,6 @@ def spectral_gain(
         Gain between ``10 ** (-reduction_db / 20)`` and 1.
     """
     n_channels, n_freqs, n_frames = power.shape
-    g_min = 10 ** (-reduction_db / 20)
     ceiling = np.maximum(state.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
     track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling)
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
@@ -265,6 +290,9 @@ def spectral_gain(
     # The floor keeps v = gamma * xi / (1 + xi) positive for the E1 look-up.
     gamma = np.maximum(all_power * inv_lam, np.float32(1e-10))
     xi, g_lsa = _decision_directed(all_power, gamma, inv_lam, n_tail)
+    presence = _frame_presence(all_power, all_noise, n_tail, hop_s, speech_bins)
+    deep = np.float32(-reduction_db / 20.0 * np.log(10.0))
+    log_floor = deep * (1.0 - np.float32(1.0 - SPEECH_FLOOR_FRACTION) * presence)
     gamma = gamma[..., n_tail:]
     if freq_smooth_bins > 0:
         # Smoothing the a priori SNR (not the gain) over frequency removes
@@ -272,8 +300,35 @@ def spectral_gain(
         # tone or a voice harmonic, whose SNR stays high after averaging.
         xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
         g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
-    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, g_min)
+    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, log_floor, reduction_db, presence)
     return np.ascontiguousarray(gain)
+
+
+def _frame_presence(
+    power: np.ndarray,
+    noise: np.ndarray,
+    n_tail: int,
+    hop_s: float,
+    speech_bins: Optional[Tuple[int, int]],
+) -> np.ndarray:
+    """How surely each frame holds speech, 0 to 1, shape ``(n_channels, 1, n_frames - n_tail)``.
+
+    It rises from 0 to 1 as the frame's speech-band level climbs from
+    ``PRESENCE_OFFSET_DB`` to ``PRESENCE_OFFSET_DB + PRESENCE_RANGE_DB`` above
+    the noise there, and holds its highest value for ``PRESENCE_HOLD_S``
+    after (over the tail frames too, so the result does not depend on block
+    sizes).
+    """
+    lo, hi = speech_bins if speech_bins is not None else (0, power.shape[1])
+    band_power = power[:, lo:hi].sum(axis=1, dtype=np.float64)
+    band_noise = np.maximum(noise[lo:hi].sum(axis=0, dtype=np.float64), _TINY)
+    level_db = 10.0 * np.log10(np.maximum(band_power / band_noise, _TINY))
+    presence = np.clip((level_db - PRESENCE_OFFSET_DB) / PRESENCE_RANGE_DB, 0.0, 1.0)
+    hold = min(DD_WARMUP_FRAMES, int(round(PRESENCE_HOLD_S / hop_s)))
+    if hold > 0:
+        padded = np.concatenate([np.zeros(presence.shape[:-1] + (hold,)), presence], axis=-1)
+        presence = np.lib.stride_tricks.sliding_window_view(padded, hold + 1, axis=-1).max(axis=-1)
+    return presence[:, None, n_tail:].astype(np.float32)
 
 
 def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray, n_tail: int):
@@ -334,14 +389,22 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
     return back_to_bins(xi_out), back_to_bins(lsa_out)
 
 
-def _om_lsa(xi: np.ndarray, v: np.ndarray, g_lsa: np.ndarray, g_min: float) -> np.ndarray:
-    """``g_lsa ** p * g_min ** (1 - p)`` with the speech presence probability ``p``, within [g_min, 1]."""
+def _om_lsa(xi, v, g_lsa, log_floor, reduction_db, presence) -> np.ndarray:
+    """``g_lsa ** p * G_min ** (1 - p)`` with the speech presence probability ``p``.
+
+    ``p`` is the bin's OM-LSA speech presence probability times the frame's
+    ``presence`` (see :func:`_frame_presence`): in a frame without speech every
+    bin falls to the floor, so isolated noise peaks cannot come through as
+    "musical noise". ``G_min = exp(log_floor)`` (broadcast over bins); the
+    result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
+    """
     prior_ratio = np.float32(SPEECH_ABSENCE_PRIOR / (1.0 - SPEECH_ABSENCE_PRIOR))
     p = 1.0 / (1.0 + prior_ratio * (1.0 + xi) * np.exp(-np.minimum(v, np.float32(80.0))))
-    log_g_min = np.float32(np.log(g_min))
-    log_g = np.log(np.maximum(g_lsa, np.float32(g_min)))
-    gain = np.exp(log_g_min + p * (log_g - log_g_min))
-    return np.clip(gain, np.float32(g_min), np.float32(1.0)).astype(np.float32, copy=False)
+    p = p * presence
+    log_g = np.log(np.maximum(g_lsa, np.exp(log_floor)))
+    gain = np.exp(log_floor + p * (log_g - log_floor))
+    g_min = np.float32(10 ** (-reduction_db / 20))
+    return np.clip(gain, g_min, np.float32(1.0)).astype(np.float32, copy=False)
 
 
 def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:

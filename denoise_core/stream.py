@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Optional, Tuple
 import numpy as np
 
 from .filters import HighPass
-from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain
+from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain, speech_band_bins
 from .hum import LEAD_IN_S, MIN_DETECT_S, HumRemover, detect_hum
 from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
 from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
@@ -142,8 +142,9 @@ class _FrameSynthesizer:
         acc[:, : self._acc.shape[-1]] = self._acc
         norm[: self._norm.shape[0]] = self._norm
         span = (k - 1) * hop + cfg.n_fft
-        acc[:, start : start + span] += overlap_add(cfg.frame_signals(spec), hop, span)
-        norm[start : start + span] += overlap_add(cfg.window.astype(np.float32) ** 2, hop, span, k)
+        # Added in place, older frames first: the sums do not depend on how the frames were split into pushes.
+        overlap_add(cfg.frame_signals(spec), hop, span, out=acc[:, start : start + span])
+        overlap_add(cfg.window.astype(np.float32) ** 2, hop, span, k, out=norm[start : start + span])
         self._n_frames += k
         # Positions before the next frame's start get nothing more.
         final = self._n_frames * hop - self._acc_start
@@ -179,6 +180,7 @@ class _GateStream:
         self.params = params
         self.hop_s = config.hop_s
         self.freq_bins, self.time_frames = smoothing_widths(params, config)
+        self.speech_bins = speech_band_bins(config.frequencies)
         # Linked channels share one gain, computed from their mean power.
         self.linked = params.channels == "linked" and n_channels > 1
         n_gains = 1 if self.linked else n_channels
@@ -222,6 +224,7 @@ class _GateStream:
                 reduction_db=self.params.reduction_db,
                 hop_s=self.hop_s,
                 freq_smooth_bins=self.freq_bins,
+                speech_bins=self.speech_bins,
             )
             self._gains = np.concatenate([self._gains, gain], axis=-1)
             self._spec = np.concatenate([self._spec, spec], axis=-1)

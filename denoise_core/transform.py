@@ -106,14 +106,16 @@ class StftConfig:
         n_fft : int, optional
             FFT size; defaults to :func:`default_n_fft` of ``sr`` (20 to 40 ms).
         hop_length : int, optional
-            Defaults to ``win_length // 2`` (50 % overlap).
+            Defaults to ``win_length // 4`` (75 % overlap: the gain can change
+            smoothly from frame to frame, without the frame-rate roughness of
+            50 % overlap).
         win_length : int, optional
             Defaults to ``n_fft``.
         """
         n_fft = default_n_fft(sr) if n_fft is None else n_fft
         win_length = n_fft if win_length is None else win_length
         if hop_length is None and isinstance(win_length, (int, np.integer)):
-            hop_length = max(1, int(win_length) // 2)
+            hop_length = max(1, int(win_length) // 4)
         return cls(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
 
     @property
@@ -240,11 +242,20 @@ class StftConfig:
         return result
 
 
-def overlap_add(frames: np.ndarray, hop_length: int, total: int, n_frames: Optional[int] = None) -> np.ndarray:
+def overlap_add(
+    frames: np.ndarray,
+    hop_length: int,
+    total: int,
+    n_frames: Optional[int] = None,
+    out: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart, in float32.
 
     A single frame of shape ``(n_fft,)`` with ``n_frames`` given is repeated
-    ``n_frames`` times (the window normalisation).
+    ``n_frames`` times (the window normalisation). With ``out`` (float32, last
+    axis ``total``) the frames are added into it. Every sample gets its
+    frames' contributions in the order of the frames, so frames added in
+    several calls give the very same sums as all at once.
     """
     n_fft = frames.shape[-1]
     if n_frames is None:
@@ -252,14 +263,17 @@ def overlap_add(frames: np.ndarray, hop_length: int, total: int, n_frames: Optio
     else:
         frames = frames[None, :]
     lead = frames.shape[:-2]
-    out = np.zeros(lead + (total,), dtype=np.float32)
-    if n_fft % hop_length == 0:
+    if out is None:
+        out = np.zeros(lead + (total,), dtype=np.float32)
+    if n_fft % hop_length == 0 and total % hop_length == 0:
         # Split each frame into hop-sized blocks and add block r of frame t to
         # output block t + r: n_fft / hop vectorised additions instead of n_frames.
+        # Output block b takes block r of frame b - r: the last blocks first, so
+        # the older frames are added first.
         n_blocks = n_fft // hop_length
-        blocks = out.reshape(lead + (total // hop_length, hop_length))
+        blocks = out.reshape(out.shape[:-1] + (total // hop_length, hop_length))
         parts = frames.reshape(frames.shape[:-1] + (n_blocks, hop_length))
-        for r in range(n_blocks):
+        for r in reversed(range(n_blocks)):
             blocks[..., r : r + n_frames, :] += parts[..., :, r, :]
         return out
     for t in range(n_frames):

@@ -63,7 +63,7 @@ def _fingerprint(at: AppTest):
     assert not at.exception
     players = _players(at)
     assert len(players) == 3, _messages(at)
-    return players[1].proto.url, at.success[0].value
+    return players[1].proto.url, (at.success or at.info)[0].value
 
 
 def _figures(at: AppTest):
@@ -149,13 +149,13 @@ def test_each_slider_changes_the_result(example, name):
     assert after[0] != before[0]
 
 
-def test_stronger_reduction_says_more_noise_removed(example):
+def test_weaker_reduction_says_less_noise_removed(example):
     def removed(at):
         return int(re.search(r"about (\d+) dB", at.success[0].value).group(1))
 
-    default = removed(example)
-    example.slider(key="reduction_db").set_value(30.0).run()
-    assert removed(example) > default + 3
+    default = removed(example)  # the default reduction is deep (40 dB)
+    example.slider(key="reduction_db").set_value(10.0).run()
+    assert default > removed(example) + 3
 
 
 def test_fft_size_changes_the_result(example):
@@ -188,7 +188,7 @@ def test_automatic_noise_toggle_changes_the_result(example):
 
 def test_recommended_settings_button_restores_the_defaults(example):
     default = _fingerprint(example)
-    example.slider(key="reduction_db").set_value(40.0)
+    example.slider(key="reduction_db").set_value(20.0)
     example.selectbox(key="n_fft").set_value(512)
     example.run()
     assert _fingerprint(example)[0] != default[0]

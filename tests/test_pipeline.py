@@ -204,6 +204,32 @@ def test_noise_in_speech_pauses_drops_by_at_least_10_db(noisy_speech):
     assert drop_db >= 10.0
 
 
+def test_white_noise_in_speech_pauses_drops_by_at_least_25_db_at_defaults(noisy_speech):
+    clean, noisy = noisy_speech
+    out = denoise(noisy, SR, noise_window=(0.0, 0.5))
+    pauses = _pause_frames(clean)
+    assert pauses.sum() >= 20
+    drop_db = 10 * np.log10(_frame_power(noisy, pauses) / _frame_power(out, pauses))
+    assert drop_db >= 25.0
+
+
+@pytest.mark.parametrize("noise_window", [(0.0, 0.5), None], ids=["window", "automatic"])
+def test_noise_left_in_a_long_pause_is_steady_without_musical_bursts(noisy_speech, make_noise, noise_window):
+    # 4 s of white noise alone, then the speech in the same noise: in the
+    # noise-only stretch the 20 ms levels of what is left must stay close to
+    # their median (isolated bursts of "musical noise" would raise the top
+    # percentile), and the noise must have gone down by at least 25 dB there.
+    clean, noisy = noisy_speech
+    noise_rms = np.std(noisy[: SR // 2])
+    y = np.concatenate([make_noise(4 * SR, 20 * np.log10(noise_rms)), noisy[SR // 2 :]])
+    out = denoise(y, SR, noise_window=noise_window)
+    stretch = slice(int(0.6 * SR), int(3.7 * SR))
+    level_in = 10 * np.log10(np.mean(_frames(y[stretch]) ** 2, axis=1))
+    level_out = 10 * np.log10(np.mean(_frames(out[stretch]) ** 2, axis=1))
+    assert np.median(level_in) - np.median(level_out) >= 25.0
+    assert np.percentile(level_out, 99) - np.median(level_out) <= 6.0
+
+
 @pytest.mark.parametrize("reduction_db", [3.0, 6.0, 12.0])
 def test_noise_is_never_turned_down_by_more_than_reduction_db(noisy_speech, reduction_db):
     clean, noisy = noisy_speech
