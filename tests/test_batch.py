@@ -196,7 +196,7 @@ def test_dask_missing_gives_a_clear_error(monkeypatch, mixed, tmp_path):
 def test_a_dask_cluster_gives_the_same_bytes_and_failures(mixed, sequential, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         code = main([*inputs_of(mixed), "-o", str(tmp_path), "--dask", cluster.scheduler_address])
         captured = capsys.readouterr()
