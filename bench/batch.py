@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.perf_counter()
             os.environ.update(environ)  # the workers are spawned with this process's environment
             try:
-                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
                     startup_s.append(time.perf_counter() - t0)
                     with Client(cluster) as client:
                         target = workdir / f"dask-{len(startup_s)}"

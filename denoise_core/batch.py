@@ -33,6 +33,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -335,11 +336,21 @@ def _clean_one(source: PathLike, target: PathLike, settings: _Settings, progress
 
 #: In a local worker process: where progress goes (set by :func:`_init_worker`).
 _progress_queue = None
+#: In a local worker process: Ctrl-C was pressed (the terminal sends SIGINT to the workers too).
+_interrupted = False
+
+
+def _note_interrupt(signum, frame) -> None:
+    global _interrupted
+    _interrupted = True
 
 
 def _init_worker(progress_queue) -> None:
     global _progress_queue
     _progress_queue = progress_queue
+    # Ctrl-C does not strike anywhere in a worker (a traceback, a half-closed file): the file being
+    # cleaned stops at its next block, through the progress call, and its temporary output is removed.
+    signal.signal(signal.SIGINT, _note_interrupt)
 
 
 def _worker_task(index: int, job: Job, settings: _Settings) -> FileResult:
@@ -347,6 +358,8 @@ def _worker_task(index: int, job: Job, settings: _Settings) -> FileResult:
     last = [0.0]
 
     def report(fraction: float) -> None:
+        if _interrupted:
+            raise KeyboardInterrupt
         if fraction - last[0] >= _PROGRESS_STEP:
             last[0] = fraction
             _progress_queue.put((index, fraction))

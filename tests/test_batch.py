@@ -12,17 +12,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from cli_runner import run_cli
+from cli_runner import PACKAGE_ROOT, run_cli
 
 from denoise_core import DenoiseError
 from denoise_core.batch import denoise_files, plan_jobs
-from denoise_core.cli import EXIT_BAD_INPUT, main
+from denoise_core.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, main
 
 #: name -> (channels, format); the corrupt file is added beside them.
 GOOD = {
@@ -196,7 +199,7 @@ def test_dask_missing_gives_a_clear_error(monkeypatch, mixed, tmp_path):
 def test_a_dask_cluster_gives_the_same_bytes_and_failures(mixed, sequential, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         code = main([*inputs_of(mixed), "-o", str(tmp_path), "--dask", cluster.scheduler_address])
         captured = capsys.readouterr()
@@ -213,3 +216,30 @@ def test_a_dask_cluster_gives_the_same_bytes_and_failures(mixed, sequential, tmp
     assert {p.name: b for p, b in listing(tmp_path / "lib").items()} == {
         f"{Path(n).stem}{Path(n).suffix}": sequential["files"][Path(f"{Path(n).stem}_denoised{Path(n).suffix}")] for n in GOOD
     }
+
+
+def test_an_interrupted_run_resumes_with_skip_existing(data_dir, tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) mid-batch, then the same command again."""
+    y, sr = sf.read(data_dir / "p257_089_noisy.flac", dtype="float32")
+    (tmp_path / "in").mkdir()
+    for i in range(8):
+        sf.write(tmp_path / "in" / f"take{i}.wav", np.tile(y, 4), sr, subtype="PCM_16")  # 12 s each
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "denoise_core", "in", "-r", "-o", "out", "--jobs", "2"]
+    child = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any((tmp_path / "out").glob("take*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == EXIT_INTERRUPTED, err
+    assert "run again with --skip-existing to resume" in err and "Traceback" not in err
+    finished = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert 1 <= len(finished) < 8 and all(not name.startswith(".") for name in finished)  # no temporary file left
+    resumed = run_cli("in", "-r", "-o", "out", "--jobs", "2", "--skip-existing", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"8 files: {8 - len(finished)} cleaned, 0 failed, {len(finished)} skipped" in resumed.stdout
+    assert main([str(tmp_path / "in"), "-r", "-o", str(tmp_path / "ref"), "--jobs", "1", "-q"]) == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "ref").iterdir()
+    }  # the files finished before the interruption are whole
