@@ -37,6 +37,7 @@ from denoise_core import (
     StftConfig,
     denoise,
 )
+from denoise_core.params import PARAM_OPTIONAL
 
 SR = 16000
 DTYPES = (np.uint8, np.int16, np.int32, np.float32, np.float64)
@@ -175,7 +176,7 @@ def setting(draw, name: str) -> Tuple[Any, bool]:
                 [np.nextafter(low, -np.inf), np.nextafter(high, np.inf), low - 1.0, high + 1.0, float("nan"), float("inf"), -float("inf"), "3", None]
             )
         )
-        return bad, True
+        return bad, not (bad is None and name in PARAM_OPTIONAL)  # None is "off" for an optional setting
     if choice <= 6:
         return draw(st.sampled_from([low, high])), False
     return draw(st.floats(low, high)), False
