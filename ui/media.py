@@ -71,14 +71,36 @@ class PlayerEncoder:
     def __init__(self, sr: int, channels: int) -> None:
         self._buffer = io.BytesIO()
         self._file = sf.SoundFile(self._buffer, "w", int(sr), int(channels), format="OGG", subtype="VORBIS")
+        self._pending: list = []
+        self._n_pending = 0
 
     def write(self, y: np.ndarray) -> None:
-        """Append samples ``(n,)`` or ``(n, channels)`` at full scale 1.0 (clipped to [-1, 1])."""
-        for start in range(0, y.shape[0], _BLOCK_FRAMES):
+        """Append samples ``(n,)`` or ``(n, channels)`` at full scale 1.0 (clipped to [-1, 1]).
+
+        The encoder is always handed exactly ``_BLOCK_FRAMES`` frames at a time
+        (Ogg page boundaries depend on how the writes fall), so the bytes do
+        not depend on how the caller splits the audio.
+        """
+        start = 0
+        if self._n_pending:
+            start = min(y.shape[0], _BLOCK_FRAMES - self._n_pending)
+            self._pending.append(np.clip(y[:start], -1.0, 1.0, dtype=np.float32))
+            self._n_pending += start
+            if self._n_pending < _BLOCK_FRAMES:
+                return
+            self._file.write(np.concatenate(self._pending))
+            self._pending, self._n_pending = [], 0
+        while y.shape[0] - start >= _BLOCK_FRAMES:
             self._file.write(np.clip(y[start : start + _BLOCK_FRAMES], -1.0, 1.0, dtype=np.float32))
+            start += _BLOCK_FRAMES
+        if start < y.shape[0]:
+            self._pending = [np.clip(y[start:], -1.0, 1.0, dtype=np.float32)]
+            self._n_pending = y.shape[0] - start
 
     def finish(self) -> bytes:
         """Close the stream and return the file's bytes (the same audio always gives the same bytes)."""
+        if self._n_pending:
+            self._file.write(np.concatenate(self._pending))
         self._file.close()
         return with_serial(self._buffer.getvalue(), _OGG_SERIAL)
 
