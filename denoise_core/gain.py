@@ -68,10 +68,12 @@ DD_SEGMENT_FRAMES = 256
 DD_WARMUP_FRAMES = 16
 #: A frame whose speech band stands ``PRESENCE_OFFSET_DB`` or less above the
 #: noise there holds no speech; one ``PRESENCE_RANGE_DB`` higher, wholly speech.
-#: The offset keeps the chance swings of noise alone (up to about 2 dB over the
-#: band) from opening the gate in pauses.
-PRESENCE_OFFSET_DB = 2.0
+#: The offset keeps the chance swings of noise alone (about 1 dB over the band,
+#: after the mean over ``PRESENCE_AVG_FRAMES``) from opening the gate in pauses.
+PRESENCE_OFFSET_DB = 1.0
 PRESENCE_RANGE_DB = 3.0
+#: The band level is a causal mean over this many frames.
+PRESENCE_AVG_FRAMES = 4
 #: After speech, the floor stays at its speech depth for this long (seconds,
 #: at most ``DD_WARMUP_FRAMES`` frames).
 PRESENCE_HOLD_S = 0.045
@@ -313,7 +315,8 @@ def _frame_presence(
 ) -> np.ndarray:
     """How surely each frame holds speech, 0 to 1, shape ``(n_channels, 1, n_frames - n_tail)``.
 
-    It rises from 0 to 1 as the frame's speech-band level climbs from
+    It rises from 0 to 1 as the frame's speech-band level (a causal mean over
+    ``PRESENCE_AVG_FRAMES`` frames) climbs from
     ``PRESENCE_OFFSET_DB`` to ``PRESENCE_OFFSET_DB + PRESENCE_RANGE_DB`` above
     the noise there, and holds its highest value for ``PRESENCE_HOLD_S``
     after (over the tail frames too, so the result does not depend on block
@@ -321,6 +324,10 @@ def _frame_presence(
     """
     lo, hi = speech_bins if speech_bins is not None else (0, power.shape[1])
     band_power = power[:, lo:hi].sum(axis=1, dtype=np.float64)
+    if PRESENCE_AVG_FRAMES > 1:
+        # Causal mean over the last frames: steadier against the chance swings of noise.
+        padded = np.concatenate([np.repeat(band_power[:, :1], PRESENCE_AVG_FRAMES - 1, axis=-1), band_power], axis=-1)
+        band_power = np.lib.stride_tricks.sliding_window_view(padded, PRESENCE_AVG_FRAMES, axis=-1).mean(axis=-1)
     band_noise = np.maximum(noise[lo:hi].sum(axis=0, dtype=np.float64), _TINY)
     level_db = 10.0 * np.log10(np.maximum(band_power / band_noise, _TINY))
     presence = np.clip((level_db - PRESENCE_OFFSET_DB) / PRESENCE_RANGE_DB, 0.0, 1.0)
