@@ -73,6 +73,9 @@ def _serve(log_dir: Path, *options: str):
                 *options,
             ],
             cwd=ROOT,
+            # The pages tested here hold 10-minute stereo files: a host with 2 GB (the budget on the
+            # smallest instance, which admits 12 minutes of mono, is tested in test_load.py).
+            env=dict(os.environ, QUIET_MEMORY_MB=os.environ.get("QUIET_MEMORY_MB", "2048")),
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -216,10 +216,15 @@ class Visitor:
 
         Returns ``(None, None)``, with the button's message in ``problem``, if the file is refused.
         """
+        prepare = self.page.locator('.st-key-prepare button:visible')
+        if prepare.count():  # a recording longer than the preview is cleaned whole when asked
+            prepare.first.click()
+        button = self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first
+        button.wait_for(timeout=timeout_s * 1000)
         got = []
         self.page.once("download", lambda download: got.append(download))
         start = time.perf_counter()
-        self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first.click()
+        button.click()
         error = self.page.locator(f'.st-key-{key} [data-testid="stDownloadButtonError"]')
         while not got:
             if error.count():
