@@ -126,8 +126,9 @@ def test_the_processs_real_memory_is_checked_too(clock):
     store = _store(clock, rss_limit=690 * MB, rss=lambda: rss["now"])
     with store.reserve(150 * MB):
         pass
-    with pytest.raises(ServerBusy):
+    with pytest.raises(ServerBusy) as busy:
         store.reserve(200 * MB)  # counted 0 MB of 1000, but the process would reach 700 MB of 690
+    assert busy.value.needed == 10 * MB
     rss["now"] = 100 * MB
     with store.reserve(200 * MB):
         pass

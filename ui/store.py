@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import threading
 import time
@@ -322,11 +323,14 @@ class MemoryStore:
         ]
         return nobody + idle
 
-    def _fits(self, nbytes: int) -> bool:
-        if self.used + nbytes > self.capacity:
-            return False
+    def _excess(self, nbytes: int) -> int:
+        """Bytes by which ``nbytes`` more would exceed the count or the resident-memory limit (<= 0 if it fits)."""
+        excess = self.used + nbytes - self.capacity
         rss = self._rss() if self.rss_limit is not None else None
-        return rss is None or rss + nbytes <= self.rss_limit
+        return excess if rss is None else max(excess, rss + nbytes - self.rss_limit)
+
+    def _fits(self, nbytes: int) -> bool:
+        return self._excess(nbytes) <= 0
 
     def reserve(self, nbytes: int, session: Optional[Hashable] = None) -> Reservation:
         """Count ``nbytes`` for work about to start, dropping unused objects first if needed.
@@ -343,9 +347,12 @@ class MemoryStore:
             victims = None
             while not self._fits(nbytes):
                 if victims is None:
+                    gc.collect()  # what is already unreachable goes before anything is dropped
+                    release_memory()
                     victims = list(self._victims(self._clock()))
+                    continue
                 if not victims:
-                    raise ServerBusy(nbytes + self.used - self.capacity)
+                    raise ServerBusy(self._excess(nbytes))
                 self._drop(victims.pop(0))
                 if not victims or self.used + nbytes <= self.capacity:
                     release_memory()  # so the resident-memory check sees what was freed
