@@ -346,13 +346,18 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
     """
     from .budget import get_or_make  # the budget's limits are defined here, so imported on use
 
-    data = read_bytes()
-    size = memoryview(data).nbytes
+    fetched = []
+
+    def data():
+        if not fetched:  # read once, and only if the recording is not held yet
+            fetched.append(read_bytes())
+        return fetched[0]
+
     return get_or_make(
         ("recording", digest, name),
         "recording",
-        lambda: decode(data, name, digest=digest),
-        estimate=lambda: _decoding_bytes(data),
+        lambda: decode(data(), name, digest=digest),
+        estimate=lambda: _decoding_bytes(data()),
         # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
-        size_of=lambda rec: rec.y.nbytes + size,
+        size_of=lambda rec: rec.y.nbytes + memoryview(data()).nbytes,
     )
