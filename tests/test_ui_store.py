@@ -149,3 +149,13 @@ def test_dropping_an_object_gives_its_memory_back_to_the_system():
         pass
     assert "big" not in store
     assert process_rss() - before < 50 * MB
+
+
+def test_work_is_admitted_only_if_what_it_needs_next_fits_but_counts_what_it_holds(clock):
+    store = _store(clock, capacity_mb=400)
+    _put(store, "other", 150, "a")
+    with pytest.raises(ServerBusy) as busy:
+        store.reserve(100 * MB, "b", need=300 * MB)  # decoding 100 MB, then cleaning: 300 MB must fit now
+    assert busy.value.needed == 50 * MB and store.used == 150 * MB
+    with store.reserve(100 * MB, "b", need=250 * MB):
+        assert store.used == 250 * MB  # only the decoding is counted

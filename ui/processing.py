@@ -35,7 +35,6 @@ from . import budget
 from .loading import Recording
 from .media import PlayerEncoder, encode_download, encode_player
 from .plots import PooledSpectrogram, audio_spectrogram
-from .store import MB
 
 __all__ = [
     "Analysed",
@@ -216,11 +215,6 @@ def run_cleaning(
     )
 
 
-def _analysis_bytes(rec: Recording) -> int:
-    """Bytes an analysis may take while it is made: the player being encoded and the picture's chunks."""
-    return rec.y.nbytes // 4 + 48 * MB
-
-
 def _analysed_size(analysed: Analysed) -> int:
     return len(analysed.player) + analysed.picture.power.nbytes + analysed.picture.freqs.nbytes
 
@@ -240,7 +234,7 @@ def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording) -> Anal
         ("analysis", digest, n_fft),
         "analysis",
         lambda: run_analysis(rec, n_fft),
-        estimate=lambda: _analysis_bytes(rec),
+        estimate=lambda: budget.analysis_bytes(rec.y.nbytes),
         size_of=_analysed_size,
     )
 
@@ -273,11 +267,6 @@ class Job:
         return (self.rec.digest, self.n_fft, astuple(self.params), self.noise_window)
 
 
-def _cleaning_bytes(rec: Recording) -> int:
-    """Bytes a cleaning may take while it runs: its output, two players being encoded and temporaries."""
-    return rec.y.nbytes + rec.y.nbytes // 4 + 48 * MB
-
-
 def _cleaned_size(cleaned: Cleaned) -> int:
     picture = cleaned.picture
     return cleaned.audio.nbytes + len(cleaned.player) + len(cleaned.removed_player) + picture.power.nbytes
@@ -295,7 +284,7 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
     """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        with budget.reserve(_cleaning_bytes(job.rec), sid) as reservation:
+        with budget.reserve(budget.cleaning_bytes(job.rec.y.nbytes), sid) as reservation:
             result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
             log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
             return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)

@@ -332,8 +332,13 @@ class MemoryStore:
     def _fits(self, nbytes: int) -> bool:
         return self._excess(nbytes) <= 0
 
-    def reserve(self, nbytes: int, session: Optional[Hashable] = None) -> Reservation:
+    def reserve(self, nbytes: int, session: Optional[Hashable] = None, need: int = 0) -> Reservation:
         """Count ``nbytes`` for work about to start, dropping unused objects first if needed.
+
+        ``need``, if larger, is what must fit now for the work to go on (e.g. a
+        recording's decoding, and its analysis and cleaning right after), though
+        only ``nbytes`` is counted: a visitor is refused at the start rather than
+        halfway, holding memory others then cannot use.
 
         Raises
         ------
@@ -341,20 +346,21 @@ class MemoryStore:
             If the work does not fit even with every droppable object gone.
         """
         nbytes = int(nbytes)
+        need = max(int(need), nbytes)
         with self._lock:
             if session is not None:
                 self._seen[session] = self._clock()
             victims = None
-            while not self._fits(nbytes):
+            while not self._fits(need):
                 if victims is None:
                     gc.collect()  # what is already unreachable goes before anything is dropped
                     release_memory()
                     victims = list(self._victims(self._clock()))
                     continue
                 if not victims:
-                    raise ServerBusy(self._excess(nbytes))
+                    raise ServerBusy(self._excess(need))
                 self._drop(victims.pop(0))
-                if not victims or self.used + nbytes <= self.capacity:
+                if not victims or self.used + need <= self.capacity:
                     release_memory()  # so the resident-memory check sees what was freed
             self._reserved += nbytes
             return Reservation(self, nbytes)
