@@ -126,8 +126,9 @@ def test_the_processs_real_memory_is_checked_too(clock):
     store = _store(clock, rss_limit=690 * MB, rss=lambda: rss["now"])
     with store.reserve(150 * MB):
         pass
-    with pytest.raises(ServerBusy):
+    with pytest.raises(ServerBusy) as busy:
         store.reserve(200 * MB)  # counted 0 MB of 1000, but the process would reach 700 MB of 690
+    assert busy.value.needed == 10 * MB
     rss["now"] = 100 * MB
     with store.reserve(200 * MB):
         pass
@@ -148,3 +149,13 @@ def test_dropping_an_object_gives_its_memory_back_to_the_system():
         pass
     assert "big" not in store
     assert process_rss() - before < 50 * MB
+
+
+def test_work_is_admitted_only_if_what_it_needs_next_fits_but_counts_what_it_holds(clock):
+    store = _store(clock, capacity_mb=400)
+    _put(store, "other", 150, "a")
+    with pytest.raises(ServerBusy) as busy:
+        store.reserve(100 * MB, "b", need=300 * MB)  # decoding 100 MB, then cleaning: 300 MB must fit now
+    assert busy.value.needed == 50 * MB and store.used == 150 * MB
+    with store.reserve(100 * MB, "b", need=250 * MB):
+        assert store.used == 250 * MB  # only the decoding is counted

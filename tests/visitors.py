@@ -184,6 +184,12 @@ class Visitor:
         # The first visible one: Streamlit also renders a hidden copy of a button that has help text.
         self.page.locator(".st-key-example button:visible").first.click()
 
+    def rerun(self) -> None:
+        """Run the page again as it is (Streamlit's R key), e.g. after "try again in a minute"."""
+        self.shown_at, self.problem = None, None
+        self.page.locator("body").press("r")
+        self.page.wait_for_timeout(1_500)  # until the old message is stale
+
     def cleaned_src(self) -> Optional[str]:
         """Media URL of the cleaned player (it changes with the result)."""
         players = self.page.locator('audio[data-testid="stAudio"]')

@@ -27,6 +27,9 @@ __all__ = [
     "STORE",
     "RUNNER",
     "Busy",
+    "decoding_bytes",
+    "analysis_bytes",
+    "cleaning_bytes",
     "session",
     "get_or_make",
     "reserve",
@@ -43,6 +46,21 @@ SHORT_JOB_S = 30.0
 DOWNLOAD_HOLD_S = 120.0
 #: Seconds between sweeps that give back memory of closed and idle sessions.
 _SWEEP_S = 15.0
+
+
+def decoding_bytes(audio_bytes: int) -> int:
+    """Bytes decoding a recording of ``audio_bytes`` (float32) takes at its peak: blocks read and their concatenation."""
+    return 2 * audio_bytes
+
+
+def analysis_bytes(audio_bytes: int) -> int:
+    """Bytes an analysis takes while it is made: the survey's frames (the noise profile itself is a few kB)."""
+    return 32 * MB
+
+
+def cleaning_bytes(audio_bytes: int) -> int:
+    """Bytes a cleaning takes while it runs: its output and the engine's temporaries."""
+    return audio_bytes + 48 * MB
 
 
 class Busy(InputProblem):
@@ -106,21 +124,27 @@ _sweeper.start()
 _KEY_LOCKS = [threading.Lock() for _ in range(32)]
 
 
-def reserve(nbytes: int, session_id: Optional[Hashable] = None):
+def reserve(nbytes: int, session_id: Optional[Hashable] = None, need: int = 0):
     """:meth:`STORE.reserve <ui.store.MemoryStore.reserve>`, raising :class:`Busy` when it does not fit."""
     try:
-        return STORE.reserve(nbytes, session_id)
+        return STORE.reserve(nbytes, session_id, need)
     except ServerBusy as exc:
         raise Busy(exc.needed) from None
 
 
 def get_or_make(
-    key: Hashable, role: str, make: Callable[[], T], estimate: Callable[[], int], size_of: Callable[[T], int]
+    key: Hashable,
+    role: str,
+    make: Callable[[], T],
+    estimate: Callable[[], int],
+    size_of: Callable[[T], int],
+    need: Callable[[], int] = lambda: 0,
 ) -> T:
     """The stored object for ``key``, made now (in this thread, once even if asked twice at once) if absent.
 
     The object is pinned for the current visitor as ``role``. ``estimate()`` bytes
-    are reserved while it is made; ``size_of(value)`` is what it counts afterwards.
+    are reserved while it is made (and ``need()`` bytes must fit, see
+    :meth:`ui.store.MemoryStore.reserve`); ``size_of(value)`` is what it counts afterwards.
 
     Raises
     ------
@@ -136,6 +160,6 @@ def get_or_make(
         value = STORE.get(key, sid, role)
         if value is not None:
             return value
-        with reserve(estimate(), sid) as reservation:
+        with reserve(estimate(), sid, need()) as reservation:
             value = make()
             return STORE.commit(reservation, key, value, size_of(value), sid, role)

@@ -94,13 +94,14 @@ def _digest_of(uploaded) -> str:
     if uploaded.file_id not in memo:
         if len(memo) >= 8:
             memo.clear()
-        memo[uploaded.file_id] = content_digest(uploaded.getbuffer())
+        memo[uploaded.file_id] = content_digest(uploaded.getvalue())
     return memo[uploaded.file_id]
 
 
 def _from_upload(uploaded, kind: str, name: str) -> Source:
-    # getbuffer: a view of the bytes Streamlit already holds, where getvalue would copy them (173 MB for 30 minutes).
-    return Source(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getbuffer)
+    # getvalue: the bytes object Streamlit already holds (an UploadedFile is a BytesIO sharing it), where
+    # getbuffer would copy them (58 MB for 10 minutes of 48 kHz 16-bit mono, on every call).
+    return Source(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getvalue)
 
 
 def _example() -> Source:

@@ -321,13 +321,13 @@ def decode(data, name: str, *, max_bytes: Optional[int] = None, digest: str = ""
     )
 
 
-def _decoding_bytes(data) -> int:
-    """Bytes decoding may take at its peak: the blocks read and their concatenation (float32)."""
+def _audio_bytes(data) -> int:
+    """Bytes of a file's decoded audio (float32), from its header (0 if it has none: decode() refuses it)."""
     try:
         info = file_info(_source(data))
     except DenoiseError:
-        return 0  # decode() refuses it without decoding anything
-    return 2 * 4 * info.frames * info.channels
+        return 0
+    return 4 * info.frames * info.channels
 
 
 def load_recording(digest: str, name: str, read_bytes) -> Recording:
@@ -344,15 +344,23 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         If the file cannot be cleaned, or (:class:`ui.budget.Busy`) if the
         server has no memory left for it now.
     """
-    from .budget import get_or_make  # the budget's limits are defined here, so imported on use
+    from .budget import cleaning_bytes, decoding_bytes, get_or_make  # on use: the budget's limits are defined here
 
-    data = read_bytes()
-    size = memoryview(data).nbytes
+    fetched = []
+
+    def data():
+        if not fetched:  # read once, and only if the recording is not held yet
+            fetched.append(read_bytes())
+        return fetched[0]
+
     return get_or_make(
         ("recording", digest, name),
         "recording",
-        lambda: decode(data, name, digest=digest),
-        estimate=lambda: _decoding_bytes(data),
+        lambda: decode(data(), name, digest=digest),
+        estimate=lambda: decoding_bytes(_audio_bytes(data())),
+        # Admitted only if its cleaning, the largest step, fits too (beside the decoded recording), so a
+        # visitor is refused at the start rather than halfway, holding memory nobody else can use.
+        need=lambda: _audio_bytes(data()) + cleaning_bytes(_audio_bytes(data())),
         # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
-        size_of=lambda rec: rec.y.nbytes + size,
+        size_of=lambda rec: rec.y.nbytes + memoryview(data()).nbytes,
     )

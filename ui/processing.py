@@ -31,7 +31,6 @@ from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig,
 from . import budget
 from .loading import Recording
 from .media import encode_download
-from .store import MB
 
 __all__ = [
     "Analysed",
@@ -128,11 +127,6 @@ def run_cleaning(
     return Cleaned(audio=audio, report=report, seconds=time.perf_counter() - start)
 
 
-def _analysis_bytes(rec: Recording) -> int:
-    """Bytes an analysis may take while it is made: the frames of the survey, a few tens of MB."""
-    return 32 * MB
-
-
 def _analysed_size(analysed: Analysed) -> int:
     return analysed.auto_noise.power.nbytes
 
@@ -151,7 +145,7 @@ def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording, hum: st
         ("analysis", digest, n_fft, hum),
         "analysis",
         lambda: run_analysis(rec, n_fft, hum),
-        estimate=lambda: _analysis_bytes(rec),
+        estimate=lambda: budget.analysis_bytes(rec.y.nbytes),
         size_of=_analysed_size,
     )
 
@@ -184,11 +178,6 @@ class Job:
         return (self.rec.digest, self.n_fft, self.analysed.hum, astuple(self.params), self.noise_window)
 
 
-def _cleaning_bytes(rec: Recording) -> int:
-    """Bytes a cleaning may take while it runs: its output and the engine's temporaries."""
-    return rec.y.nbytes + 48 * MB
-
-
 def _cleaned_size(cleaned: Cleaned) -> int:
     return cleaned.audio.nbytes
 
@@ -205,7 +194,7 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
     """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        with budget.reserve(_cleaning_bytes(job.rec), sid) as reservation:
+        with budget.reserve(budget.cleaning_bytes(job.rec.y.nbytes), sid) as reservation:
             result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
             log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
             return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)

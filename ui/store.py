@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import threading
 import time
@@ -322,14 +323,22 @@ class MemoryStore:
         ]
         return nobody + idle
 
-    def _fits(self, nbytes: int) -> bool:
-        if self.used + nbytes > self.capacity:
-            return False
+    def _excess(self, nbytes: int) -> int:
+        """Bytes by which ``nbytes`` more would exceed the count or the resident-memory limit (<= 0 if it fits)."""
+        excess = self.used + nbytes - self.capacity
         rss = self._rss() if self.rss_limit is not None else None
-        return rss is None or rss + nbytes <= self.rss_limit
+        return excess if rss is None else max(excess, rss + nbytes - self.rss_limit)
 
-    def reserve(self, nbytes: int, session: Optional[Hashable] = None) -> Reservation:
+    def _fits(self, nbytes: int) -> bool:
+        return self._excess(nbytes) <= 0
+
+    def reserve(self, nbytes: int, session: Optional[Hashable] = None, need: int = 0) -> Reservation:
         """Count ``nbytes`` for work about to start, dropping unused objects first if needed.
+
+        ``need``, if larger, is what must fit now for the work to go on (e.g. a
+        recording's decoding, and its analysis and cleaning right after), though
+        only ``nbytes`` is counted: a visitor is refused at the start rather than
+        halfway, holding memory others then cannot use.
 
         Raises
         ------
@@ -337,17 +346,21 @@ class MemoryStore:
             If the work does not fit even with every droppable object gone.
         """
         nbytes = int(nbytes)
+        need = max(int(need), nbytes)
         with self._lock:
             if session is not None:
                 self._seen[session] = self._clock()
             victims = None
-            while not self._fits(nbytes):
+            while not self._fits(need):
                 if victims is None:
+                    gc.collect()  # what is already unreachable goes before anything is dropped
+                    release_memory()
                     victims = list(self._victims(self._clock()))
+                    continue
                 if not victims:
-                    raise ServerBusy(nbytes + self.used - self.capacity)
+                    raise ServerBusy(self._excess(need))
                 self._drop(victims.pop(0))
-                if not victims or self.used + nbytes <= self.capacity:
+                if not victims or self.used + need <= self.capacity:
                     release_memory()  # so the resident-memory check sees what was freed
             self._reserved += nbytes
             return Reservation(self, nbytes)
