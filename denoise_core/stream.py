@@ -451,9 +451,11 @@ def _find_hum(source: Source, window_s: Tuple[float, float], hum: str) -> Option
         return None
     sr, n = source.sr, source.n_samples
     start, stop = int(window_s[0] * sr), int(np.ceil(window_s[1] * sr))
-    missing = max(0, int(MIN_DETECT_S * sr) - (stop - start))
-    start, stop = max(0, start - missing // 2), min(n, stop + missing - missing // 2)
-    start = max(0, min(start, stop - int(MIN_DETECT_S * sr)))
+    need = int(np.ceil(MIN_DETECT_S * sr))
+    if stop - start < need:  # widen around its centre, shifted to stay inside the recording
+        start = max(0, (start + stop) // 2 - need // 2)
+        stop = min(n, start + need)
+        start = max(0, stop - need)
     stretch = np.concatenate(list(source.blocks(start, stop)), axis=0)
     return detect_hum(stretch, sr, mode=hum)
 

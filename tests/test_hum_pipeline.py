@@ -80,3 +80,11 @@ def test_cli_hum_flag_and_message(rng, tmp_path):
     report = denoise_file(source, tmp_path / "api.wav", hum="60")
     assert report.hum_hz == pytest.approx(60.0, abs=0.1)
     assert (tmp_path / "buzz_denoised.wav").stat().st_size == (tmp_path / "api.wav").stat().st_size
+
+
+@pytest.mark.parametrize("window", [(0.0, 0.15), (3.85, 4.0), (1.0, 1.1)], ids=["start", "end", "middle"])
+def test_a_short_noise_window_is_widened_for_the_hum_anywhere_in_the_recording(rng, window):
+    sr = 16_000
+    hum, _ = _hum(sr, 4.0, 50.0, level_dbfs=-30.0)
+    y = hum + (1e-3 * rng.standard_normal(len(hum))).astype(np.float32)
+    assert noise_profile(y, sr, window).hum_hz == pytest.approx(50.0, abs=0.1)

@@ -195,10 +195,10 @@ class Visitor:
         players = self.page.locator('audio[data-testid="stAudio"]')
         return players.nth(1).get_attribute("src") if players.count() == 3 else None
 
-    def move_threshold(self) -> None:
-        """Press the threshold slider one step right (returns at once; see :func:`wait_all`)."""
+    def move_strength(self) -> None:
+        """Press the strength ("Noise reduction", beside the players) one step (returns at once; see :func:`wait_all`)."""
         self._before = self.cleaned_src()
-        slider = self.page.locator('.st-key-threshold_db input[type="range"]')
+        slider = self.page.locator('.st-key-reduction_db input[type="range"]')
         slider.focus()
         self.shown_at = None
         self.started = time.perf_counter()
