@@ -12,16 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from visitors import free_port, healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -40,26 +39,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def _serve(log_dir: Path, *options: str):
     """``streamlit run app.py`` on a free port with extra ``options``; yields (URL, process)."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (install Debian's chromium package)")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = log_dir / "streamlit.log"
     with open(log_path, "wb") as log:
@@ -81,7 +66,7 @@ def _serve(log_dir: Path, *options: str):
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.25)

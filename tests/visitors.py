@@ -43,13 +43,15 @@ _SETTLED = """() => document.querySelectorAll('[data-stale="true"]').length === 
     && document.querySelectorAll('[data-testid="stStatusWidget"]').length === 0"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """Whether the app at ``url`` answers its health check with ``ok`` (other paths answer 200 too)."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
             return response.read().decode().strip() == "ok"
@@ -88,7 +90,7 @@ def serve(app_root: Path, log_path: Path, env: Optional[Dict[str, str]] = None, 
 
     ``env`` adds to the environment (e.g. ``{"QUIET_MEMORY_MB": "690"}``).
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, **(env or {}), "PYTHONPATH": str(app_root)}
     with open(log_path, "wb") as log:
@@ -108,7 +110,7 @@ def serve(app_root: Path, log_path: Path, env: Optional[Dict[str, str]] = None, 
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.25)
