@@ -12,15 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from visitors import free_port, healthy
+from visitors import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -41,43 +39,16 @@ def _unavailable(reason: str) -> None:
 
 @contextlib.contextmanager
 def _serve(log_dir: Path, *options: str):
-    """``streamlit run app.py`` on a free port with extra ``options``; yields (URL, process)."""
+    """The app served on a free loopback port with extra ``options`` (:func:`visitors.serve`); yields (URL, process).
+
+    The pages tested here hold 10-minute stereo files: a host with 2 GB (the budget on the
+    smallest instance, which admits 12 minutes of mono, is tested in test_load.py).
+    """
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (install Debian's chromium package)")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = log_dir / "streamlit.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", str(APP),
-                "--server.headless", "true",
-                "--server.port", str(port),
-                "--server.address", "127.0.0.1",
-                "--browser.gatherUsageStats", "false",
-                *options,
-            ],
-            cwd=ROOT,
-            # The pages tested here hold 10-minute stereo files: a host with 2 GB (the budget on the
-            # smallest instance, which admits 12 minutes of mono, is tested in test_load.py).
-            env=dict(os.environ, QUIET_MEMORY_MB=os.environ.get("QUIET_MEMORY_MB", "2048")),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    budget = {"QUIET_MEMORY_MB": os.environ.get("QUIET_MEMORY_MB", "2048")}
+    with serve(ROOT, log_dir / "streamlit.log", env=budget, options=options) as running:
+        yield running.url, running.proc
 
 
 @pytest.fixture(scope="module")
