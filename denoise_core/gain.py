@@ -25,9 +25,10 @@ followed; speech, which pushes ``P`` towards 1, barely moves it.
 Against "musical noise" (isolated bins of noise that the gain lets
 through), each frame's speech-band level above the noise decides how surely
 the frame holds speech (:func:`_frame_presence`); ``p`` is scaled by it, so
-in frames without speech every bin falls to the floor, and the floor itself
-is ``-reduction_db`` there but half as deep in frames with speech, which
-mask the noise left. The a priori SNR can be smoothed over frequency before
+in frames without speech every bin falls to the floor. The floor is the
+same ``-reduction_db`` in speech and in pauses: a floor that rises under
+speech makes the noise pump with the voice, and measured on real noise it
+kept no more of the speech (STOI) than one steady floor. The a priori SNR can be smoothed over frequency before
 the final gain is formed, and the gain is then smoothed over time
 (:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
 and 1, so no bin is ever attenuated by more than ``reduction_db``.
@@ -45,7 +46,7 @@ __all__ = ["GainState", "spectral_gain", "smooth_gain", "speech_band_bins", "DD_
 #: Floor on the a priori SNR in dB.
 XI_MIN_DB = -15.0
 #: Weight of the previous frame's clean-speech estimate in the decision-directed rule.
-DD_ALPHA = 0.98
+DD_ALPHA = 0.97
 #: A priori probability that a bin holds no speech.
 SPEECH_ABSENCE_PRIOR = 0.5
 #: Time constant in seconds of the noise tracker's recursive average.
@@ -77,8 +78,6 @@ PRESENCE_AVG_FRAMES = 4
 #: After speech, the floor stays at its speech depth for this long (seconds,
 #: at most ``DD_WARMUP_FRAMES`` frames).
 PRESENCE_HOLD_S = 0.045
-#: In frames with speech the floor is this fraction of ``reduction_db`` deep.
-SPEECH_FLOOR_FRACTION = 0.5
 #: Band in Hz in which a frame's level decides whether it holds speech.
 SPEECH_BAND_HZ = (150.0, 4000.0)
 _TINY = 1e-20
@@ -256,10 +255,7 @@ def spectral_gain(
         the noise floor before it counts as signal. Higher removes more.
     reduction_db : float
         Largest attenuation in dB; the gain never goes below
-        ``10 ** (-reduction_db / 20)``. That floor applies where the frame
-        holds no speech; in frames with speech, whose sound masks the noise
-        left, it is half as deep (``-reduction_db / 2``), which keeps the
-        speech whole.
+        ``10 ** (-reduction_db / 20)``, in pauses and under speech alike.
     hop_s : float
         Time between frames in seconds (sets the noise tracking speed and the
         hold of the speech floor).
@@ -293,8 +289,6 @@ def spectral_gain(
     gamma = np.maximum(all_power * inv_lam, np.float32(1e-10))
     xi, g_lsa = _decision_directed(all_power, gamma, inv_lam, n_tail)
     presence = _frame_presence(all_power, all_noise, n_tail, hop_s, speech_bins)
-    deep = np.float32(-reduction_db / 20.0 * np.log(10.0))
-    log_floor = deep * (1.0 - np.float32(1.0 - SPEECH_FLOOR_FRACTION) * presence)
     gamma = gamma[..., n_tail:]
     if freq_smooth_bins > 0:
         # Smoothing the a priori SNR (not the gain) over frequency removes
@@ -302,7 +296,7 @@ def spectral_gain(
         # tone or a voice harmonic, whose SNR stays high after averaging.
         xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
         g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
-    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, log_floor, reduction_db, presence)
+    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, reduction_db, presence)
     return np.ascontiguousarray(gain)
 
 
@@ -396,18 +390,19 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
     return back_to_bins(xi_out), back_to_bins(lsa_out)
 
 
-def _om_lsa(xi, v, g_lsa, log_floor, reduction_db, presence) -> np.ndarray:
+def _om_lsa(xi, v, g_lsa, reduction_db, presence) -> np.ndarray:
     """``g_lsa ** p * G_min ** (1 - p)`` with the speech presence probability ``p``.
 
     ``p`` is the bin's OM-LSA speech presence probability times the frame's
     ``presence`` (see :func:`_frame_presence`): in a frame without speech every
     bin falls to the floor, so isolated noise peaks cannot come through as
-    "musical noise". ``G_min = exp(log_floor)`` (broadcast over bins); the
-    result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
+    "musical noise". ``G_min = 10 ** (-reduction_db / 20)``; the result is
+    clipped to ``[G_min, 1]``.
     """
     prior_ratio = np.float32(SPEECH_ABSENCE_PRIOR / (1.0 - SPEECH_ABSENCE_PRIOR))
     p = 1.0 / (1.0 + prior_ratio * (1.0 + xi) * np.exp(-np.minimum(v, np.float32(80.0))))
     p = p * presence
+    log_floor = np.float32(-reduction_db / 20.0 * np.log(10.0))
     log_g = np.log(np.maximum(g_lsa, np.exp(log_floor)))
     gain = np.exp(log_floor + p * (log_g - log_floor))
     g_min = np.float32(10 ** (-reduction_db / 20))
