@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -149,3 +151,29 @@ def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):
             processing.clean_recording(job)
     assert busy.value.level == "warning"
     assert processing.clean_recording(job).audio.shape == rec.y.shape  # once the other visitor is done
+
+
+def test_a_download_on_a_full_server_waits_for_room_and_is_refused_only_after_the_wait(fresh_budget, monkeypatch):
+    rec = _recording(_speechy(16_000, 2.0), 16_000)
+    analysed = processing.analyse_recording(rec.digest, None, rec)
+    job = processing.Job(rec, None, analysed, DenoiseParams(), None)
+    processing.clean_recording(job)
+    store = fresh_budget.STORE
+    room = store.capacity - store.used
+    # Another visitor's work fills the server; it ends 0.8 s after the click.
+    other = fresh_budget.reserve(room - 1024, "another visitor")
+    timer = threading.Timer(0.8, other.release)
+    timer.start()
+    started = time.monotonic()
+    data = processing.download(job, "WAV", "PCM_16")()
+    waited = time.monotonic() - started
+    timer.join()
+    assert 0.7 <= waited <= 5.0
+    assert sf.info(io.BytesIO(data)).frames == rec.n_samples
+    # If the room never comes, the click is refused with the plain message after DOWNLOAD_WAIT_S.
+    monkeypatch.setattr(fresh_budget, "DOWNLOAD_WAIT_S", 1.0)
+    with fresh_budget.reserve(store.capacity - store.used - store.reserved - 1024, "another visitor"):
+        started = time.monotonic()
+        with pytest.raises(fresh_budget.Busy, match="try again in a minute"):
+            processing.download(job, "FLAC", "PCM_16")()
+        assert 0.9 <= time.monotonic() - started <= 5.0

@@ -14,6 +14,7 @@ Settings, read from the environment (Streamlit Cloud secrets set it too):
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable, Hashable, Optional, TypeVar
 
 from .jobs import JobRunner
@@ -24,6 +25,7 @@ __all__ = [
     "IDLE_S",
     "SHORT_JOB_S",
     "DOWNLOAD_HOLD_S",
+    "DOWNLOAD_WAIT_S",
     "STORE",
     "RUNNER",
     "Busy",
@@ -44,6 +46,9 @@ IDLE_S = number_from_env("QUIET_IDLE_MINUTES", 10.0) * 60
 SHORT_JOB_S = 30.0
 #: Seconds a prepared download stays counted: Streamlit keeps the file until the page's next two runs.
 DOWNLOAD_HOLD_S = 120.0
+#: Seconds a clicked download waits for memory when the server is full, before it is refused: the
+#: browser shows the download as pending meanwhile, while a refusal can only show the browser's error.
+DOWNLOAD_WAIT_S = 60.0
 #: Seconds between sweeps that give back memory of closed and idle sessions.
 _SWEEP_S = 15.0
 
@@ -124,12 +129,21 @@ _sweeper.start()
 _KEY_LOCKS = [threading.Lock() for _ in range(32)]
 
 
-def reserve(nbytes: int, session_id: Optional[Hashable] = None, need: int = 0):
-    """:meth:`STORE.reserve <ui.store.MemoryStore.reserve>`, raising :class:`Busy` when it does not fit."""
-    try:
-        return STORE.reserve(nbytes, session_id, need)
-    except ServerBusy as exc:
-        raise Busy(exc.needed) from None
+def reserve(nbytes: int, session_id: Optional[Hashable] = None, need: int = 0, wait_s: float = 0.0):
+    """:meth:`STORE.reserve <ui.store.MemoryStore.reserve>`, raising :class:`Busy` when it does not fit.
+
+    With ``wait_s``, a reservation that does not fit is tried again every half
+    second (other visitors' work ends, their downloads' holds run out) for up to
+    that many seconds before :class:`Busy` is raised.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return STORE.reserve(nbytes, session_id, need)
+        except ServerBusy as exc:
+            if time.monotonic() >= deadline:
+                raise Busy(exc.needed) from None
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
 def get_or_make(

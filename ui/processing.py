@@ -262,7 +262,8 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
     Raises (when called)
     --------------------
     ui.budget.Busy
-        If the server has no memory left for the file now.
+        If the server has no memory left for the file within
+        :data:`ui.budget.DOWNLOAD_WAIT_S` seconds.
     """
     sid = budget.session()
     key = _result_key(job)
@@ -272,7 +273,8 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
             budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
         )
         file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
-        reservation = budget.reserve(2 * file_bytes, sid)  # the encoder's buffer and the bytes returned
+        # The encoder's buffer and the bytes returned; on a full server the click waits for room.
+        reservation = budget.reserve(2 * file_bytes, sid, wait_s=budget.DOWNLOAD_WAIT_S)
         try:
             encoded = encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
         except BaseException:
