@@ -48,7 +48,7 @@ SHORT_JOB_S = 30.0
 DOWNLOAD_HOLD_S = 120.0
 #: Seconds a clicked download waits for memory when the server is full, before it is refused: the
 #: browser shows the download as pending meanwhile, while a refusal can only show the browser's error.
-DOWNLOAD_WAIT_S = 60.0
+DOWNLOAD_WAIT_S = 30.0
 #: Seconds between sweeps that give back memory of closed and idle sessions.
 _SWEEP_S = 15.0
 
