@@ -20,7 +20,6 @@ __all__ = [
     "NoiseProfile",
     "validate_noise_window",
     "window_frames",
-    "frame_energy",
     "quietest_window_from_energy",
     "AUTO_WINDOW_S",
 ]
@@ -153,11 +152,6 @@ def window_frames(config: StftConfig, n_samples: int, noise_window) -> Tuple[np.
     return chosen, (start_s, end_s)
 
 
-def frame_energy(power: np.ndarray) -> np.ndarray:
-    """Energy of each frame: power summed over bins, averaged over channels, shape ``(n_frames,)``."""
-    return power.sum(axis=1, dtype=np.float64).mean(axis=0)
-
-
 def quietest_window_from_energy(
     energy: np.ndarray, config: StftConfig, n_samples: int, length_s: float = AUTO_WINDOW_S
 ) -> Tuple[float, float]:
@@ -166,7 +160,9 @@ def quietest_window_from_energy(
     Parameters
     ----------
     energy : np.ndarray [shape=(n_frames,)]
-        :func:`frame_energy` of every frame of the recording.
+        Energy of every frame of the recording: its squared STFT magnitudes
+        summed over the bins (:meth:`StftConfig.frame_energies`), averaged
+        over the channels.
     config : StftConfig
         The transform that framed it.
     n_samples : int

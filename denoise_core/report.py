@@ -77,11 +77,11 @@ class ReportAccumulator:
 
     def add(self, power: np.ndarray, gain: np.ndarray) -> None:
         """Add frames: ``power`` and ``gain`` of shape ``(n_channels, n_freqs, n_frames)``."""
-        gain_sq = gain.astype(np.float64) ** 2
+        gain_sq = gain * gain  # products in float32, sums in float64
         n_channels = power.shape[0]
         self._power_in += float(power.sum(dtype=np.float64)) / n_channels
-        self._power_out += float((power * gain_sq).sum()) / n_channels
-        self._gain_sq += gain_sq.sum(axis=2).mean(axis=0)
+        self._power_out += float((power * gain_sq).sum(dtype=np.float64)) / n_channels
+        self._gain_sq += gain_sq.sum(axis=2, dtype=np.float64).mean(axis=0)
         self._n_frames += power.shape[-1]
 
     def report(self, noise: NoiseProfile) -> DenoiseReport:

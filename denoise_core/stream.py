@@ -35,7 +35,7 @@ from .filters import HighPass
 from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain, speech_band_bins
 from .hum import LEAD_IN_S, MIN_DETECT_S, HumRemover, detect_hum
 from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
-from .noise import NoiseProfile, frame_energy, quietest_window_from_energy, window_frames
+from .noise import NoiseProfile, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
 from .source import Source
@@ -70,10 +70,14 @@ class _FrameAnalyzer:
     first_frame : int
         Index of the first frame wanted. Samples must then be pushed from
         sample ``max(0, first_frame * hop - n_fft // 2)`` on.
+    energies : bool
+        Give each frame's energy (its squared magnitudes summed over the bins,
+        ``(n_channels, k)``) instead of its spectrum: a survey needs no more.
     """
 
-    def __init__(self, config: StftConfig, n_channels: int, first_frame: int = 0) -> None:
+    def __init__(self, config: StftConfig, n_channels: int, first_frame: int = 0, energies: bool = False) -> None:
         self.config = config
+        self._measure = config.frame_energies if energies else config.frame_spectra
         self.next_frame = first_frame
         lead = first_frame * config.hop_length - config.n_fft // 2
         self._buffer = np.zeros((n_channels, max(0, -lead)), dtype=np.float32)
@@ -94,7 +98,7 @@ class _FrameAnalyzer:
         """The remaining frames of a recording of ``n_samples`` samples (zero-padded at the end)."""
         n_frames = self.config.n_frames(n_samples) - self.next_frame
         if n_frames <= 0:
-            return np.zeros(self._buffer.shape[:1] + (self.config.n_freqs, 0), dtype=np.complex64)
+            return self._measure(self._buffer, 0)
         needed = (n_frames - 1) * self.config.hop_length + self.config.n_fft
         if self._buffer.shape[-1] < needed:
             pad = np.zeros((self._buffer.shape[0], needed - self._buffer.shape[-1]), dtype=np.float32)
@@ -104,12 +108,10 @@ class _FrameAnalyzer:
     def _take(self, available: int) -> np.ndarray:
         cfg = self.config
         k = (available - cfg.n_fft) // cfg.hop_length + 1 if available >= cfg.n_fft else 0
-        spec = cfg.frame_spectra(self._buffer, k) if k else np.zeros(
-            self._buffer.shape[:1] + (cfg.n_freqs, 0), dtype=np.complex64
-        )
+        frames = self._measure(self._buffer, k)
         self._buffer = self._buffer[:, k * cfg.hop_length :]
         self.next_frame += k
-        return spec
+        return frames
 
 
 class _FrameSynthesizer:
@@ -188,10 +190,11 @@ class _GateStream:
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
         self._pending = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
-        # Gains and spectra of frames not yet given out,
+        # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
         self._gains = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
         self._spec = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
+        self._power = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
         self._context = 0
 
     def push(self, spec: np.ndarray) -> np.ndarray:
@@ -216,7 +219,7 @@ class _GateStream:
 
     def _gate(self, spec: np.ndarray, last: bool) -> np.ndarray:
         if spec.shape[-1]:
-            power = spec.real**2 + spec.imag**2
+            power = _power(spec)
             gain = spectral_gain(
                 power.mean(axis=0, keepdims=True) if self.linked else power,
                 self.state,
@@ -228,16 +231,17 @@ class _GateStream:
             )
             self._gains = np.concatenate([self._gains, gain], axis=-1)
             self._spec = np.concatenate([self._spec, spec], axis=-1)
+            self._power = np.concatenate([self._power, power], axis=-1)
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).
         done = n if last else max(self._context, n - self.time_frames)
         smoothed = smooth_gain(self._gains, 0, self.time_frames)[..., self._context : done]
         spec_out = self._spec[..., : done - self._context]
-        power_out = spec_out.real**2 + spec_out.imag**2
-        self.accumulator.add(power_out, smoothed)
+        self.accumulator.add(self._power[..., : done - self._context], smoothed)
         keep_from = max(0, done - self.time_frames)
         self._gains = self._gains[..., keep_from:]
         self._spec = self._spec[..., done - self._context :]
+        self._power = self._power[..., done - self._context :]
         self._context = done - keep_from
         return spec_out * smoothed
 
@@ -379,23 +383,24 @@ def survey(
     Returns
     -------
     energy : np.ndarray [shape=(n_frames,)]
-        :func:`~denoise_core.noise.frame_energy` of every frame (empty unless ``need_energy``).
+        Energy of every frame (:meth:`StftConfig.frame_energies`, averaged
+        over the channels; empty unless ``need_energy``).
     peak : float
         Largest absolute sample (in the recording's own scale).
     n_read : int
         Samples per channel actually read (a compressed file may decode to
         another length than its header announces).
     """
-    analyzer = _FrameAnalyzer(config, source.n_channels)
+    analyzer = _FrameAnalyzer(config, source.n_channels, energies=True)
     energies, peak, n_read = [], 0.0, 0
     for block in source.blocks():
         n_read += block.shape[0]
         peak = max(peak, float(np.abs(block).max()) * source.scale)
         if need_energy:
-            energies.append(frame_energy(_power(analyzer.push(np.ascontiguousarray(block.T)))))
+            energies.append(analyzer.push(np.ascontiguousarray(block.T)).mean(axis=0))
         progress(n_read / max(source.n_samples, 1))
     if need_energy:
-        energies.append(frame_energy(_power(analyzer.finish(n_read))))
+        energies.append(analyzer.finish(n_read).mean(axis=0))
     return (np.concatenate(energies) if energies else np.zeros(0)), peak, n_read
 
 

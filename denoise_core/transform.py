@@ -176,6 +176,13 @@ class StftConfig:
         padded[..., pad : pad + n] = y
         return self.frame_spectra(padded, n_frames)
 
+    def _windowed_frames(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
+        """``n_frames`` frames of ``samples``, ``hop_length`` apart, times the window: ``(..., n_frames, n_fft)``."""
+        frames = np.lib.stride_tricks.sliding_window_view(samples, self.n_fft, axis=-1)[
+            ..., :: self.hop_length, :
+        ][..., :n_frames, :]
+        return frames * self.window.astype(np.float32)
+
     def frame_spectra(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
         """Spectra of ``n_frames`` frames starting at ``samples[..., 0]``, ``hop_length`` apart.
 
@@ -189,11 +196,32 @@ class StftConfig:
         -------
         np.ndarray [shape=(..., n_freqs, n_frames), dtype=complex64]
         """
-        frames = np.lib.stride_tricks.sliding_window_view(samples, self.n_fft, axis=-1)[
-            ..., :: self.hop_length, :
-        ][..., :n_frames, :]
-        spec = np.fft.rfft(frames * self.window.astype(np.float32), axis=-1)
+        if n_frames == 0:
+            return np.zeros(samples.shape[:-1] + (self.n_freqs, 0), dtype=np.complex64)
+        spec = np.fft.rfft(self._windowed_frames(samples, n_frames), axis=-1)
         return np.swapaxes(spec, -1, -2).astype(np.complex64, copy=False)
+
+    def frame_energies(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
+        """What :meth:`frame_spectra`'s squared magnitudes sum to over the bins, without the FFT.
+
+        By Parseval, the ``n_fft // 2 + 1`` bins of a real frame ``x`` hold
+        ``(n_fft * sum(x**2) + X[0]**2 + X[n_fft / 2]**2) / 2`` (the last term
+        for even ``n_fft`` only), with ``X[0] = sum(x)`` and
+        ``X[n_fft / 2] = sum((-1)**i * x[i])``.
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_frames), dtype=float64]
+        """
+        if n_frames == 0:
+            return np.zeros(samples.shape[:-1] + (0,))
+        frames = self._windowed_frames(samples, n_frames)
+        energy = self.n_fft * np.einsum("...i,...i->...", frames, frames).astype(np.float64)
+        energy += frames.sum(axis=-1, dtype=np.float64) ** 2
+        if self.n_fft % 2 == 0:
+            alternating = np.where(np.arange(self.n_fft) % 2 == 0, 1.0, -1.0).astype(np.float32)
+            energy += (frames @ alternating).astype(np.float64) ** 2
+        return energy / 2
 
     def frame_signals(self, spec: np.ndarray) -> np.ndarray:
         """Windowed time-domain frames of a spectrogram, for overlap-add.
