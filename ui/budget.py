@@ -32,6 +32,7 @@ __all__ = [
     "decoding_bytes",
     "analysis_bytes",
     "cleaning_bytes",
+    "download_bytes",
     "session",
     "get_or_make",
     "reserve",
@@ -66,6 +67,12 @@ def analysis_bytes(audio_bytes: int) -> int:
 def cleaning_bytes(audio_bytes: int) -> int:
     """Bytes a cleaning takes while it runs: its output and the engine's temporaries."""
     return audio_bytes + 48 * MB
+
+
+def download_bytes(audio_bytes: int) -> int:
+    """Bytes kept with a whole-recording result so that it can always be downloaded: one file of it
+    at up to 32 bits a sample (the float32 audio's size) while it is encoded and Streamlit keeps it."""
+    return audio_bytes + 64 * 1024
 
 
 class Busy(InputProblem):

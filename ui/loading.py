@@ -344,7 +344,7 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         If the file cannot be cleaned, or (:class:`ui.budget.Busy`) if the
         server has no memory left for it now.
     """
-    from .budget import cleaning_bytes, decoding_bytes, get_or_make  # on use: the budget's limits are defined here
+    from .budget import cleaning_bytes, decoding_bytes, download_bytes, get_or_make  # on use: limits are defined here
 
     fetched = []
 
@@ -358,9 +358,10 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         "recording",
         lambda: decode(data(), name, digest=digest),
         estimate=lambda: decoding_bytes(_audio_bytes(data())),
-        # Admitted only if its cleaning, the largest step, fits too (beside the decoded recording), so a
-        # visitor is refused at the start rather than halfway, holding memory nobody else can use.
-        need=lambda: _audio_bytes(data()) + cleaning_bytes(_audio_bytes(data())),
+        # Admitted only if its cleaning, the largest step, fits too (beside the decoded recording, with
+        # room kept for its download), so a visitor is refused at the start rather than halfway,
+        # holding memory nobody else can use.
+        need=lambda: _audio_bytes(data()) + cleaning_bytes(_audio_bytes(data())) + download_bytes(_audio_bytes(data())),
         # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
         size_of=lambda rec: rec.y.nbytes + memoryview(data()).nbytes,
     )

@@ -13,7 +13,11 @@ server's memory budget and pinned by the visitor whose page shows it:
   the cleaned audio and its report. Cleanings run in :data:`ui.budget.RUNNER`,
   beside each other, a short recording never behind a long one; the
   visitor's page is told while it waits;
-* :func:`download` encodes a download from the result, when clicked.
+* :func:`download` encodes a download from the result, when clicked. A
+  result is counted with room for one download of it
+  (:func:`ui.budget.download_bytes`), so a visitor who has it can always
+  download it, however full the server is by then; a second download within
+  :data:`ui.budget.DOWNLOAD_HOLD_S` needs room of its own.
 """
 
 from __future__ import annotations
@@ -179,7 +183,25 @@ class Job:
 
 
 def _cleaned_size(cleaned: Cleaned) -> int:
-    return cleaned.audio.nbytes
+    """What a whole-recording result counts: its audio and the room kept for one download of it."""
+    return cleaned.audio.nbytes + budget.download_bytes(cleaned.audio.nbytes)
+
+
+#: ``result key -> monotonic time`` until which the room kept with that result holds a download.
+_DOWNLOAD_ROOM_BUSY_UNTIL: dict = {}
+_DOWNLOAD_ROOM_LOCK = threading.Lock()
+
+
+def _take_download_room(key: tuple, file_bytes: int, audio_bytes: int) -> bool:
+    """Whether the room kept with result ``key`` takes this download (and is then busy for the hold)."""
+    now = time.monotonic()
+    with _DOWNLOAD_ROOM_LOCK:
+        for old in [k for k, until in _DOWNLOAD_ROOM_BUSY_UNTIL.items() if until <= now]:
+            del _DOWNLOAD_ROOM_BUSY_UNTIL[old]
+        if key in _DOWNLOAD_ROOM_BUSY_UNTIL or file_bytes > budget.download_bytes(audio_bytes):
+            return False
+        _DOWNLOAD_ROOM_BUSY_UNTIL[key] = now + budget.DOWNLOAD_HOLD_S
+        return True
 
 
 #: Bytes per sample of each download encoding (FLAC is smaller than this).
@@ -194,7 +216,8 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
     """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        with budget.reserve(budget.cleaning_bytes(job.rec.y.nbytes), sid) as reservation:
+        audio_bytes = job.rec.y.nbytes
+        with budget.reserve(budget.cleaning_bytes(audio_bytes) + budget.download_bytes(audio_bytes), sid) as reservation:
             result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
             log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
             return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)
@@ -256,8 +279,9 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
     """A callable for a download button: the file's bytes of ``job``'s result, encoded when clicked.
 
     It encodes the result the visitor's page shows (cleaning it again only if
-    it was dropped meanwhile), with the file counted in the budget while it is
-    encoded and while Streamlit keeps it (:data:`ui.budget.DOWNLOAD_HOLD_S`).
+    it was dropped meanwhile), in the room kept with the result; a second
+    download within :data:`ui.budget.DOWNLOAD_HOLD_S` (Streamlit still keeps
+    the first) is counted in the budget on its own while it is encoded and kept.
 
     Raises (when called)
     --------------------
@@ -273,6 +297,13 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
             budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
         )
         file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
+        if _take_download_room(key, file_bytes, cleaned.audio.nbytes):
+            try:
+                return encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
+            except BaseException:
+                with _DOWNLOAD_ROOM_LOCK:
+                    _DOWNLOAD_ROOM_BUSY_UNTIL.pop(key, None)
+                raise
         # The encoder's buffer and the bytes returned; on a full server the click waits for room.
         reservation = budget.reserve(2 * file_bytes, sid, wait_s=budget.DOWNLOAD_WAIT_S)
         try:
