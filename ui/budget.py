@@ -33,6 +33,7 @@ __all__ = [
     "analysis_bytes",
     "cleaning_bytes",
     "download_bytes",
+    "result_bytes",
     "session",
     "get_or_make",
     "reserve",
@@ -73,6 +74,12 @@ def download_bytes(audio_bytes: int) -> int:
     """Bytes kept with a whole-recording result so that it can always be downloaded: one file of it
     at up to 32 bits a sample (the float32 audio's size) while it is encoded and Streamlit keeps it."""
     return audio_bytes + 64 * 1024
+
+
+def result_bytes(audio_bytes: int) -> int:
+    """Bytes a whole-recording cleaning reserves: the larger of what it takes while it runs
+    (:func:`cleaning_bytes`) and what its result then keeps (the audio and :func:`download_bytes`)."""
+    return max(cleaning_bytes(audio_bytes), audio_bytes + download_bytes(audio_bytes))
 
 
 class Busy(InputProblem):

@@ -344,7 +344,7 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         If the file cannot be cleaned, or (:class:`ui.budget.Busy`) if the
         server has no memory left for it now.
     """
-    from .budget import cleaning_bytes, decoding_bytes, download_bytes, get_or_make  # on use: limits are defined here
+    from .budget import decoding_bytes, get_or_make, result_bytes  # on use: the budget's limits are defined here
 
     fetched = []
 
@@ -361,7 +361,7 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         # Admitted only if its cleaning, the largest step, fits too (beside the decoded recording, with
         # room kept for its download), so a visitor is refused at the start rather than halfway,
         # holding memory nobody else can use.
-        need=lambda: _audio_bytes(data()) + cleaning_bytes(_audio_bytes(data())) + download_bytes(_audio_bytes(data())),
+        need=lambda: _audio_bytes(data()) + result_bytes(_audio_bytes(data())),
         # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
         size_of=lambda rec: rec.y.nbytes + memoryview(data()).nbytes,
     )

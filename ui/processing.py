@@ -216,8 +216,7 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
     """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        audio_bytes = job.rec.y.nbytes
-        with budget.reserve(budget.cleaning_bytes(audio_bytes) + budget.download_bytes(audio_bytes), sid) as reservation:
+        with budget.reserve(budget.result_bytes(job.rec.y.nbytes), sid) as reservation:
             result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
             log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
             return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)
