@@ -16,7 +16,8 @@ visitor told that the server is busy tries again once (the same
 page, key R) once the others have their results; their time counts from the upload.
 
 Columns: per-visitor seconds from upload to result and from click to the
-download being sent; cleanings run (the distinct results are one per visitor);
+download being sent; cleanings run (two per visitor are needed: the page's
+preview of a stretch, then the whole recording for the download);
 visitors told "busy" at first; the server's peak resident memory (VmHWM) and
 the budget it is given (``QUIET_MEMORY_MB``; an app without a budget ignores it).
 """
@@ -94,7 +95,7 @@ def main() -> None:
     for r in rows:
         print(
             f"| {r['minutes']:g} | {r['visitors']} | {_times(r['result'])} | {_times(r['download'])} | "
-            f"{r['cleanings']} (of {r['visitors']} distinct) | {r['busy']} | {r['peak']:.0f} | {r['budget']:g} |"
+            f"{r['cleanings']} (of {2 * r['visitors']} needed) | {r['busy']} | {r['peak']:.0f} | {r['budget']:g} |"
         )
 
 

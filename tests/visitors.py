@@ -222,13 +222,21 @@ class Visitor:
     def download(self, folder: Path, key: str = "download_wav", timeout_s: float = 600.0) -> tuple:
         """Click a download button; returns (saved file, seconds from click to the file being sent).
 
-        Returns ``(None, None)``, with the button's message in ``problem``, if the file is refused.
+        Returns ``(None, None)``, with the page's or the button's message in ``problem``, if the
+        whole recording cannot be cleaned for it (e.g. the server is busy) or the file is refused.
         """
         prepare = self.page.locator('.st-key-prepare button:visible')
         if prepare.count():  # a recording longer than the preview is cleaned whole when asked
             prepare.first.click()
         button = self.page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first
-        button.wait_for(timeout=timeout_s * 1000)
+        start = time.perf_counter()
+        while not button.is_visible():
+            if self.page.evaluate(_SETTLED) and self.problems():
+                self.problem = " | ".join(self.problems())
+                return None, None
+            if time.perf_counter() - start > timeout_s:
+                raise TimeoutError(f"{self.name}: no download button within {timeout_s:.0f} s")
+            self.page.wait_for_timeout(100)
         got = []
         self.page.once("download", lambda download: got.append(download))
         start = time.perf_counter()
