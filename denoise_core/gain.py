@@ -116,20 +116,18 @@ def expint_e1(x: np.ndarray) -> np.ndarray:
     return np.where(x <= 1.0, e_small, e_big)
 
 
-_TABLE_FIRST = int(_table_index(np.array([_V_MIN], np.float32))[0])
+# One entry per bucket from 0 to that of 30 (about 67,000, 270 kB): each bucket's value is taken
+# at its middle (the bits of its first value plus half a step), with v clipped to [1e-10, 30].
 _TABLE_LAST = int(_table_index(np.array([_V_MAX], np.float32))[0])
-# Each bucket's value is taken at its middle (the bits of its first value plus half a step).
 _BUCKET_MIDDLES = (
-    (np.arange(_TABLE_FIRST, _TABLE_LAST + 1, dtype=np.int64) << _TABLE_SHIFT) + (1 << (_TABLE_SHIFT - 1))
+    (np.arange(_TABLE_LAST + 1, dtype=np.int64) << _TABLE_SHIFT) + (1 << (_TABLE_SHIFT - 1))
 ).astype(np.int32).view(np.float32)
-_HALF_EXP_E1 = np.exp(0.5 * expint_e1(_BUCKET_MIDDLES)).astype(np.float32)
+_HALF_EXP_E1 = np.exp(0.5 * expint_e1(np.clip(_BUCKET_MIDDLES, _V_MIN, _V_MAX))).astype(np.float32)
 
 
 def _half_exp_e1(v: np.ndarray) -> np.ndarray:
     """``exp(E1(v) / 2)`` by table look-up; ``v`` must be positive (it is clipped to [1e-10, 30])."""
-    index = _table_index(np.ascontiguousarray(v, dtype=np.float32))
-    index -= _TABLE_FIRST
-    return np.take(_HALF_EXP_E1, index, mode="clip")
+    return np.take(_HALF_EXP_E1, _table_index(np.ascontiguousarray(v, dtype=np.float32)), mode="clip")
 
 
 def lsa_gain(xi: np.ndarray, v: np.ndarray) -> np.ndarray:
