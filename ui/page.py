@@ -1,0 +1,168 @@
+"""The page of one recording or of many files: input, settings, preview, downloads and pictures.
+
+:func:`page` draws it (``app.py`` calls it on every run). Every change of a
+setting is heard at once on a stretch of the recording (:mod:`ui.preview`);
+the whole recording is cleaned for the download (:mod:`ui.processing`).
+Every problem ends as one plain message on the page.
+"""
+
+import logging
+from contextlib import contextmanager
+from dataclasses import astuple, replace
+from typing import Iterator, List, Optional
+
+import streamlit as st
+
+from denoise_core import DenoiseError, noise_profile
+
+from . import batch, controls, loading, messages, preview, processing, settings, views
+
+log = logging.getLogger("quiet")
+
+_STORE = "_quiet_previews"
+_LAST_GOOD = "_quiet_last_good"
+_DEFAULT_STRETCH = "_quiet_default_stretch"
+
+
+def _stretch(lay: views.Layout, rec: loading.Recording, window) -> preview.Stretch:
+    """The stretch to preview: the whole of a short recording; else one with speech and noise, or the user's."""
+    length = preview.stretch_frames(rec.sr, rec.n_channels, rec.n_samples)
+    if length >= rec.n_samples:
+        return preview.Stretch(0, rec.n_samples, rec.sr)
+    memo = st.session_state.get(_DEFAULT_STRETCH)
+    if memo is None or memo[0] != rec.digest:
+        memo = (rec.digest, preview.default_stretch(rec.y, rec.sr, length).start_s)
+        st.session_state[_DEFAULT_STRETCH] = memo
+    length_s = length / rec.sr
+    start_s = controls.stretch_control(lay.strength, rec.digest, rec.duration_s, length_s, memo[1])
+    stretch = preview.stretch_at(start_s, length, rec.n_samples, rec.sr)
+    views.overview(lay, rec, stretch, length_s, window)
+    return stretch
+
+
+def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
+    """The job's preview of ``stretch``, from the session's store (made now if new)."""
+    store = st.session_state.setdefault(_STORE, preview.PreviewStore())
+    rec, config = job.rec, job.analysed.config
+    if job.noise_window is None:
+        noise = job.analysed.auto_noise
+    else:
+        noise = store.get(
+            ("noise", rec.digest, config.n_fft, job.noise_window, job.analysed.hum),
+            lambda: noise_profile(rec.y, rec.sr, job.noise_window, n_fft=config.n_fft, hum=job.analysed.hum),
+        )
+    original = store.get(("original", rec.digest, config.n_fft, stretch), lambda: preview.original_of(rec.y, config, stretch))
+    # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
+    params = replace(job.params, loudness_lufs=None)
+    key = ("preview", rec.digest, job.n_fft, job.analysed.hum, astuple(params), job.noise_window, stretch)
+    result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
+    st.session_state[_LAST_GOOD] = (rec.digest, key)
+    return result
+
+
+def _last_good(digest: str) -> Optional[preview.Preview]:
+    """The latest preview of this recording that worked, if the session still holds it."""
+    last = st.session_state.get(_LAST_GOOD)
+    store = st.session_state.get(_STORE)
+    if last is None or store is None or last[0] != digest:
+        return None
+    return store.peek(last[1])
+
+
+def _settings(main_box, settings_box, advanced_box):
+    """Preset, the gate's sliders and the finishing controls; returns the engine's settings, the hum mode and the preset."""
+    preset = settings.preset_control(main_box)
+    gate = controls.gate_controls(main_box, settings_box, settings.reset_all)
+    finishing, hum = settings.finishing_controls(advanced_box)
+    params = replace(gate, **finishing)
+    views.preset_caption(main_box, settings.preset_state(preset, params))
+    return params, hum, preset
+
+
+def _many_files() -> None:
+    """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`)."""
+    box = st.expander("Settings for every file", icon=":material/tune:")
+    params, hum, _ = _settings(box, box, box)
+    with _plain_messages("batch"):
+        batch.batch_section(params, hum)
+
+
+@contextmanager
+def _plain_messages(kind: str) -> Iterator[None]:
+    """Every problem ends as one message on the page: plain words for the user, details in the log."""
+    try:
+        yield
+    except (loading.InputProblem, DenoiseError) as exc:
+        views.problem(exc)
+    except MemoryError:
+        st.error(messages.OUT_OF_MEMORY, icon=":material/error:")
+    except Exception:  # noqa: BLE001 - a plain message on the page, the details in the log
+        log.exception("Cleaning failed for %s", kind)
+        st.error(messages.UNEXPECTED, icon=":material/error:")
+
+
+@st.fragment
+def results(rec: loading.Recording, kind: str, url_notes: List[str]) -> None:
+    """Settings, preview, downloads and pictures of a recording.
+
+    A fragment: a change of a setting reruns only this, not the input picker
+    above, whose upload Streamlit would otherwise copy on every run (0.15 s for
+    a 106 MB file).
+    """
+    with _plain_messages(kind):
+        lay = views.layout()
+        params, hum, preset = _settings(lay.strength, lay.settings, lay.settings)
+        n_fft = controls.fft_control(lay.advanced, rec.sr)
+        settings.keep_in_url(params, hum, n_fft or 0, preset)
+        if settings.url_note(url_notes):
+            lay.verdict.info(settings.url_note(url_notes), icon=":material/link:")
+        with st.spinner("Learning the noise…", show_time=True):
+            analysed = processing.analyse_recording(rec.digest, n_fft, rec, hum)
+        config = analysed.config
+        min_window_s = min(config.win_length / config.sr, rec.duration_s)
+        window = controls.noise_window_controls(
+            lay.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s, min_window_s
+        )
+        stretch = _stretch(lay, rec, window)
+        job = processing.Job(rec, n_fft, analysed, params, window)
+        try:
+            shown = _preview(job, stretch)
+        except DenoiseError as exc:  # the settings cannot be used: say why, keep the last good result
+            shown = _last_good(rec.digest)
+            lay.verdict.warning(f"{exc} {messages.WINDOW_HINT}", icon=":material/warning:")
+            if shown is None:
+                return
+            views.players(lay, shown, rec.n_channels)
+            views.look(lay, rec, shown, shown.report.noise_window_s, min_window_s)
+            return
+        whole = shown.stretch.n_samples == rec.n_samples
+        views.verdict(lay.verdict, shown, whole, window, preview.window_hint(window, controls.RECOMMENDED_WINDOW_S) or "")
+        views.players(lay, shown, rec.n_channels)
+        views.downloads(lay, job, shown)
+        views.look(lay, rec, shown, shown.report.noise_window_s, min_window_s)
+
+
+def page() -> None:
+    """Input, then the recording's summary and :func:`results`; every problem ends as one message on the page."""
+    st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
+    views.header()
+    url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
+    if controls.mode_control() == controls.MANY_FILES:
+        _many_files()
+        return
+    source = controls.input_picker()
+    if source is None:
+        views.intro()
+        return
+    rec = None
+    with _plain_messages(source.kind):
+        with st.spinner("Reading the recording…", show_time=True):
+            rec = loading.load_recording(source.digest, source.name, source.read_bytes)
+        views.file_summary(rec)
+    if rec is None:
+        return
+    if rec.duration_s < preview.MIN_CLEAN_S:
+        views.too_short(rec, preview.MIN_CLEAN_S)
+        return
+    results(rec, source.kind, url_notes)
+
