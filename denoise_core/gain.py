@@ -25,11 +25,17 @@ followed; speech, which pushes ``P`` towards 1, barely moves it.
 Against "musical noise" (isolated bins of noise that the gain lets
 through), each frame's speech-band level above the noise decides how surely
 the frame holds speech (:func:`_frame_presence`); ``p`` is scaled by it, so
-in frames without speech every bin falls to the floor. The floor is the
-same ``-reduction_db`` in speech and in pauses: a floor that rises under
-speech makes the noise pump with the voice, and measured on real noise it
-kept no more of the speech (STOI) than one steady floor. The a priori SNR can be smoothed over frequency before
-the final gain is formed, and the gain is then smoothed over time
+in frames without speech every bin falls to the floor.
+
+The floor is ``NEAR_SPEECH_DB`` (20 dB) deep within ``PAUSE_FROM_S`` of the
+nearest frame with speech, before or after it, and deepens to
+``reduction_db`` at ``PAUSE_DEEP_S`` (:func:`pause_floor_db`). Around words
+the voice masks the noise left, and a deeper floor there took the weak
+sounds of speech with the noise (STOI on real noise fell with its depth);
+in pauses the noise is what a listener hears. A stream therefore gates a
+frame only once the presence of speech ``PAUSE_DEEP_S`` after it is known
+(:func:`pause_lookahead`). The a priori SNR can be smoothed over frequency
+before the final gain is formed, and the gain is then smoothed over time
 (:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
 and 1, so no bin is ever attenuated by more than ``reduction_db``.
 """
@@ -41,7 +47,18 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ["GainState", "spectral_gain", "smooth_gain", "speech_band_bins", "DD_SEGMENT_FRAMES"]
+__all__ = [
+    "GainState",
+    "GainParts",
+    "gain_parts",
+    "pause_floor_db",
+    "pause_lookahead",
+    "gain_from_parts",
+    "spectral_gain",
+    "smooth_gain",
+    "speech_band_bins",
+    "DD_SEGMENT_FRAMES",
+]
 
 #: Floor on the a priori SNR in dB.
 XI_MIN_DB = -15.0
@@ -78,6 +95,13 @@ PRESENCE_AVG_FRAMES = 4
 #: After speech, the floor stays at its speech depth for this long (seconds,
 #: at most ``DD_WARMUP_FRAMES`` frames).
 PRESENCE_HOLD_S = 0.045
+#: Around speech the floor is at most this deep (dB): the voice masks the noise left there, and a
+#: deeper floor takes the weak sounds of speech with the noise. It deepens to ``reduction_db`` in
+#: pauses: from ``PAUSE_FROM_S`` to ``PAUSE_DEEP_S`` away from the nearest frame with speech (before
+#: or after it; presence above one half), so the noise goes down only where no word is near.
+NEAR_SPEECH_DB = 20.0
+PAUSE_FROM_S = 0.25
+PAUSE_DEEP_S = 0.5
 #: Band in Hz in which a frame's level decides whether it holds speech.
 SPEECH_BAND_HZ = (150.0, 4000.0)
 _TINY = 1e-20
@@ -241,17 +265,50 @@ def speech_band_bins(frequencies: np.ndarray) -> Tuple[int, int]:
     return (lo, hi) if hi > lo else (0, len(frequencies))
 
 
-def spectral_gain(
+@dataclass
+class GainParts:
+    """What the gain of a run of frames is made of before the floor is known.
+
+    Attributes
+    ----------
+    xi, v, g_lsa : np.ndarray [shape=(n_channels, n_freqs, n_frames), dtype=float32]
+        A priori SNR, ``gamma * xi / (1 + xi)`` and the LSA gain of every bin.
+    presence : np.ndarray [shape=(n_channels, n_frames), dtype=float32]
+        How surely each frame holds speech, 0 to 1 (:func:`_frame_presence`).
+    """
+
+    xi: np.ndarray
+    v: np.ndarray
+    g_lsa: np.ndarray
+    presence: np.ndarray
+
+    def arrays(self) -> Tuple[np.ndarray, ...]:
+        return self.xi, self.v, self.g_lsa, self.presence
+
+    @classmethod
+    def join(cls, parts) -> "GainParts":
+        """Frames of several runs, one after the other."""
+        return cls(*(np.concatenate(arrays, axis=-1) for arrays in zip(*(p.arrays() for p in parts))))
+
+    def frames(self, start: int, stop: Optional[int] = None) -> "GainParts":
+        """Frames ``start:stop``."""
+        return GainParts(*(a[..., start:stop] for a in self.arrays()))
+
+    @property
+    def n_frames(self) -> int:
+        return self.presence.shape[-1]
+
+
+def gain_parts(
     power: np.ndarray,
     state: GainState,
     *,
     threshold_db: float,
-    reduction_db: float,
     hop_s: float,
     freq_smooth_bins: int = 0,
     speech_bins: Optional[Tuple[int, int]] = None,
-) -> np.ndarray:
-    """OM-LSA gain of every bin, frame by frame (before smoothing over time).
+) -> GainParts:
+    """The causal part of the gain of every bin, frame by frame: SNRs, LSA gain and frame presence.
 
     Parameters
     ----------
@@ -263,12 +320,9 @@ def spectral_gain(
     threshold_db : float
         Margin in dB added to the noise power: a bin must rise this far above
         the noise floor before it counts as signal. Higher removes more.
-    reduction_db : float
-        Largest attenuation in dB; the gain never goes below
-        ``10 ** (-reduction_db / 20)``, in pauses and under speech alike.
     hop_s : float
         Time between frames in seconds (sets the noise tracking speed and the
-        hold of the speech floor).
+        hold of the frame presence).
     freq_smooth_bins : int
         Half-width in bins of the triangular smoothing of the a priori SNR
         over frequency (0 for none).
@@ -276,13 +330,7 @@ def spectral_gain(
         First and last-plus-one bin of the speech band, in which a frame's
         level against the noise decides whether it holds speech; all bins by
         default.
-
-    Returns
-    -------
-    np.ndarray [shape=power.shape, dtype=float32]
-        Gain between ``10 ** (-reduction_db / 20)`` and 1.
     """
-    n_channels, n_freqs, n_frames = power.shape
     ceiling = np.maximum(state.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
     track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling)
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
@@ -306,8 +354,77 @@ def spectral_gain(
         # tone or a voice harmonic, whose SNR stays high after averaging.
         xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
         g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
-    gain = _om_lsa(xi, gamma * (xi / (1.0 + xi)), g_lsa, reduction_db, presence)
-    return np.ascontiguousarray(gain)
+    return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence[:, 0, :])
+
+
+def pause_lookahead(hop_s: float) -> int:
+    """Frames of presence after a frame that :func:`pause_floor_db` needs to know (``PAUSE_DEEP_S``)."""
+    return int(np.ceil(PAUSE_DEEP_S / hop_s))
+
+
+def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: float, hop_s: float) -> np.ndarray:
+    """Depth in dB of the floor of frames ``start:start + count`` of ``presence``.
+
+    ``min(NEAR_SPEECH_DB, reduction_db)`` within ``PAUSE_FROM_S`` of the
+    nearest frame with speech, deepening linearly to ``reduction_db`` at
+    ``PAUSE_DEEP_S`` and beyond. ``presence`` ``(n_channels, n)`` must hold
+    :func:`pause_lookahead` frames before ``start`` where there are any, and
+    as many after the frames asked for (fewer only at the end of the stream).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_channels, count), dtype=float32]
+    """
+    near = min(NEAR_SPEECH_DB, reduction_db)
+    n = presence.shape[-1]
+    index = np.arange(n)
+    speech = presence > 0.5
+    before = np.maximum.accumulate(np.where(speech, index, -n - 1), axis=-1)
+    after = np.minimum.accumulate(np.where(speech, index, 2 * n + 1)[..., ::-1], axis=-1)[..., ::-1]
+    distance_s = np.minimum(index - before, after - index)[..., start : start + count] * hop_s
+    ramp = np.clip((distance_s - PAUSE_FROM_S) / (PAUSE_DEEP_S - PAUSE_FROM_S), 0.0, 1.0)
+    return (near + (reduction_db - near) * ramp).astype(np.float32)
+
+
+def gain_from_parts(parts: GainParts, floor_db: np.ndarray, reduction_db: float) -> np.ndarray:
+    """OM-LSA gain of every bin (before smoothing over time), with each frame's floor ``floor_db`` ``(n_channels, n)``.
+
+    Returns
+    -------
+    np.ndarray [shape=parts.xi.shape, dtype=float32]
+        Gain between ``10 ** (-reduction_db / 20)`` and 1.
+    """
+    return np.ascontiguousarray(_om_lsa(parts, floor_db[:, None, :], reduction_db))
+
+
+def spectral_gain(
+    power: np.ndarray,
+    state: GainState,
+    *,
+    threshold_db: float,
+    reduction_db: float,
+    hop_s: float,
+    freq_smooth_bins: int = 0,
+    speech_bins: Optional[Tuple[int, int]] = None,
+) -> np.ndarray:
+    """OM-LSA gain of every bin of a whole recording's frames (before smoothing over time).
+
+    :func:`gain_parts`, then :func:`pause_floor_db` and :func:`gain_from_parts`
+    over the frames given (nothing after them is known to hold speech); a
+    stream does the same with :func:`pause_lookahead` frames of delay.
+    ``reduction_db`` is the largest attenuation in dB, reached in pauses; the
+    other parameters are those of :func:`gain_parts`.
+
+    Returns
+    -------
+    np.ndarray [shape=power.shape, dtype=float32]
+        Gain between ``10 ** (-reduction_db / 20)`` and 1.
+    """
+    parts = gain_parts(
+        power, state, threshold_db=threshold_db, hop_s=hop_s, freq_smooth_bins=freq_smooth_bins, speech_bins=speech_bins
+    )
+    floor_db = pause_floor_db(parts.presence, 0, parts.n_frames, reduction_db, hop_s)
+    return gain_from_parts(parts, floor_db, reduction_db)
 
 
 def _frame_presence(
@@ -403,19 +520,20 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
     return back_to_bins(xi_out), back_to_bins(lsa_out)
 
 
-def _om_lsa(xi, v, g_lsa, reduction_db, presence) -> np.ndarray:
+def _om_lsa(parts: GainParts, floor_db: np.ndarray, reduction_db: float) -> np.ndarray:
     """``g_lsa ** p * G_min ** (1 - p)`` with the speech presence probability ``p``.
 
     ``p`` is the bin's OM-LSA speech presence probability times the frame's
-    ``presence`` (see :func:`_frame_presence`): in a frame without speech every
+    presence (see :func:`_frame_presence`): in a frame without speech every
     bin falls to the floor, so isolated noise peaks cannot come through as
-    "musical noise". ``G_min = 10 ** (-reduction_db / 20)``; the result is
-    clipped to ``[G_min, 1]``.
+    "musical noise". ``G_min = 10 ** (-floor_db / 20)`` (broadcast over bins);
+    the result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
     """
+    xi, v, g_lsa = parts.xi, parts.v, parts.g_lsa
     prior_ratio = np.float32(SPEECH_ABSENCE_PRIOR / (1.0 - SPEECH_ABSENCE_PRIOR))
     p = 1.0 / (1.0 + prior_ratio * (1.0 + xi) * np.exp(-np.minimum(v, np.float32(80.0))))
-    p = p * presence
-    log_floor = np.float32(-reduction_db / 20.0 * np.log(10.0))
+    p = p * parts.presence[:, None, :]
+    log_floor = floor_db * np.float32(-np.log(10.0) / 20.0)
     log_g = np.log(np.maximum(g_lsa, np.exp(log_floor)))
     gain = np.exp(log_floor + p * (log_g - log_floor))
     g_min = np.float32(10 ** (-reduction_db / 20))

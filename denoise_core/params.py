@@ -43,7 +43,7 @@ PARAM_HELP: Dict[str, str] = {
     "true_peak_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
     "channels": "How a stereo or multichannel recording is cleaned: 'linked' applies one gain to all channels so the stereo image does not move; 'independent' cleans each channel on its own.",
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
-    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter noise but can sound hollow.",
+    "reduction_db": "The most the noise is turned down, in dB, reached in pauses (around words it is at most 20 dB, where the voice covers the rest). 0 leaves the recording as it is; higher is quieter pauses.",
     "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
 }
@@ -59,8 +59,10 @@ class DenoiseParams:
         Margin in dB above the noise floor that a bin must exceed to count as
         signal (-10 to 30 dB). Higher removes more noise.
     reduction_db : float
-        Largest attenuation in dB applied to noise (0 to 60 dB). The gain never
-        goes below ``-reduction_db``, so speech is never gated to silence.
+        Largest attenuation in dB applied to noise (0 to 60 dB), reached in
+        pauses half a second or more from speech; around words the floor is at
+        most 20 dB deep. The gain never goes below ``-reduction_db``, so speech
+        is never gated to silence.
     freq_smooth_hz : float
         Width in Hz of the smoothing over frequency of the a priori SNR that
         the gain is computed from (0 to 4000 Hz).
@@ -100,7 +102,7 @@ class DenoiseParams:
     PRESETS: ClassVar[Dict[str, Dict[str, object]]]
 
     threshold_db: float = -2.0
-    reduction_db: float = 27.0
+    reduction_db: float = 32.0
     freq_smooth_hz: float = 0.0
     time_smooth_ms: float = 80.0
     channels: str = "linked"

@@ -32,7 +32,17 @@ from typing import Callable, Iterable, Optional, Tuple
 import numpy as np
 
 from .filters import HighPass
-from .gain import DD_SEGMENT_FRAMES, GainState, smooth_gain, spectral_gain, speech_band_bins
+from .gain import (
+    DD_SEGMENT_FRAMES,
+    GainParts,
+    GainState,
+    gain_from_parts,
+    gain_parts,
+    pause_floor_db,
+    pause_lookahead,
+    smooth_gain,
+    speech_band_bins,
+)
 from .hum import LEAD_IN_S, MIN_DETECT_S, HumRemover, detect_hum
 from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
 from .noise import NoiseProfile, quietest_window_from_energy, window_frames
@@ -190,6 +200,12 @@ class _GateStream:
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
         self._pending = np.zeros((n_channels, config.n_freqs, 0), dtype=np.complex64)
+        # The floor of a frame depends on the presence of speech up to `lookahead` frames before
+        # and after it: the parts of the gain wait for those, beside the presence of the frames before.
+        self.lookahead = pause_lookahead(self.hop_s)
+        empty = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
+        self._parts = GainParts(empty, empty, empty, np.zeros((n_gains, 0), dtype=np.float32))
+        self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
         self._gains = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
@@ -220,18 +236,27 @@ class _GateStream:
     def _gate(self, spec: np.ndarray, last: bool) -> np.ndarray:
         if spec.shape[-1]:
             power = _power(spec)
-            gain = spectral_gain(
+            parts = gain_parts(
                 power.mean(axis=0, keepdims=True) if self.linked else power,
                 self.state,
                 threshold_db=self.params.threshold_db,
-                reduction_db=self.params.reduction_db,
                 hop_s=self.hop_s,
                 freq_smooth_bins=self.freq_bins,
                 speech_bins=self.speech_bins,
             )
-            self._gains = np.concatenate([self._gains, gain], axis=-1)
+            self._parts = GainParts.join([self._parts, parts])
             self._spec = np.concatenate([self._spec, spec], axis=-1)
             self._power = np.concatenate([self._power, power], axis=-1)
+        # Frames whose presence of speech is known far enough after them (all, at the end).
+        ready = self._parts.n_frames if last else max(0, self._parts.n_frames - self.lookahead)
+        if ready:
+            presence = np.concatenate([self._presence_before, self._parts.presence], axis=-1)
+            before = self._presence_before.shape[-1]
+            floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
+            gain = gain_from_parts(self._parts.frames(0, ready), floor_db, self.params.reduction_db)
+            self._gains = np.concatenate([self._gains, gain], axis=-1)
+            self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
+            self._parts = self._parts.frames(ready)
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).
         done = n if last else max(self._context, n - self.time_frames)
