@@ -285,11 +285,6 @@ class GainParts:
     def arrays(self) -> Tuple[np.ndarray, ...]:
         return self.xi, self.v, self.g_lsa, self.presence
 
-    @classmethod
-    def join(cls, parts) -> "GainParts":
-        """Frames of several runs, one after the other."""
-        return cls(*(np.concatenate(arrays, axis=-1) for arrays in zip(*(p.arrays() for p in parts))))
-
     def frames(self, start: int, stop: Optional[int] = None) -> "GainParts":
         """Frames ``start:stop``."""
         return GainParts(*(a[..., start:stop] for a in self.arrays()))

@@ -27,7 +27,7 @@ exactly the same result.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -203,8 +203,7 @@ class _GateStream:
         # The floor of a frame depends on the presence of speech up to `lookahead` frames before
         # and after it: the parts of the gain wait for those, beside the presence of the frames before.
         self.lookahead = pause_lookahead(self.hop_s)
-        empty = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
-        self._parts = GainParts(empty, empty, empty, np.zeros((n_gains, 0), dtype=np.float32))
+        self._parts: List[GainParts] = []  # runs of frames in order, kept as they came (no copies)
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
@@ -244,19 +243,27 @@ class _GateStream:
                 freq_smooth_bins=self.freq_bins,
                 speech_bins=self.speech_bins,
             )
-            self._parts = GainParts.join([self._parts, parts])
+            self._parts.append(parts)
             self._spec = np.concatenate([self._spec, spec], axis=-1)
             self._power = np.concatenate([self._power, power], axis=-1)
         # Frames whose presence of speech is known far enough after them (all, at the end).
-        ready = self._parts.n_frames if last else max(0, self._parts.n_frames - self.lookahead)
+        waiting = sum(run.n_frames for run in self._parts)
+        ready = waiting if last else max(0, waiting - self.lookahead)
         if ready:
-            presence = np.concatenate([self._presence_before, self._parts.presence], axis=-1)
+            presence = np.concatenate([self._presence_before] + [run.presence for run in self._parts], axis=-1)
             before = self._presence_before.shape[-1]
             floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
-            gain = gain_from_parts(self._parts.frames(0, ready), floor_db, self.params.reduction_db)
-            self._gains = np.concatenate([self._gains, gain], axis=-1)
+            gains, rest, used = [self._gains], [], 0
+            for run in self._parts:
+                take = min(run.n_frames, ready - used)
+                if take > 0:
+                    gains.append(gain_from_parts(run.frames(0, take), floor_db[:, used : used + take], self.params.reduction_db))
+                    used += take
+                if take < run.n_frames:
+                    rest.append(run.frames(max(take, 0)))
+            self._gains = np.concatenate(gains, axis=-1)
             self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
-            self._parts = self._parts.frames(ready)
+            self._parts = rest
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).
         done = n if last else max(self._context, n - self.time_frames)
