@@ -246,24 +246,7 @@ class _GateStream:
             self._parts.append(parts)
             self._spec = np.concatenate([self._spec, spec], axis=-1)
             self._power = np.concatenate([self._power, power], axis=-1)
-        # Frames whose presence of speech is known far enough after them (all, at the end).
-        waiting = sum(run.n_frames for run in self._parts)
-        ready = waiting if last else max(0, waiting - self.lookahead)
-        if ready:
-            presence = np.concatenate([self._presence_before] + [run.presence for run in self._parts], axis=-1)
-            before = self._presence_before.shape[-1]
-            floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
-            gains, rest, used = [self._gains], [], 0
-            for run in self._parts:
-                take = min(run.n_frames, ready - used)
-                if take > 0:
-                    gains.append(gain_from_parts(run.frames(0, take), floor_db[:, used : used + take], self.params.reduction_db))
-                    used += take
-                if take < run.n_frames:
-                    rest.append(run.frames(max(take, 0)))
-            self._gains = np.concatenate(gains, axis=-1)
-            self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
-            self._parts = rest
+        self._floor_ready_frames(last)
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).
         done = n if last else max(self._context, n - self.time_frames)
@@ -276,6 +259,26 @@ class _GateStream:
         self._power = self._power[..., done - self._context :]
         self._context = done - keep_from
         return spec_out * smoothed
+
+    def _floor_ready_frames(self, last: bool) -> None:
+        """Gains of the waiting frames whose speech is known far enough after them (all, at the end)."""
+        waiting = sum(run.n_frames for run in self._parts)
+        ready = waiting if last else max(0, waiting - self.lookahead)
+        if not ready:
+            return
+        presence = np.concatenate([self._presence_before] + [run.presence for run in self._parts], axis=-1)
+        before = self._presence_before.shape[-1]
+        floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
+        gains, rest, used = [self._gains], [], 0
+        for run in self._parts:
+            take = min(run.n_frames, ready - used)
+            gains.append(gain_from_parts(run.frames(0, take), floor_db[:, used : used + take], self.params.reduction_db))
+            used += take
+            if take < run.n_frames:
+                rest.append(run.frames(take))
+        self._gains = np.concatenate(gains, axis=-1)
+        self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
+        self._parts = rest
 
 
 class _Finish:
