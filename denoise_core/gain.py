@@ -20,7 +20,14 @@ and is then tracked frame by frame with the unbiased MMSE estimator
 (Gerkmann and Hendriks 2012): ``lambda <- a * lambda + (1 - a) * E[|N|^2 | Y]``
 with ``E[|N|^2 | Y] = (1 - P) |Y|^2 + P lambda``, where ``P`` is the
 probability that the bin holds speech. Noise that drifts or changes is
-followed; speech, which pushes ``P`` towards 1, barely moves it.
+followed; speech, which pushes ``P`` towards 1, barely moves it. When the
+estimate starts far below the noise (the quietest stretch of a recording
+whose noise swings), every bin looks like speech and the tracker would
+hardly move: a minimum-statistics floor (Martin 2001) is its safety net.
+The estimate never falls below the least of the smoothed power over the
+last ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` (about the
+mean of steady noise) and capped ``MINSTAT_CEILING_DB`` above the profile
+(:func:`minimum_statistics`).
 
 Against "musical noise" (isolated bins of noise that the gain lets
 through), each frame's speech-band level above the noise decides how surely
@@ -46,6 +53,8 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+
+from .running import window_reduce
 
 __all__ = [
     "GainState",
@@ -76,6 +85,15 @@ TRACK_MAX_PRESENCE = 0.99
 #: profile, so a steady sound well above the noise (a held tone, a sustained
 #: note) is never learned as noise.
 TRACK_CEILING_DB = 6.0
+#: The minimum-statistics floor under the tracked noise: the least power over this many seconds ...
+MINSTAT_WINDOW_S = 2.5
+#: ... of the power averaged over this many tracker updates (``TRACK_DECIMATION`` frames each) ...
+MINSTAT_SMOOTH_UPDATES = 4
+#: ... raised by this many dB: the least of those averages lies this far below the mean of steady noise ...
+MINSTAT_BIAS_DB = 4.0
+#: ... and never more than this many dB above the starting profile (a sound held for seconds, such
+#: as a sung note, is not taken for noise).
+MINSTAT_CEILING_DB = 12.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
 #: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
@@ -184,23 +202,100 @@ class GainState:
     profile : np.ndarray [shape=(n_freqs,)]
         The starting noise profile, which bounds the tracked estimate from
         above (``TRACK_CEILING_DB``).
+    minstat_updates : np.ndarray [shape=(n_freqs, MINSTAT_SMOOTH_UPDATES - 1)]
+        Power of the last tracker updates (mean over their frames and the
+        channels), for the smoothing of :func:`minimum_statistics` (none
+        before the first frame).
+    minstat_least : np.ndarray [shape=(n_freqs, j)]
+        The least smoothed power of each of the last blocks of the tracker,
+        a window of them less one.
     """
 
     noise_power: np.ndarray
     tail_power: np.ndarray
     tail_noise: np.ndarray
     profile: np.ndarray
+    minstat_updates: np.ndarray
+    minstat_least: np.ndarray
 
     @classmethod
     def start(cls, noise_power: np.ndarray, n_channels: int) -> "GainState":
-        """State before the first frame: the given noise profile and no history."""
+        """State before the first frame: the given noise profile and no history.
+
+        The minimum statistics have no history: until ``MINSTAT_WINDOW_S``
+        has passed, their floor is the least of what was heard so far
+        (see :func:`minimum_statistics`).
+        """
         noise = np.asarray(noise_power, dtype=np.float64).copy()
         n_freqs = noise.shape[0]
-        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), np.zeros((n_freqs, 0), np.float32), noise.copy())
+        empty = np.zeros((n_freqs, 0), np.float32)
+        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), empty, noise.copy(), empty, empty)
+
+
+def minimum_statistics(power: np.ndarray, state: GainState, hop_s: float) -> np.ndarray:
+    """The minimum-statistics floor under the noise estimate, one value per block of the tracker.
+
+    The power of each tracker update (the mean over its ``TRACK_DECIMATION``
+    frames and the channels) is averaged over ``MINSTAT_SMOOTH_UPDATES``
+    updates. The floor of a block of ``TRACK_BLOCK_FRAMES`` updates is the
+    least such average over it and the blocks before it, back
+    ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` and capped
+    ``MINSTAT_CEILING_DB`` above the starting profile. Speech never holds a
+    bin for that long, so the floor follows the noise alone, at its mean when
+    the noise is steady.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
+        Squared STFT magnitudes; the first frame must be the first of a
+        block of the tracker (a multiple of ``TRACK_BLOCK_FRAMES *
+        TRACK_DECIMATION`` into the stream).
+    state : GainState
+        Its minimum-statistics history is used and updated in place.
+    hop_s : float
+        Time between frames in seconds.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_freqs, n_blocks), dtype=float32]
+        ``n_blocks = ceil(n_frames / (TRACK_BLOCK_FRAMES * TRACK_DECIMATION))``.
+    """
+    step, block = TRACK_DECIMATION, TRACK_BLOCK_FRAMES
+    n_channels, n_freqs, n_frames = power.shape
+    n_updates = -(-n_frames // step)
+    n_blocks = -(-n_updates // block)
+    if n_blocks == 0:
+        return np.zeros((n_freqs, 0), np.float32)
+    if n_updates * step > n_frames:  # the end of the stream: the last update has fewer frames
+        power = np.concatenate([power, np.repeat(power[..., -1:], n_updates * step - n_frames, axis=-1)], axis=-1)
+    total = power[..., 0::step].sum(axis=0)
+    for k in range(1, step):
+        total += power[..., k::step].sum(axis=0)
+    updates = total * np.float32(1 / (step * n_channels))
+    width = max(1, int(round(MINSTAT_WINDOW_S / (block * step * hop_s))))
+    if state.minstat_updates.shape[-1] == 0:
+        # The start: the first update stands for those before it, and the window holds only what
+        # was heard (no value of the profile: when it came from the quietest stretch, it may lie
+        # far below the noise here).
+        state.minstat_updates = np.repeat(updates[:, :1], MINSTAT_SMOOTH_UPDATES - 1, axis=-1)
+        state.minstat_least = np.full((n_freqs, width - 1), np.inf, np.float32)
+    updates = np.concatenate([state.minstat_updates, updates], axis=-1)
+    averages = window_reduce(updates, MINSTAT_SMOOTH_UPDATES) * np.float32(1 / MINSTAT_SMOOTH_UPDATES)
+    state.minstat_updates = updates[:, updates.shape[-1] - (MINSTAT_SMOOTH_UPDATES - 1) :]
+    if n_blocks * block > n_updates:  # the end of the stream: the last block has fewer updates
+        averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
+    least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
+    state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
+    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
+    return np.minimum(window_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
 
 
 def track_noise(
-    power: np.ndarray, noise_power: np.ndarray, hop_s: float, ceiling: Optional[np.ndarray] = None
+    power: np.ndarray,
+    noise_power: np.ndarray,
+    hop_s: float,
+    ceiling: Optional[np.ndarray] = None,
+    floor: Optional[np.ndarray] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Noise power of every frame, tracked from a starting profile.
 
@@ -221,6 +316,10 @@ def track_noise(
         Time between frames in seconds.
     ceiling : np.ndarray [shape=(n_freqs,)], optional
         Highest value the estimate may take in each bin.
+    floor : np.ndarray [shape=(n_freqs, n_blocks)], optional
+        Lowest value the estimate may take in each block of
+        ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
+        overrides ``ceiling``.
 
     Returns
     -------
@@ -250,6 +349,8 @@ def track_noise(
         after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
         if ceiling is not None:
             after = np.minimum(after, ceiling[:, None])
+        if floor is not None:
+            after = np.maximum(after, floor[:, start // TRACK_BLOCK_FRAMES, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
     track = np.repeat(track, step, axis=-1)[:, :n_total]
@@ -327,7 +428,7 @@ def gain_parts(
         default.
     """
     ceiling = np.maximum(state.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
-    track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling)
+    track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling, minimum_statistics(power, state, hop_s))
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
     n_tail = state.tail_power.shape[-1]
     all_power = np.concatenate([state.tail_power, power], axis=-1)
@@ -535,27 +636,6 @@ def _om_lsa(parts: GainParts, floor_db: np.ndarray, reduction_db: float) -> np.n
     return np.clip(gain, g_min, np.float32(1.0)).astype(np.float32, copy=False)
 
 
-def _window_sums(x: np.ndarray, m: int) -> np.ndarray:
-    """Sums of ``m`` consecutive values along the last axis (``n - m + 1`` of them).
-
-    Each sum is built from sums over 1, 2, 4, ... values, about ``2 * log2(m)``
-    passes, and depends only on the values in its window, not on where the
-    array starts, so streamed blocks give the same bits.
-    """
-    n_out = x.shape[-1] - m + 1
-    total, have = None, 0  # the sums so far cover the first `have` values of each window
-    sums, width = x, 1  # sums over `width` consecutive values
-    while True:
-        if m & width:
-            piece = sums[..., have : have + n_out]
-            total = piece.copy() if total is None else total + piece
-            have += width
-        if 2 * width > m:
-            return total
-        sums = sums[..., :-width] + sums[..., width:]
-        width *= 2
-
-
 def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:
     """Weighted moving average with a triangular kernel of ``2 * half_width + 1`` taps.
 
@@ -570,8 +650,8 @@ def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:
     moved = np.moveaxis(x, axis, -1)
     padded = np.zeros(moved.shape[:-1] + (n + 2 * half_width,), dtype=x.dtype)
     padded[..., half_width : half_width + n] = moved
-    out = _window_sums(_window_sums(padded, m), m)
-    norm = _window_sums(_window_sums(np.pad(np.ones(n), half_width), m), m)
+    out = window_reduce(window_reduce(padded, m), m)
+    norm = window_reduce(window_reduce(np.pad(np.ones(n), half_width), m), m)
     out /= norm.astype(x.dtype)
     return np.moveaxis(out, -1, axis)
 

@@ -45,6 +45,7 @@ from .filters import (
     as_channels_first,
     from_channels_first,
 )
+from .running import window_reduce
 from .validation import validate_sr
 
 __all__ = [
@@ -454,7 +455,7 @@ class TruePeakLimiter(AlignedStream):
         peaks = _interpolated_peaks(x)
         with np.errstate(divide="ignore"):
             need = np.minimum(1.0, self._limit / peaks)
-        held = _sliding_min(need, self._lookahead + _TAPS + 1)
+        held = window_reduce(need, self._lookahead + _TAPS + 1, np.minimum)
         gain = self._release(held)
         self.gain_reduction_db = max(self.gain_reduction_db, float(-20.0 * np.log10(gain.min())))
         padded = np.concatenate([self._gain_history, gain])
@@ -480,15 +481,6 @@ class TruePeakLimiter(AlignedStream):
         depth = np.exp(log_d)
         self._reduction_db = float(depth[-1])
         return 10.0 ** (-depth / 20.0)
-
-
-def _sliding_min(values: np.ndarray, width: int) -> np.ndarray:
-    """Minimum of every run of ``width`` consecutive values (van Herk / Gil-Werman)."""
-    n = values.size
-    blocks = np.concatenate([values, np.full((-n) % width, np.inf)]).reshape(-1, width)
-    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
-    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    return np.minimum(suffix[: n - width + 1], prefix[width - 1 : n])
 
 
 @dataclass(frozen=True)
