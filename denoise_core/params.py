@@ -102,7 +102,7 @@ class DenoiseParams:
     PRESETS: ClassVar[Dict[str, Dict[str, object]]]
 
     threshold_db: float = -2.0
-    reduction_db: float = 32.0
+    reduction_db: float = 40.0
     freq_smooth_hz: float = 0.0
     time_smooth_ms: float = 80.0
     channels: str = "linked"
@@ -165,7 +165,7 @@ def _choice(name: str, value):
 #: settings, for the API, the CLI (``--preset podcast``) and the app.
 PRESETS: Dict[str, Dict[str, object]] = {
     # Phones pick up handling noise and wind below the voice, and record quietly.
-    "Voice memo": {"reduction_db": 35.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
+    "Voice memo": {"reduction_db": 45.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
     "Podcast": {"highpass_hz": 80.0, "loudness_lufs": -16.0, "true_peak_dbtp": -1.0},
     # A room's reverberation tails sit near the noise: a gentler, slower gate keeps them natural.
     "Lecture / room": {"reduction_db": 20.0, "time_smooth_ms": 120.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
