@@ -21,13 +21,20 @@ gated frames out; the gain is computed in chunks whose lengths are multiples
 of ``DD_SEGMENT_FRAMES``, and its time smoothing waits for the frames it
 needs on the right) and ``_FrameSynthesizer`` (gated frames in, finished
 samples out). Fed a recording in one block or in any blocks, they give
-exactly the same result.
+exactly the same result. :func:`run_gate` runs the steps before the gate
+(reading, the STFT) and after it (the inverse STFT, the rumble filter, the
+sink) on two threads of their own (:class:`_Overlap`), so they go on while
+the gate works on another block: NumPy lets go of the interpreter in its
+loops and FFTs. Each stage still sees its blocks in order, so the result is
+the same bits.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 import numpy as np
 
@@ -55,6 +62,8 @@ __all__ = ["survey", "measure_noise", "run_gate", "normalise", "smoothing_widths
 
 #: ``sink(start, block)``: cleaned samples ``start:start + len(block)`` as ``(n, n_channels)`` float32.
 Sink = Callable[[int, np.ndarray], None]
+
+T = TypeVar("T")
 
 #: Most frames gated in one go: bounds the temporaries to some tens of MB.
 GATE_CHUNK_FRAMES = 32 * DD_SEGMENT_FRAMES
@@ -303,6 +312,60 @@ class _Finish:
             self.n_out += block.shape[-1]
 
 
+class _Overlap:
+    """The steps before and after the gate, each on a thread of its own, beside the gate's.
+
+    :meth:`ahead` yields the items of an iterator, computing the next one on
+    the first thread while the caller works on this one; :meth:`behind` runs
+    calls in order on the second thread, at most ``_BEHIND`` of them waiting.
+    An exception on either thread comes out in the caller; on the way out,
+    calls not yet started are dropped and running ones are waited for. After
+    a call given to :meth:`behind` fails, the later ones do not run.
+    """
+
+    _BEHIND = 2
+
+    def __enter__(self) -> "_Overlap":
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="quiet-read")
+        self._behind = ThreadPoolExecutor(1, thread_name_prefix="quiet-write")
+        self._waiting: deque = deque()
+        self._failed = False
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for pool in (self._ahead, self._behind):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def ahead(self, items: Iterator[T]) -> Iterator[T]:
+        end = object()
+        future = self._ahead.submit(next, items, end)
+        while True:
+            item = future.result()
+            if item is end:
+                return
+            future = self._ahead.submit(next, items, end)
+            yield item
+
+    def behind(self, call: Callable[..., None], *args) -> None:
+        self._waiting.append(self._behind.submit(self._run, call, args))
+        while self._waiting and (len(self._waiting) > self._BEHIND or self._waiting[0].done()):
+            self._waiting.popleft().result()
+
+    def _run(self, call: Callable[..., None], args) -> None:
+        if self._failed:
+            return
+        try:
+            call(*args)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def drain(self) -> None:
+        """Wait until every call given to :meth:`behind` has run."""
+        while self._waiting:
+            self._waiting.popleft().result()
+
+
 def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: Sink) -> DenoiseReport:
     """Gate a whole recording against a noise profile, block by block, and cut its rumble.
 
@@ -316,7 +379,8 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     sink : callable
         ``sink(start, block)`` receives the cleaned samples in order as soon
         as they are final: ``(m, n_channels)`` float32 within [-1, 1], in all
-        exactly ``source.n_samples`` of them.
+        exactly ``source.n_samples`` of them. It is called on a thread of
+        the engine's (:class:`_Overlap`), one call at a time.
 
     Returns
     -------
@@ -332,16 +396,27 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     synth = _FrameSynthesizer(config, n_channels)
     finish = _Finish(params, source.sr, n_channels, sink)
     meter_in = LoudnessMeter(source.sr, n_channels) if finish.meter is not None else None
-    n_in = n_out = 0
-    for block in source.blocks():
-        n_in += block.shape[0]
-        channels = np.ascontiguousarray(block.T)
-        if meter_in is not None:
-            meter_in.push(channels.astype(np.float64) * source.scale if source.scale != 1.0 else channels)
-        out = synth.push(gate.push(analyzer.push(channels)))
+
+    def spectra():
+        for block in source.blocks():
+            channels = np.ascontiguousarray(block.T)
+            if meter_in is not None:
+                meter_in.push(channels.astype(np.float64) * source.scale if source.scale != 1.0 else channels)
+            yield block.shape[0], analyzer.push(channels)
+
+    def emit(gated: np.ndarray) -> None:
+        nonlocal n_out
+        out = synth.push(gated)
         if out.shape[-1]:
             finish.push(source.restore(out))
             n_out += out.shape[-1]
+
+    n_in = n_out = 0
+    with _Overlap() as overlap:
+        for n, spec in overlap.ahead(spectra()):
+            n_in += n
+            overlap.behind(emit, gate.push(spec))
+        overlap.drain()
     tail = np.concatenate(
         [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish()), synth.finish()], axis=-1
     )[:, : n_in - n_out]

@@ -95,3 +95,50 @@ def test_file_path_and_cli_give_the_same_bytes_for_any_block_size(recording, tmp
         written = sf.read(target, dtype="float32")[0]
         assert np.max(np.abs(written - expected)) <= 2.0**-23  # one 24-bit step
     assert len(set(outputs.values())) == 1
+
+
+def _engine_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith(("quiet-read", "quiet-write"))]
+
+
+class _FailingSource(ArraySource):
+    """An array whose reading fails after its third block once ``failing`` is set, like a file on a
+    network drive that goes away (set after construction, which checks the samples)."""
+
+    block_samples = 4096
+    failing = False
+
+    def read(self, start=0, stop=None):
+        for i, block in enumerate(super().read(start, stop)):
+            if self.failing and i == 3:
+                raise OSError("the drive went away")
+            yield block
+
+
+def test_a_failing_sink_stops_the_gate_with_its_error_and_leaves_no_thread(recording):
+    # The sink runs on the engine's writing thread: its error must come out where run_gate was called.
+    source = ArraySource(recording[: 4 * SR], SR)
+    noise = measure_noise(source, StftConfig.for_sr(SR), (0.0, 0.15))
+    calls = []
+
+    def sink(start, block):
+        calls.append(start)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_gate(source, noise, DenoiseParams(), sink)
+    assert len(calls) == 2
+    assert _engine_threads() == []
+
+
+def test_a_failing_source_stops_the_gate_with_its_error_and_leaves_no_thread(recording):
+    # The source is read on the engine's reading thread.
+    source = _FailingSource(recording[: 4 * SR], SR)
+    noise = measure_noise(source, StftConfig.for_sr(SR), (0.0, 0.15))
+    source.failing = True
+    with pytest.raises(OSError, match="the drive went away"):
+        run_gate(source, noise, DenoiseParams(), lambda start, block: None)
+    assert _engine_threads() == []
