@@ -63,7 +63,6 @@ __all__ = [
     "pause_floor_db",
     "pause_lookahead",
     "gain_from_parts",
-    "spectral_gain",
     "smooth_gain",
     "speech_band_bins",
     "DD_SEGMENT_FRAMES",
@@ -491,36 +490,6 @@ def gain_from_parts(parts: GainParts, floor_db: np.ndarray, reduction_db: float)
         Gain between ``10 ** (-reduction_db / 20)`` and 1.
     """
     return np.ascontiguousarray(_om_lsa(parts, floor_db[:, None, :], reduction_db))
-
-
-def spectral_gain(
-    power: np.ndarray,
-    state: GainState,
-    *,
-    threshold_db: float,
-    reduction_db: float,
-    hop_s: float,
-    freq_smooth_bins: int = 0,
-    speech_bins: Optional[Tuple[int, int]] = None,
-) -> np.ndarray:
-    """OM-LSA gain of every bin of a whole recording's frames (before smoothing over time).
-
-    :func:`gain_parts`, then :func:`pause_floor_db` and :func:`gain_from_parts`
-    over the frames given (nothing after them is known to hold speech); a
-    stream does the same with :func:`pause_lookahead` frames of delay.
-    ``reduction_db`` is the largest attenuation in dB, reached in pauses; the
-    other parameters are those of :func:`gain_parts`.
-
-    Returns
-    -------
-    np.ndarray [shape=power.shape, dtype=float32]
-        Gain between ``10 ** (-reduction_db / 20)`` and 1.
-    """
-    parts = gain_parts(
-        power, state, threshold_db=threshold_db, hop_s=hop_s, freq_smooth_bins=freq_smooth_bins, speech_bins=speech_bins
-    )
-    floor_db = pause_floor_db(parts.presence, 0, parts.n_frames, reduction_db, hop_s)
-    return gain_from_parts(parts, floor_db, reduction_db)
 
 
 def _frame_presence(

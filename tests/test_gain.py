@@ -12,10 +12,12 @@ from denoise_core.gain import (
     TRACK_DECIMATION,
     GainState,
     expint_e1,
+    gain_from_parts,
+    gain_parts,
     lsa_gain,
     minimum_statistics,
+    pause_floor_db,
     smooth_gain,
-    spectral_gain,
 )
 
 HOP_S = 0.016
@@ -24,7 +26,10 @@ HOP_S = 0.016
 def _gain(power, noise_power, *, threshold_db=3.0, reduction_db=20.0):
     """The gate's gain for ``power`` against a constant noise profile, from a fresh state."""
     state = GainState.start(noise_power, power.shape[0])
-    return spectral_gain(power, state, threshold_db=threshold_db, reduction_db=reduction_db, hop_s=HOP_S)
+    parts = gain_parts(power, state, threshold_db=threshold_db, hop_s=HOP_S)
+    # Nothing after these frames is known to hold speech: the floor of the last ones is that of a pause.
+    floor_db = pause_floor_db(parts.presence, 0, parts.n_frames, reduction_db, HOP_S)
+    return gain_from_parts(parts, floor_db, reduction_db)
 
 
 # ---------------------------------------------------------------- E1 and the LSA gain
@@ -78,7 +83,7 @@ def test_lsa_gain_tends_to_the_wiener_gain_at_high_snr():
 
 @pytest.mark.parametrize("reduction_db", [0.0, 3.0, 12.0, 20.0, 40.0, 60.0], ids=lambda r: f"{r:g}dB")
 @pytest.mark.parametrize("threshold_db", [-10.0, 0.0, 30.0], ids=lambda t: f"thr{t:g}")
-def test_spectral_gain_stays_between_floor_and_one(rng, reduction_db, threshold_db):
+def test_gain_stays_between_floor_and_one(rng, reduction_db, threshold_db):
     # Noise-like bins, loud bins and silent bins, over a huge dynamic range.
     power = rng.exponential(1.0, (2, 129, 300)) * 10 ** rng.uniform(-6, 6, (2, 129, 300))
     power[:, :, 100:110] = 0.0
@@ -90,13 +95,13 @@ def test_spectral_gain_stays_between_floor_and_one(rng, reduction_db, threshold_
     assert gain.max() <= 1.0
 
 
-def test_spectral_gain_without_reduction_is_one(rng):
+def test_gain_without_reduction_is_one(rng):
     power = rng.exponential(1.0, (1, 65, 100)).astype(np.float32)
     gain = _gain(power, np.ones(65), reduction_db=0.0)
     np.testing.assert_allclose(gain, 1.0, rtol=1e-6)
 
 
-def test_spectral_gain_keeps_strong_bins_and_floors_noise(rng):
+def test_gain_keeps_strong_bins_and_floors_noise(rng):
     power = rng.exponential(1.0, (1, 257, 400)).astype(np.float32)
     power[:, 50:60, 200:220] = 1e4  # a steady 40 dB 'syllable', 20 frames (0.3 s) long
     gain = _gain(power, np.ones(257), threshold_db=3.0, reduction_db=20.0)
@@ -105,7 +110,7 @@ def test_spectral_gain_keeps_strong_bins_and_floors_noise(rng):
     assert np.median(gain[:, 100:, :]) < 1.5 * floor
 
 
-def test_spectral_gain_treats_channels_alike(rng):
+def test_gain_treats_channels_alike(rng):
     power = rng.exponential(1.0, (1, 129, 200)).astype(np.float32)
     power[:, 20:30, 50:150] *= 1e3
     gain = _gain(np.concatenate([power, power]), np.ones(129))
