@@ -99,7 +99,9 @@ def denoise_file(
     n_fft, hop_length, win_length : int, optional
         STFT settings in samples (see :meth:`StftConfig.for_sr`).
     progress : callable, optional
-        Called with the fraction done (0 to 1) as the work advances.
+        Called with the fraction done (0 to 1) as the work advances, possibly
+        on a thread of the engine's, one call at a time; an exception it
+        raises stops the work and comes out of this function.
 
     Returns
     -------

@@ -98,6 +98,9 @@ def denoise_with_profile(
         of the result are final (to show progress, or to use them while the
         rest is being cleaned). With a loudness target they become final in
         a second pass, after the whole recording has been gated and measured.
+        It may be called on a thread of the engine's, one call at a time and
+        in order; an exception it raises stops the cleaning and comes out
+        of this function.
 
     Returns
     -------

@@ -18,6 +18,7 @@ from denoise_core import (
     gain,
     noise_profile,
 )
+from denoise_core.source import Source
 
 SR = 16000
 
@@ -343,6 +344,24 @@ def test_denoise_with_profile_writes_into_out_and_reports_each_block(speech_like
     # Consecutive spans that cover the recording exactly once, in order.
     assert spans[0][0] == 0 and spans[-1][1] == len(stereo)
     assert all(b0 == a1 for (_, a1), (b0, _) in zip(spans, spans[1:]))
+
+
+def test_an_error_in_on_block_stops_the_cleaning_and_comes_out(speech_like, monkeypatch):
+    # The app cancels a cleaning nobody waits for by raising in its progress call, which the engine
+    # may make on a thread of its own: the error must stop the work and reach the caller.
+    monkeypatch.setattr(Source, "block_samples", 4096)
+    y = np.tile(speech_like, 4)
+    profile = noise_profile(y, SR, (1.1, 1.9))
+    spans = []
+
+    def on_block(start, stop):
+        spans.append(stop)
+        if len(spans) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        denoise_with_profile(y, profile, on_block=on_block)
+    assert len(spans) == 3 and spans[-1] < len(y)
 
 
 def test_denoise_with_profile_refuses_an_out_of_the_wrong_shape(speech_like):
