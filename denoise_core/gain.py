@@ -293,8 +293,8 @@ def track_noise(
     power: np.ndarray,
     noise_power: np.ndarray,
     hop_s: float,
-    ceiling: Optional[np.ndarray] = None,
-    floor: Optional[np.ndarray] = None,
+    ceiling: np.ndarray,
+    floor: np.ndarray,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Noise power of every frame, tracked from a starting profile.
 
@@ -313,9 +313,9 @@ def track_noise(
         Noise estimate before the first frame.
     hop_s : float
         Time between frames in seconds.
-    ceiling : np.ndarray [shape=(n_freqs,)], optional
+    ceiling : np.ndarray [shape=(n_freqs,)]
         Highest value the estimate may take in each bin.
-    floor : np.ndarray [shape=(n_freqs, n_blocks)], optional
+    floor : np.ndarray [shape=(n_freqs, n_blocks)]
         Lowest value the estimate may take in each block of
         ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
         overrides ``ceiling``.
@@ -346,10 +346,7 @@ def track_noise(
         b = rate * (absence * block).sum(axis=0)
         prod = np.cumprod(m, axis=-1)
         after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
-        if ceiling is not None:
-            after = np.minimum(after, ceiling[:, None])
-        if floor is not None:
-            after = np.maximum(after, floor[:, start // TRACK_BLOCK_FRAMES, None])
+        after = np.maximum(np.minimum(after, ceiling[:, None]), floor[:, start // TRACK_BLOCK_FRAMES, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
     track = np.repeat(track, step, axis=-1)[:, :n_total]
