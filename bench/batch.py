@@ -65,7 +65,7 @@ class Run:
 
 def load_clips(data: Path) -> tuple[list[np.ndarray], np.ndarray]:
     """The 48 kHz clean speech clips and the 48 kHz noise, as float32 mono."""
-    names = sorted((data / "speech").glob("*.flac")) + [data / "other" / "dfn_clean_speech.wav"]
+    names = [*sorted((data / "speech").glob("*.flac")), data / "other" / "dfn_clean_speech.wav"]
     names += sorted(p for p in (data / "pairs").glob("*_clean.*") if sf.info(str(p)).samplerate == SR)
     speech = [sf.read(str(p), dtype="float32", always_2d=True)[0].mean(axis=1) for p in names if sf.info(str(p)).samplerate == SR]
     noise = sf.read(str(data / "noise" / "dfn_noise.wav"), dtype="float32")[0]

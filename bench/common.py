@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import librosa
 import numpy as np
@@ -38,16 +38,16 @@ class Pair:
 
     name: str
     noisy: Path
-    clean: Optional[Path]
+    clean: Path | None
 
 
-def pairs_dir(folder: Union[str, Path, None]) -> Path:
+def pairs_dir(folder: str | Path | None) -> Path:
     """Return the folder of pairs: ``folder/pairs`` if it exists, else ``folder``."""
     folder = Path(folder) if folder is not None else DEFAULT_DATA
     return folder / "pairs" if (folder / "pairs").is_dir() else folder
 
 
-def find_pairs(folder: Path, allow_unreferenced: bool = False) -> List[Pair]:
+def find_pairs(folder: Path, allow_unreferenced: bool = False) -> list[Pair]:
     """List ``X_noisy.EXT`` files that have an ``X_clean.EXT`` beside them.
 
     With ``allow_unreferenced``, every other audio file (not ``*_clean``), and
@@ -74,7 +74,7 @@ def find_pairs(folder: Path, allow_unreferenced: bool = False) -> List[Pair]:
     return pairs
 
 
-def load_mono(path: Path) -> Tuple[np.ndarray, int]:
+def load_mono(path: Path) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 mono (channels are averaged)."""
     y, sr = sf.read(str(path), dtype="float32", always_2d=True)
     return y.mean(axis=1), sr
@@ -112,7 +112,7 @@ def pesq_wb(clean: np.ndarray, processed: np.ndarray, sr: int) -> float:
         return float("nan")
 
 
-def score(clean: np.ndarray, processed: np.ndarray, sr: int) -> Dict[str, float]:
+def score(clean: np.ndarray, processed: np.ndarray, sr: int) -> dict[str, float]:
     """PESQ-WB, STOI and SI-SDR of ``processed`` against ``clean``."""
     processed = fit_length(processed, len(clean))
     return {
@@ -126,7 +126,7 @@ DNSMOS_SR = 16000
 _DNSMOS_INPUT_S = 9.01
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dnsmos_session():
     """The DNSMOS P.835 ONNX model shipped inside ``speechmos``, on one thread."""
     import onnxruntime
@@ -138,7 +138,7 @@ def _dnsmos_session():
     return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
-def dnsmos(y: np.ndarray, sr: int) -> Dict[str, float]:
+def dnsmos(y: np.ndarray, sr: int) -> dict[str, float]:
     """Reference-free DNSMOS P.835 scores (1-5) of ``y``: ``sig``, ``bak``, ``ovrl``.
 
     The computation of ``speechmos.dnsmos`` (9.01 s segments 1 s apart at
@@ -166,16 +166,16 @@ def dnsmos(y: np.ndarray, sr: int) -> Dict[str, float]:
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Fixed-width text table: first column left-aligned, the rest right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
 
     def line(cells):
         first, *rest = [str(c) for c in cells]
-        return "  ".join([first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:])])
+        return "  ".join([first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:], strict=False)])
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
-def _number(text: str) -> Union[int, float]:
+def _number(text: str) -> int | float:
     """Parse ``text`` as an int if it looks like one, else as a float."""
     try:
         return int(text)
@@ -183,7 +183,7 @@ def _number(text: str) -> Union[int, float]:
         return float(text)
 
 
-def ours_param(item: str) -> Tuple[str, Union[int, float]]:
+def ours_param(item: str) -> tuple[str, int | float]:
     """argparse type: turn ``"threshold_db=4"`` into ``("threshold_db", 4)``."""
     key, sep, value = item.partition("=")
     try:

@@ -14,11 +14,10 @@ Only for tests and benchmarks: the engine never imports it.
 from __future__ import annotations
 
 import ctypes
-from typing import Tuple
 
 import numpy as np
 
-__all__ = ["REFERENCE_SR", "REFERENCE_LAG", "reference_process", "reference_denoise"]
+__all__ = ["REFERENCE_LAG", "REFERENCE_SR", "reference_denoise", "reference_process"]
 
 #: The only rate the runtime takes, in Hz.
 REFERENCE_SR = 48000
@@ -48,7 +47,7 @@ def _library():
     return _lib
 
 
-def reference_process(y: np.ndarray, atten_lim_db: float = 100.0) -> Tuple[np.ndarray, np.ndarray]:
+def reference_process(y: np.ndarray, atten_lim_db: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
     """Run the reference runtime over mono 48 kHz audio, frame by frame, as it comes.
 
     Parameters

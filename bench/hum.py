@@ -76,7 +76,7 @@ def depth_rows(data):
         for f0, drift in ((50.0, 0.0), (60.0, 0.0), (49.6, 0.2), (59.6, -0.2)):
             backgrounds = [("white noise -40 dBFS", 10 ** (-40 / 20) * rng.standard_normal(8 * sr), -20.0, "auto")]
             backgrounds += [(f"speech {speech.size / sr:.0f} s, pauses", speech, level, "auto") for level in (-30.0, -40.0)]
-            for name, bg, level, mode in backgrounds:
+            for name, bg, level, _mode in backgrounds:
                 n = bg.size
                 hum, phase = make_hum(sr, n, f0, drift, level, rng)
                 rest = bg + 10 ** (-30 / 20) * np.sin(2 * np.pi * TONE_HZ * np.arange(n) / sr)

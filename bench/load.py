@@ -46,7 +46,7 @@ def run(app: Path, minutes: float, n: int, budget_mb: float, folder: Path, brows
     with serve(app, folder / f"server_{minutes:g}_{n}.log", env={"QUIET_MEMORY_MB": f"{budget_mb:g}"}) as server:
         people = [Visitor(browser, server.url, timeout_ms=1_800_000) for _ in range(n)]
         try:
-            for person, path in zip(people, files):
+            for person, path in zip(people, files, strict=False):
                 person.upload(path)
             results = wait_all(people, timeout_s=1800)
             busy = [i for i, person in enumerate(people) if person.problem]

@@ -26,9 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 import numpy as np
 import soundfile as sf
@@ -52,18 +52,18 @@ class Run:
     wall_s: float
     peak_rss_mb: float
     exit_code: int
-    frames_out: Optional[int]
+    frames_out: int | None
     stderr: str
     meter: str
 
 
-def pairs_folder(data: Optional[str]) -> Path:
+def pairs_folder(data: str | None) -> Path:
     """``DATA/pairs`` when it exists, else ``DATA`` (default: ../shared/data/public beside the repository)."""
     folder = Path(data) if data else DEFAULT_DATA
     return folder / "pairs" if (folder / "pairs").is_dir() else folder
 
 
-def clips_at(folder: Path, sr: int) -> List[Path]:
+def clips_at(folder: Path, sr: int) -> list[Path]:
     """The ``*_noisy.*`` files of ``folder`` recorded at ``sr``, sorted by name."""
     clips = [p for p in sorted(folder.glob("*_noisy.*")) if p.suffix.lower() in (".wav", ".flac") and sf.info(str(p)).samplerate == sr]
     if not clips:
@@ -120,17 +120,17 @@ def run_cli(mode: str, source: Path, target: Path, extra: Sequence[str]) -> Run:
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", help="data folder holding pairs/, or a folder of pairs (default: ../shared/data/public)")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the recording in minutes (default: 60)")
     args = parser.parse_args(argv)
-    n_frames = int(round(args.minutes * 60 * SR))
+    n_frames = round(args.minutes * 60 * SR)
     if n_frames < SR:
         parser.error("--minutes must give at least one second")
     duration_s = n_frames / SR

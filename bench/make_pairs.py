@@ -26,9 +26,10 @@ mono WAV, two thirds at 48 kHz and one third at 16 kHz, as ``X_noisy.wav`` /
 from __future__ import annotations
 
 import argparse
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 import soundfile as sf
@@ -80,11 +81,11 @@ def quiet_cut(y: np.ndarray, sr: int, near: int, search_s: float = 0.5) -> int:
     return int(starts[int(np.argmin(energy))] + frame // 2)
 
 
-def load_speech(data: Path, names: Sequence[str]) -> List[Speech]:
+def load_speech(data: Path, names: Sequence[str]) -> list[Speech]:
     """The named clips: ``dfnK`` is the K-th piece of the DFN speech, others are files of ``speech/``."""
     y, sr = load_mono(data / "other/dfn_clean_speech.wav")
     cuts = [0] + [quiet_cut(y, sr, len(y) * k // DFN_PIECES) for k in range(1, DFN_PIECES)] + [len(y)]
-    pieces = {f"dfn{k + 1}": y[a:b] for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]))}
+    pieces = {f"dfn{k + 1}": y[a:b] for k, (a, b) in enumerate(itertools.pairwise(cuts))}
     speech = []
     for name in names:
         if name in pieces:
@@ -172,7 +173,7 @@ def fan_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     return _coloured(n, sr, rng, 0.7) + 0.5 * tones / np.std(tones)
 
 
-def noise_makers(data: Path, spec: SetSpec) -> Dict[str, NoiseMaker]:
+def noise_makers(data: Path, spec: SetSpec) -> dict[str, NoiseMaker]:
     return {
         "white": white_noise,
         "pink": pink_noise,
@@ -205,7 +206,7 @@ def mix(speech: np.ndarray, noise: np.ndarray, sr: int, snr_db: float):
     return clean * scale, noisy * scale, scale
 
 
-def make_set(data: Path, out: Path, spec: SetSpec) -> List[List[str]]:
+def make_set(data: Path, out: Path, spec: SetSpec) -> list[list[str]]:
     """Write one set's pairs (every noise kind at every SNR) to ``out``; return one summary row per pair."""
     rng = np.random.default_rng(spec.seed)
     noises = noise_makers(data, spec)

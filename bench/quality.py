@@ -23,9 +23,9 @@ import csv
 import functools
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
 
 import noisereduce
 import numpy as np
@@ -80,7 +80,7 @@ def _rnnoise_48k(y: np.ndarray) -> np.ndarray:
     return np.concatenate(frames)[:n].astype(np.float32) / 32768
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rnnoise_delay() -> int:
     """Measure RNNoise's output delay in samples by cross-correlating a probe.
 
@@ -107,7 +107,7 @@ def rnnoise(y: np.ndarray, sr: int) -> np.ndarray:
 # --------------------------------------------------------------------------- methods
 
 
-def build_methods(window: Sequence[float], ours_kwargs: Dict[str, float]) -> Dict[str, Method]:
+def build_methods(window: Sequence[float], ours_kwargs: dict[str, float]) -> dict[str, Method]:
     """All methods, keyed by their ``--methods`` name, in report order."""
     start, end = window
 
@@ -128,7 +128,7 @@ def build_methods(window: Sequence[float], ours_kwargs: Dict[str, float]) -> Dic
     }
 
 
-def evaluate(pairs, methods: Dict[str, Method]) -> Dict[str, List[Dict[str, float]]]:
+def evaluate(pairs, methods: dict[str, Method]) -> dict[str, list[dict[str, float]]]:
     """Score every method on every recording: ``{method: [per-file results]}``.
 
     Recordings without a clean reference get NaN for the reference metrics.
@@ -163,9 +163,9 @@ def _nanmean(values) -> float:
     return float(values.mean()) if values.size else float("nan")
 
 
-def means(results) -> Dict[str, Dict[str, float]]:
+def means(results) -> dict[str, dict[str, float]]:
     """Mean of each metric and of the RTF per method."""
-    return {key: {m: _nanmean([r[m] for r in rows]) for m in METRICS + ("rtf",)} for key, rows in results.items()}
+    return {key: {m: _nanmean([r[m] for r in rows]) for m in (*METRICS, "rtf")} for key, rows in results.items()}
 
 
 def subset(results, referenced: bool):
@@ -190,8 +190,8 @@ def per_file_table(methods, results, metrics) -> str:
     for i, first in enumerate(results[keys[0]]):
         cells = [" ".join(f"{r[m]:.2f}" if m != "si_sdr" else f"{r[m]:5.1f}" for m in metrics)
                  for r in (results[k][i] for k in keys)]
-        rows.append([first["name"], f"{first['sr'] // 1000}k"] + cells)
-    return format_table(["file", "sr"] + keys, rows)
+        rows.append([first["name"], f"{first['sr'] // 1000}k", *cells])
+    return format_table(["file", "sr", *keys], rows)
 
 
 def _verdict(ok: bool) -> str:
@@ -204,10 +204,10 @@ def _beats(avg, a_key: str, b_key: str, metric: str, claim: str) -> str:
     return f"{_verdict(a > b)}  {claim} on mean {METRIC_NAMES[metric]}: {a:.3f} vs {b:.3f} ({a - b:+.3f})"
 
 
-def _stoi_kept(results, avg, ours: str, noisy: str) -> List[str]:
+def _stoi_kept(results, avg, ours: str, noisy: str) -> list[str]:
     """Check lines: ours keeps the noisy mean STOI (within the slack) and no file loses much."""
     a, b = avg[ours]["stoi"], avg[noisy]["stoi"]
-    worst, name = min((o["stoi"] - n["stoi"], o["name"]) for o, n in zip(results[ours], results[noisy]))
+    worst, name = min((o["stoi"] - n["stoi"], o["name"]) for o, n in zip(results[ours], results[noisy], strict=False))
     return [
         f"{_verdict(a >= b - STOI_MEAN_SLACK)}  ours (window) mean STOI >= noisy mean STOI - {STOI_MEAN_SLACK:g}: "
         f"{a:.4f} vs {b:.4f} ({a - b:+.4f})",
@@ -216,7 +216,7 @@ def _stoi_kept(results, avg, ours: str, noisy: str) -> List[str]:
     ]
 
 
-def _group_lines(results, groups) -> List[str]:
+def _group_lines(results, groups) -> list[str]:
     lines = []
     for keys, claim, make in groups:
         missing = [k for k in keys if k not in results]
@@ -224,7 +224,7 @@ def _group_lines(results, groups) -> List[str]:
     return lines
 
 
-def checks(results, avg) -> List[str]:
+def checks(results, avg) -> list[str]:
     """The bar of issue 8 on files with references, as printable lines (SKIP when a method was not run)."""
     ours, nr, noisy, rn = "ours-window", "nr-stationary", "noisy", "rnnoise"
     vs_nr, vs_rn = "ours (window) beats noisereduce stationary", "(aim) ours (window) beats RNNoise"
@@ -235,7 +235,7 @@ def checks(results, avg) -> List[str]:
     ])
 
 
-def checks_unreferenced(results, avg) -> List[str]:
+def checks_unreferenced(results, avg) -> list[str]:
     """The bar on recordings without references: automatic mode beats both noisereduce modes on OVRL and BAK."""
     ours = "ours-auto"
     groups = [
@@ -252,7 +252,7 @@ def write_csv(path: Path, methods, results) -> None:
         writer.writerow(["file", "sr", "method", *METRICS, "rtf"])
         for key, rows in results.items():
             for r in rows:
-                values = (f"{r[m]:.6g}" for m in METRICS + ("rtf",))
+                values = (f"{r[m]:.6g}" for m in (*METRICS, "rtf"))
                 writer.writerow([r["name"], r["sr"], methods[key].label, *values])
 
 

@@ -18,8 +18,8 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Dict, List
 
 import noisereduce
 import numpy as np
@@ -39,7 +39,7 @@ def build_recording(data) -> np.ndarray:
     return np.resize(np.concatenate(clips), SECONDS * SR).astype(np.float32)
 
 
-def environment() -> List[str]:
+def environment() -> list[str]:
     """numpy version, CPU count, OpenBLAS variables and BLAS thread pools."""
     load = os.getloadavg()
     busy = " (other processes busy: timings vary)" if load[0] > 1 else ""
@@ -50,14 +50,14 @@ def environment() -> List[str]:
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return lines + ["  threadpoolctl not installed: BLAS details unknown"]
+        return [*lines, "  threadpoolctl not installed: BLAS details unknown"]
     for pool in threadpool_info():
         lines.append(f"  {pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture', '-')}), "
                      f"{pool.get('num_threads')} threads: {pool.get('filepath')}")
     return lines
 
 
-def time_methods(methods: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, List[float]]:
+def time_methods(methods: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Wall-clock seconds of ``repeats`` calls of each method after one untimed warm-up.
 
     The timed calls go round-robin over the methods, so a burst of load from
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
 
     y = build_recording(args.data)
     noise = y[int(WINDOW[0] * SR) : int(WINDOW[1] * SR)]
-    methods: Dict[str, Callable[[], object]] = {
+    methods: dict[str, Callable[[], object]] = {
         "noisereduce stationary": lambda: noisereduce.reduce_noise(y=y, sr=SR, stationary=True, y_noise=noise),
         "ours (window)": lambda: denoise_core.denoise(y, SR, noise_window=WINDOW, **ours_kwargs),
         "ours (auto)": lambda: denoise_core.denoise(y, SR, **ours_kwargs),

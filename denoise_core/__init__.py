@@ -19,20 +19,20 @@ from .report import DenoiseReport
 from .transform import StftConfig
 
 __all__ = [
-    "denoise",
-    "noise_profile",
-    "denoise_with_profile",
-    "denoise_file",
-    "integrated_loudness",
+    "AudioFileError",
+    "AudioInputError",
+    "DenoiseError",
     "DenoiseParams",
     "DenoiseReport",
     "NoiseProfile",
-    "StftConfig",
-    "DenoiseError",
-    "AudioInputError",
     "NoiseWindowError",
     "ParameterError",
-    "AudioFileError",
+    "StftConfig",
+    "denoise",
+    "denoise_file",
+    "denoise_with_profile",
+    "integrated_loudness",
+    "noise_profile",
 ]
 
 __version__ = "0.1.0"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
-from typing import BinaryIO, Tuple, Union
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -17,9 +17,9 @@ import soundfile as sf
 from .errors import AudioFileError
 from .validation import MAX_SR, MIN_SR
 
-__all__ = ["AudioFileInfo", "read_audio", "write_audio", "file_info", "SUPPORTED_EXTENSIONS", "MIN_SR", "MAX_SR"]
+__all__ = ["MAX_SR", "MIN_SR", "SUPPORTED_EXTENSIONS", "AudioFileInfo", "file_info", "read_audio", "write_audio"]
 
-Source = Union[str, os.PathLike, BinaryIO, bytes]
+Source = str | os.PathLike | BinaryIO | bytes
 
 #: Frames written per call to libsndfile.
 _WRITE_BLOCK = 1 << 16
@@ -94,7 +94,7 @@ def file_info(source: Source) -> AudioFileInfo:
         raise _unreadable(source, exc) from None
 
 
-def read_audio(source: Source) -> Tuple[np.ndarray, int, AudioFileInfo]:
+def read_audio(source: Source) -> tuple[np.ndarray, int, AudioFileInfo]:
     """Decode a whole audio file.
 
     Parameters
@@ -136,7 +136,7 @@ def read_audio(source: Source) -> Tuple[np.ndarray, int, AudioFileInfo]:
     return (y[:, 0] if info.channels == 1 else y), info.sr, info
 
 
-def write_audio(target: Union[str, os.PathLike, BinaryIO], y: np.ndarray, sr: int, format: str, subtype: str) -> None:
+def write_audio(target: str | os.PathLike | BinaryIO, y: np.ndarray, sr: int, format: str, subtype: str) -> None:
     """Encode audio to a file or file object.
 
     Parameters

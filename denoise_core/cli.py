@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
-from typing import List, Optional, Sequence, TextIO
+from typing import TextIO
 
 from .batch import (
     BatchSummary,
@@ -45,7 +46,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; flags use the same names as :class:`DenoiseParams`.
 
     ``prog`` is the name shown in help and errors (default: the program's own,
@@ -136,7 +137,7 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
 _SHORT_FLAGS = {"highpass_hz": "--highpass", "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak"}
 
 
-def _flags(name: str) -> List[str]:
+def _flags(name: str) -> list[str]:
     """``--reduction-db`` for ``reduction_db``, and its short form if it has one."""
     return [f for f in (_SHORT_FLAGS.get(name), "--" + name.replace("_", "-")) if f]
 
@@ -145,7 +146,7 @@ def _describe(changes) -> str:
     return ", ".join(f"{name} {value:g}" if not isinstance(value, str) else f"{name} {value}" for name, value in changes.items())
 
 
-def _params(args: argparse.Namespace, argv: Optional[Sequence[str]], parser: argparse.ArgumentParser) -> DenoiseParams:
+def _params(args: argparse.Namespace, argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> DenoiseParams:
     """The settings: the preset's (or the defaults), changed by the flags given."""
     if args.preset is None:
         return DenoiseParams(**{field.name: getattr(args, field.name) for field in fields(DenoiseParams)})
@@ -189,7 +190,7 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the command line tool; returns the exit code (0 ok, 2 bad input or any file failed)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)

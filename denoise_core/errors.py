@@ -6,11 +6,11 @@ Messages name the offending value and the valid range, in plain words.
 """
 
 __all__ = [
-    "DenoiseError",
+    "AudioFileError",
     "AudioInputError",
+    "DenoiseError",
     "NoiseWindowError",
     "ParameterError",
-    "AudioFileError",
 ]
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 import soundfile as sf
@@ -25,13 +25,13 @@ from .stream import measure_noise, normalise, run_gate, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
-__all__ = ["denoise_file", "FileSource"]
+__all__ = ["FileSource", "denoise_file"]
 
 #: Subtypes whose samples are always within full scale; others need a peak pass.
 _BOUNDED_SUBTYPES = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"}
 
 Progress = Callable[[float], None]
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def _umask() -> int:
@@ -55,7 +55,7 @@ class FileSource(Source):
         self.n_channels = f.channels
         self.n_samples = f.frames
 
-    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         self._f.seek(start)
         position = start
         remaining = np.inf if stop is None else stop - start
@@ -72,13 +72,13 @@ def denoise_file(
     source: PathLike,
     target: PathLike,
     *,
-    noise_window: Optional[Tuple[float, float]] = None,
+    noise_window: tuple[float, float] | None = None,
     hum: str = "auto",
     params: DenoiseParams = DenoiseParams(),
-    n_fft: Optional[int] = None,
-    hop_length: Optional[int] = None,
-    win_length: Optional[int] = None,
-    progress: Optional[Progress] = None,
+    n_fft: int | None = None,
+    hop_length: int | None = None,
+    win_length: int | None = None,
+    progress: Progress | None = None,
 ) -> DenoiseReport:
     """Denoise an audio file into another, in the same format and encoding.
 

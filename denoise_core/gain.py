@@ -50,22 +50,21 @@ and 1, so no bin is ever attenuated by more than ``reduction_db``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
 from .running import window_reduce
 
 __all__ = [
-    "GainState",
+    "DD_SEGMENT_FRAMES",
     "GainParts",
+    "GainState",
+    "gain_from_parts",
     "gain_parts",
     "pause_floor_db",
     "pause_lookahead",
-    "gain_from_parts",
     "smooth_gain",
     "speech_band_bins",
-    "DD_SEGMENT_FRAMES",
 ]
 
 #: Floor on the a priori SNR in dB.
@@ -218,7 +217,7 @@ class GainState:
     minstat_least: np.ndarray
 
     @classmethod
-    def start(cls, noise_power: np.ndarray, n_channels: int) -> "GainState":
+    def start(cls, noise_power: np.ndarray, n_channels: int) -> GainState:
         """State before the first frame: the given noise profile and no history.
 
         The minimum statistics have no history: until ``MINSTAT_WINDOW_S``
@@ -271,7 +270,7 @@ def minimum_statistics(power: np.ndarray, state: GainState, hop_s: float) -> np.
     for k in range(1, step):
         total += power[..., k::step].sum(axis=0)
     updates = total * np.float32(1 / (step * n_channels))
-    width = max(1, int(round(MINSTAT_WINDOW_S / (block * step * hop_s))))
+    width = max(1, round(MINSTAT_WINDOW_S / (block * step * hop_s)))
     if state.minstat_updates.shape[-1] == 0:
         # The start: the first update stands for those before it, and the window holds only what
         # was heard (no value of the profile: when it came from the quietest stretch, it may lie
@@ -295,7 +294,7 @@ def track_noise(
     hop_s: float,
     ceiling: np.ndarray,
     floor: np.ndarray,
-) -> Tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Noise power of every frame, tracked from a starting profile.
 
     The estimate is updated on every ``TRACK_DECIMATION``-th frame (counted
@@ -353,7 +352,7 @@ def track_noise(
     return track, noise
 
 
-def speech_band_bins(frequencies: np.ndarray) -> Tuple[int, int]:
+def speech_band_bins(frequencies: np.ndarray) -> tuple[int, int]:
     """First and last-plus-one bin of ``SPEECH_BAND_HZ`` among bin centre ``frequencies`` (Hz, ascending).
 
     Falls back to all bins when the band holds none (very low sample rates).
@@ -379,10 +378,10 @@ class GainParts:
     g_lsa: np.ndarray
     presence: np.ndarray
 
-    def arrays(self) -> Tuple[np.ndarray, ...]:
+    def arrays(self) -> tuple[np.ndarray, ...]:
         return self.xi, self.v, self.g_lsa, self.presence
 
-    def frames(self, start: int, stop: Optional[int] = None) -> "GainParts":
+    def frames(self, start: int, stop: int | None = None) -> GainParts:
         """Frames ``start:stop``."""
         return GainParts(*(a[..., start:stop] for a in self.arrays()))
 
@@ -398,7 +397,7 @@ def gain_parts(
     threshold_db: float,
     hop_s: float,
     freq_smooth_bins: int = 0,
-    speech_bins: Optional[Tuple[int, int]] = None,
+    speech_bins: tuple[int, int] | None = None,
 ) -> GainParts:
     """The causal part of the gain of every bin, frame by frame: SNRs, LSA gain and frame presence.
 
@@ -494,7 +493,7 @@ def _frame_presence(
     noise: np.ndarray,
     n_tail: int,
     hop_s: float,
-    speech_bins: Optional[Tuple[int, int]],
+    speech_bins: tuple[int, int] | None,
 ) -> np.ndarray:
     """How surely each frame holds speech, 0 to 1, shape ``(n_channels, 1, n_frames - n_tail)``.
 
@@ -514,9 +513,9 @@ def _frame_presence(
     band_noise = np.maximum(noise[lo:hi].sum(axis=0, dtype=np.float64), _TINY)
     level_db = 10.0 * np.log10(np.maximum(band_power / band_noise, _TINY))
     presence = np.clip((level_db - PRESENCE_OFFSET_DB) / PRESENCE_RANGE_DB, 0.0, 1.0)
-    hold = min(DD_WARMUP_FRAMES, int(round(PRESENCE_HOLD_S / hop_s)))
+    hold = min(DD_WARMUP_FRAMES, round(PRESENCE_HOLD_S / hop_s))
     if hold > 0:
-        padded = np.concatenate([np.zeros(presence.shape[:-1] + (hold,)), presence], axis=-1)
+        padded = np.concatenate([np.zeros((*presence.shape[:-1], hold)), presence], axis=-1)
         presence = np.lib.stride_tricks.sliding_window_view(padded, hold + 1, axis=-1).max(axis=-1)
     return presence[:, None, n_tail:].astype(np.float32)
 
@@ -545,7 +544,7 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
     def frames_major(x):
         x = np.moveaxis(x, -1, 0)
         return np.concatenate(
-            [np.zeros((front,) + x.shape[1:], np.float32), x, np.zeros((back,) + x.shape[1:], np.float32)]
+            [np.zeros((front, *x.shape[1:]), np.float32), x, np.zeros((back, *x.shape[1:]), np.float32)]
         )
 
     power_t, gamma_t, inv_lam_t = frames_major(power), frames_major(gamma), frames_major(inv_lam)
@@ -614,7 +613,7 @@ def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:
         return x
     m = half_width + 1
     moved = np.moveaxis(x, axis, -1)
-    padded = np.zeros(moved.shape[:-1] + (n + 2 * half_width,), dtype=x.dtype)
+    padded = np.zeros((*moved.shape[:-1], n + 2 * half_width), dtype=x.dtype)
     padded[..., half_width : half_width + n] = moved
     out = window_reduce(window_reduce(padded, m), m)
     norm = window_reduce(window_reduce(np.pad(np.ones(n), half_width), m), m)

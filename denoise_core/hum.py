@@ -416,10 +416,7 @@ class HumRemover:
         """Phasors ``(n_channels, n_harmonics)`` of the frame just completed, at the tracked phase."""
         size = self.grid_size
         upper = self._frame * self._frac
-        if self.n_channels == 1:
-            index = self._below
-        else:
-            index = (self._below + self._channel_offset).ravel()
+        index = self._below if self.n_channels == 1 else (self._below + self._channel_offset).ravel()
         slots = self.n_channels * (size + 1)
         # Each sample is shared between its two grid points (the adjoint of the interpolation).
         spread = np.bincount(index, (self._frame - upper).ravel(), slots) + np.bincount(index + 1, upper.ravel(), slots)

@@ -9,7 +9,6 @@ of the recording (:func:`quietest_window_from_energy`). The block pipeline
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -17,11 +16,11 @@ from .errors import NoiseWindowError
 from .transform import StftConfig
 
 __all__ = [
+    "AUTO_WINDOW_S",
     "NoiseProfile",
+    "quietest_window_from_energy",
     "validate_noise_window",
     "window_frames",
-    "quietest_window_from_energy",
-    "AUTO_WINDOW_S",
 ]
 
 #: Length in seconds of the stretch the automatic mode looks for.
@@ -56,14 +55,14 @@ class NoiseProfile:
 
     power: np.ndarray
     config: StftConfig
-    window_s: Tuple[float, float]
+    window_s: tuple[float, float]
     method: str
-    hum_hz: Optional[float] = None
+    hum_hz: float | None = None
 
 
 def validate_noise_window(
     noise_window, duration_s: float, min_length_s: float
-) -> Tuple[float, float]:
+) -> tuple[float, float]:
     """Check a noise window against the recording and return it as floats.
 
     Parameters
@@ -110,7 +109,7 @@ def validate_noise_window(
     return start_s, min(end_s, duration_s)
 
 
-def window_frames(config: StftConfig, n_samples: int, noise_window) -> Tuple[np.ndarray, Tuple[float, float]]:
+def window_frames(config: StftConfig, n_samples: int, noise_window) -> tuple[np.ndarray, tuple[float, float]]:
     """Check a noise window and find the frames it holds.
 
     Parameters
@@ -148,13 +147,13 @@ def window_frames(config: StftConfig, n_samples: int, noise_window) -> Tuple[np.
     whole = inside & (centres >= half) & (centres + half <= n_samples)
     chosen = np.flatnonzero(within if within.any() else whole if whole.any() else inside)
     if chosen.size == 0:
-        chosen = np.array([min(int(round(0.5 * (start_s + end_s) * sr / config.hop_length)), n_frames - 1)])
+        chosen = np.array([min(round(0.5 * (start_s + end_s) * sr / config.hop_length), n_frames - 1)])
     return chosen, (start_s, end_s)
 
 
 def quietest_window_from_energy(
     energy: np.ndarray, config: StftConfig, n_samples: int, length_s: float = AUTO_WINDOW_S
-) -> Tuple[float, float]:
+) -> tuple[float, float]:
     """The stretch of about ``length_s`` seconds with the least energy.
 
     Parameters
@@ -184,7 +183,7 @@ def quietest_window_from_energy(
     min_len_s = min(config.win_length / sr, duration_s)
     length_s = min(length_s, max(duration_s / 4.0, min_len_s))
     length_s = min(length_s, duration_s)
-    width = max(1, int(round(length_s / frame_s)))
+    width = max(1, round(length_s / frame_s))
     # Frames wholly inside the signal; a too-short signal keeps them all.
     n_frames = energy.shape[-1]
     half = config.n_fft // 2

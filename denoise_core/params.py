@@ -7,7 +7,7 @@ widgets all use these names, defaults and ranges.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar, Dict, Optional, Tuple
+from typing import ClassVar
 
 import numpy as np
 
@@ -15,10 +15,10 @@ from .errors import ParameterError
 from .filters import HIGHPASS_CUTOFFS_HZ
 from .loudness import CEILING_RANGE_DBTP, TARGET_RANGE_LUFS
 
-__all__ = ["DenoiseParams", "PARAM_RANGES", "PARAM_CHOICES", "PARAM_OPTIONAL", "PARAM_HELP", "PRESETS", "preset_key"]
+__all__ = ["PARAM_CHOICES", "PARAM_HELP", "PARAM_OPTIONAL", "PARAM_RANGES", "PRESETS", "DenoiseParams", "preset_key"]
 
 #: Allowed range (inclusive) of each setting, in its own unit.
-PARAM_RANGES: Dict[str, Tuple[float, float]] = {
+PARAM_RANGES: dict[str, tuple[float, float]] = {
     "threshold_db": (-10.0, 30.0),
     "reduction_db": (0.0, 60.0),
     "freq_smooth_hz": (0.0, 4000.0),
@@ -31,13 +31,13 @@ PARAM_RANGES: Dict[str, Tuple[float, float]] = {
 PARAM_OPTIONAL = ("loudness_lufs",)
 
 #: The values allowed for each setting that is a choice.
-PARAM_CHOICES: Dict[str, Tuple] = {
+PARAM_CHOICES: dict[str, tuple] = {
     "channels": ("linked", "independent"),
-    "highpass_hz": (0.0,) + tuple(float(f) for f in HIGHPASS_CUTOFFS_HZ),
+    "highpass_hz": (0.0, *tuple(float(f) for f in HIGHPASS_CUTOFFS_HZ)),
 }
 
 #: One-line plain-words description of each setting, for help texts.
-PARAM_HELP: Dict[str, str] = {
+PARAM_HELP: dict[str, str] = {
     "highpass_hz": "Cuts rumble below this frequency (Hz): handling noise, wind, traffic and desk thumps below the voice. 0 is off; 80 suits most voices.",
     "loudness_lufs": "Brings the cleaned recording to this integrated loudness (LUFS, ITU-R BS.1770): -16 for podcasts, -23 for broadcast, -14 for streaming. Off leaves the level as it was.",
     "true_peak_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
@@ -96,10 +96,10 @@ class DenoiseParams:
         ``label -> changes``: named starting points (:data:`PRESETS`); see :meth:`preset`.
     """
 
-    RANGES: ClassVar[Dict[str, Tuple[float, float]]] = PARAM_RANGES
-    CHOICES: ClassVar[Dict[str, Tuple[str, ...]]] = PARAM_CHOICES
-    HELP: ClassVar[Dict[str, str]] = PARAM_HELP
-    PRESETS: ClassVar[Dict[str, Dict[str, object]]]
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = PARAM_RANGES
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = PARAM_CHOICES
+    HELP: ClassVar[dict[str, str]] = PARAM_HELP
+    PRESETS: ClassVar[dict[str, dict[str, object]]]
 
     threshold_db: float = -2.0
     reduction_db: float = 40.0
@@ -107,7 +107,7 @@ class DenoiseParams:
     time_smooth_ms: float = 80.0
     channels: str = "linked"
     highpass_hz: float = 0.0
-    loudness_lufs: Optional[float] = None
+    loudness_lufs: float | None = None
     true_peak_dbtp: float = -1.0
 
     def __post_init__(self) -> None:
@@ -126,7 +126,7 @@ class DenoiseParams:
             object.__setattr__(self, field.name, float(value))
 
     @classmethod
-    def preset(cls, name: str) -> "DenoiseParams":
+    def preset(cls, name: str) -> DenoiseParams:
         """The settings of a named preset (``"Podcast"``, or its key ``"podcast"``).
 
         Raises
@@ -139,7 +139,7 @@ class DenoiseParams:
                 return cls(**changes)
         raise ParameterError(f"There is no preset {name!r}; choose one of {', '.join(map(preset_key, PRESETS))}.")
 
-    def preset_name(self) -> Optional[str]:
+    def preset_name(self) -> str | None:
         """The label of the preset these settings are, or ``None`` (modified, or none)."""
         return next((label for label in PRESETS if DenoiseParams.preset(label) == self), None)
 
@@ -163,7 +163,7 @@ def _choice(name: str, value):
 #: Named starting points for people who do not know what a threshold is: the
 #: settings each one changes from the defaults. Defined here, beside the
 #: settings, for the API, the CLI (``--preset podcast``) and the app.
-PRESETS: Dict[str, Dict[str, object]] = {
+PRESETS: dict[str, dict[str, object]] = {
     # Phones pick up handling noise and wind below the voice, and record quietly.
     "Voice memo": {"reduction_db": 45.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
     "Podcast": {"highpass_hz": 80.0, "loudness_lufs": -16.0, "true_peak_dbtp": -1.0},

@@ -11,7 +11,7 @@ whatever the length. An interactive caller measures the noise once
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,17 +23,17 @@ from .source import ArraySource
 from .stream import measure_noise, normalise, run_gate
 from .transform import StftConfig
 
-__all__ = ["noise_profile", "denoise_with_profile", "denoise"]
+__all__ = ["denoise", "denoise_with_profile", "noise_profile"]
 
 
 def noise_profile(
     y: np.ndarray,
     sr: float,
-    noise_window: Optional[Tuple[float, float]] = None,
+    noise_window: tuple[float, float] | None = None,
     *,
-    n_fft: Optional[int] = None,
-    hop_length: Optional[int] = None,
-    win_length: Optional[int] = None,
+    n_fft: int | None = None,
+    hop_length: int | None = None,
+    win_length: int | None = None,
     hum: str = "auto",
 ) -> NoiseProfile:
     """Noise profile of a recording, measured block by block.
@@ -77,9 +77,9 @@ def denoise_with_profile(
     noise: NoiseProfile,
     params: DenoiseParams = DenoiseParams(),
     *,
-    out: Optional[np.ndarray] = None,
-    on_block: Optional[Callable[[int, int], None]] = None,
-) -> Tuple[np.ndarray, DenoiseReport]:
+    out: np.ndarray | None = None,
+    on_block: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, DenoiseReport]:
     """Gate a recording against a noise profile, block by block.
 
     Parameters
@@ -144,7 +144,7 @@ def denoise(
     y: np.ndarray,
     sr: float,
     *,
-    noise_window: Optional[Tuple[float, float]] = None,
+    noise_window: tuple[float, float] | None = None,
     hum: str = "auto",
     threshold_db: float = DenoiseParams.threshold_db,
     reduction_db: float = DenoiseParams.reduction_db,
@@ -152,11 +152,11 @@ def denoise(
     time_smooth_ms: float = DenoiseParams.time_smooth_ms,
     channels: str = DenoiseParams.channels,
     highpass_hz: float = DenoiseParams.highpass_hz,
-    loudness_lufs: Optional[float] = DenoiseParams.loudness_lufs,
+    loudness_lufs: float | None = DenoiseParams.loudness_lufs,
     true_peak_dbtp: float = DenoiseParams.true_peak_dbtp,
-    n_fft: Optional[int] = None,
-    hop_length: Optional[int] = None,
-    win_length: Optional[int] = None,
+    n_fft: int | None = None,
+    hop_length: int | None = None,
+    win_length: int | None = None,
     return_report: bool = False,
 ):
     """Remove background noise from a recording.

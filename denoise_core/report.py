@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -40,15 +39,15 @@ class DenoiseReport:
         Fundamental in Hz of the mains hum removed, or ``None`` (none found, or off).
     """
 
-    noise_window_s: Tuple[float, float]
+    noise_window_s: tuple[float, float]
     noise_method: str
     snr_before_db: float
     snr_after_db: float
     noise_removed_db: float
-    loudness_before_lufs: Optional[float] = None
-    loudness_after_lufs: Optional[float] = None
-    true_peak_dbtp: Optional[float] = None
-    hum_hz: Optional[float] = None
+    loudness_before_lufs: float | None = None
+    loudness_after_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    hum_hz: float | None = None
 
 
 def _db(x: float) -> float:

@@ -16,14 +16,14 @@ array is never copied; other types are converted one block at a time);
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from collections.abc import Iterator
 
 import numpy as np
 
 from .errors import AudioInputError
 from .validation import MAX_CHANNELS, validate_sr
 
-__all__ = ["Source", "ArraySource", "BLOCK_SAMPLES"]
+__all__ = ["BLOCK_SAMPLES", "ArraySource", "Source"]
 
 #: Samples per channel read at a time (2**16: with the default 75 % overlap
 #: that is 256 frames at 48 kHz, whose gain temporaries stay within the
@@ -54,11 +54,11 @@ class Source:
     #: Samples per channel read at a time.
     block_samples: int = BLOCK_SAMPLES
 
-    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Samples ``start`` to ``stop`` (``None``: the end) as unscaled float blocks ``(n, n_channels)``."""
         raise NotImplementedError
 
-    def blocks(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Like :meth:`read`, divided by :attr:`scale`, as float32: what the gate works on."""
         inv_scale = 1.0 / self.scale
         for block in self.read(start, stop):
@@ -118,7 +118,7 @@ class ArraySource(Source):
                 f"Audio has {y.shape[1]} channels (shape {y.shape}); at most {MAX_CHANNELS} are supported. "
                 "Arrays are (samples, channels): transpose a (channels, samples) array first."
             )
-        self.shape: Tuple[int, ...] = y.shape
+        self.shape: tuple[int, ...] = y.shape
         self._columns = y.reshape(y.shape[0], -1)
         self.n_samples, self.n_channels = self._columns.shape
         self._offset, self._int_scale = 0.0, 1.0
@@ -132,7 +132,7 @@ class ArraySource(Source):
                 peak = max(peak, float(np.max(np.abs(block))))
             self.scale = peak if peak > 1.0 else 1.0
 
-    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         stop = self.n_samples if stop is None else stop
         for first in range(start, stop, self.block_samples):
             block = self._columns[first : min(first + self.block_samples, stop)]

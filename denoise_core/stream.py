@@ -32,9 +32,10 @@ the same bits.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -58,7 +59,7 @@ from .report import DenoiseReport, ReportAccumulator
 from .source import Source
 from .transform import StftConfig, overlap_add
 
-__all__ = ["survey", "measure_noise", "run_gate", "normalise", "smoothing_widths", "Sink"]
+__all__ = ["Sink", "measure_noise", "normalise", "run_gate", "smoothing_widths", "survey"]
 
 #: ``sink(start, block)``: cleaned samples ``start:start + len(block)`` as ``(n, n_channels)`` float32.
 Sink = Callable[[int, np.ndarray], None]
@@ -69,10 +70,10 @@ T = TypeVar("T")
 GATE_CHUNK_FRAMES = 32 * DD_SEGMENT_FRAMES
 
 
-def smoothing_widths(params: DenoiseParams, config: StftConfig) -> Tuple[int, int]:
+def smoothing_widths(params: DenoiseParams, config: StftConfig) -> tuple[int, int]:
     """Half-widths of the smoothing: (bins over frequency of the SNR, frames over time of the gain)."""
-    freq_bins = int(round(params.freq_smooth_hz / 2 / (config.sr / config.n_fft)))
-    time_frames = int(round(params.time_smooth_ms / 2000 * config.sr / config.hop_length))
+    freq_bins = round(params.freq_smooth_hz / 2 / (config.sr / config.n_fft))
+    time_frames = round(params.time_smooth_ms / 2000 * config.sr / config.hop_length)
     return freq_bins, time_frames
 
 
@@ -212,7 +213,7 @@ class _GateStream:
         # The floor of a frame depends on the presence of speech up to `lookahead` frames before
         # and after it: the parts of the gain wait for those, beside the presence of the frames before.
         self.lookahead = pause_lookahead(self.hop_s)
-        self._parts: List[GainParts] = []  # runs of frames in order, kept as they came (no copies)
+        self._parts: list[GainParts] = []  # runs of frames in order, kept as they came (no copies)
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
@@ -325,7 +326,7 @@ class _Overlap:
 
     _BEHIND = 2
 
-    def __enter__(self) -> "_Overlap":
+    def __enter__(self) -> _Overlap:
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="quiet-read")
         self._behind = ThreadPoolExecutor(1, thread_name_prefix="quiet-write")
         self._waiting: deque = deque()
@@ -487,7 +488,7 @@ def survey(
     config: StftConfig,
     need_energy: bool,
     progress: Callable[[float], None] = lambda fraction: None,
-) -> Tuple[np.ndarray, float, int]:
+) -> tuple[np.ndarray, float, int]:
     """One pass over a recording: frame energies (for the automatic window) and the peak.
 
     Returns
@@ -543,7 +544,7 @@ class _Dehummed(Source):
         lead = [b.T for b in base.blocks(0, min(base.n_samples, int(LEAD_IN_S * base.sr)))]
         self._lead_in = np.concatenate(lead, axis=-1)
 
-    def blocks(self, start: int = 0, stop: Optional[int] = None):
+    def blocks(self, start: int = 0, stop: int | None = None):
         remover = HumRemover(self.sr, self.n_channels, self.f0_hz, lead_in=self._lead_in)
         position = 0
         for block in self._base.blocks(0, stop):
@@ -552,7 +553,7 @@ class _Dehummed(Source):
                 yield out[max(0, start - position) :]
             position += out.shape[0]
 
-    def read(self, start: int = 0, stop: Optional[int] = None):
+    def read(self, start: int = 0, stop: int | None = None):
         for block in self.blocks(start, stop):
             yield block * np.float32(self.scale) if self.scale != 1.0 else block
 
@@ -560,7 +561,7 @@ class _Dehummed(Source):
         return self._base.restore(block)
 
 
-def _find_hum(source: Source, window_s: Tuple[float, float], hum: str) -> Optional[float]:
+def _find_hum(source: Source, window_s: tuple[float, float], hum: str) -> float | None:
     """The hum's fundamental in the window, widened to what the detector needs (``None``: none, or off)."""
     if hum == "off":
         return None
@@ -578,8 +579,8 @@ def _find_hum(source: Source, window_s: Tuple[float, float], hum: str) -> Option
 def measure_noise(
     source: Source,
     config: StftConfig,
-    noise_window: Optional[Tuple[float, float]] = None,
-    energy: Optional[np.ndarray] = None,
+    noise_window: tuple[float, float] | None = None,
+    energy: np.ndarray | None = None,
     hum: str = "auto",
 ) -> NoiseProfile:
     """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.

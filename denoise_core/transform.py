@@ -15,7 +15,6 @@ length, including signals shorter than one frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -93,10 +92,10 @@ class StftConfig:
     def for_sr(
         cls,
         sr: float,
-        n_fft: Optional[int] = None,
-        hop_length: Optional[int] = None,
-        win_length: Optional[int] = None,
-    ) -> "StftConfig":
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        win_length: int | None = None,
+    ) -> StftConfig:
         """Settings for sample rate ``sr``, filling in what is not given.
 
         Parameters
@@ -172,7 +171,7 @@ class StftConfig:
         n_frames = self.n_frames(n)
         pad = self.n_fft // 2
         total = (n_frames - 1) * self.hop_length + self.n_fft
-        padded = np.zeros(y.shape[:-1] + (total,), dtype=np.float32)
+        padded = np.zeros((*y.shape[:-1], total), dtype=np.float32)
         padded[..., pad : pad + n] = y
         return self.frame_spectra(padded, n_frames)
 
@@ -197,7 +196,7 @@ class StftConfig:
         np.ndarray [shape=(..., n_freqs, n_frames), dtype=complex64]
         """
         if n_frames == 0:
-            return np.zeros(samples.shape[:-1] + (self.n_freqs, 0), dtype=np.complex64)
+            return np.zeros((*samples.shape[:-1], self.n_freqs, 0), dtype=np.complex64)
         spec = np.fft.rfft(self._windowed_frames(samples, n_frames), axis=-1)
         return np.swapaxes(spec, -1, -2).astype(np.complex64, copy=False)
 
@@ -214,7 +213,7 @@ class StftConfig:
         np.ndarray [shape=(..., n_frames), dtype=float64]
         """
         if n_frames == 0:
-            return np.zeros(samples.shape[:-1] + (0,))
+            return np.zeros((*samples.shape[:-1], 0))
         frames = self._windowed_frames(samples, n_frames)
         energy = self.n_fft * np.einsum("...i,...i->...", frames, frames).astype(np.float64)
         energy += frames.sum(axis=-1, dtype=np.float64) ** 2
@@ -265,7 +264,7 @@ class StftConfig:
         pad = self.n_fft // 2
         out = out[..., pad : pad + int(length)]
         norm = norm[pad : pad + int(length)]
-        result = np.zeros(out.shape[:-1] + (int(length),), dtype=np.float32)
+        result = np.zeros((*out.shape[:-1], int(length)), dtype=np.float32)
         result[..., : norm.shape[0]] = out / np.maximum(norm, np.float32(1e-12))
         return result
 
@@ -274,8 +273,8 @@ def overlap_add(
     frames: np.ndarray,
     hop_length: int,
     total: int,
-    n_frames: Optional[int] = None,
-    out: Optional[np.ndarray] = None,
+    n_frames: int | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart, in float32.
 
@@ -292,15 +291,15 @@ def overlap_add(
         frames = frames[None, :]
     lead = frames.shape[:-2]
     if out is None:
-        out = np.zeros(lead + (total,), dtype=np.float32)
+        out = np.zeros((*lead, total), dtype=np.float32)
     if n_fft % hop_length == 0 and total % hop_length == 0:
         # Split each frame into hop-sized blocks and add block r of frame t to
         # output block t + r: n_fft / hop vectorised additions instead of n_frames.
         # Output block b takes block r of frame b - r: the last blocks first, so
         # the older frames are added first.
         n_blocks = n_fft // hop_length
-        blocks = out.reshape(out.shape[:-1] + (total // hop_length, hop_length))
-        parts = frames.reshape(frames.shape[:-1] + (n_blocks, hop_length))
+        blocks = out.reshape((*out.shape[:-1], total // hop_length, hop_length))
+        parts = frames.reshape((*frames.shape[:-1], n_blocks, hop_length))
         for r in reversed(range(n_blocks)):
             blocks[..., r : r + n_frames, :] += parts[..., :, r, :]
         return out

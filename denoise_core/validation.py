@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import AudioInputError
 
-__all__ = ["validate_sr", "MIN_SR", "MAX_SR", "MAX_CHANNELS"]
+__all__ = ["MAX_CHANNELS", "MAX_SR", "MIN_SR", "validate_sr"]
 
 #: Lowest and highest sample rate accepted, in Hz.
 MIN_SR = 8000

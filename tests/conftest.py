@@ -8,8 +8,8 @@ location, never from the working directory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Tuple
 
 import numpy as np
 import pytest
@@ -31,10 +31,10 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def load_data() -> Callable[[str], Tuple[np.ndarray, int]]:
+def load_data() -> Callable[[str], tuple[np.ndarray, int]]:
     """Read a recording from ``tests/data`` as float32 (mono files give 1-D arrays)."""
 
-    def load(name: str) -> Tuple[np.ndarray, int]:
+    def load(name: str) -> tuple[np.ndarray, int]:
         y, sr = sf.read(DATA_DIR / name, dtype="float32")
         return y, sr
 
@@ -46,7 +46,7 @@ def make_tone() -> Callable[..., np.ndarray]:
     """``make_tone(freq_hz, duration_s, sr, amplitude=0.3)``: a float32 sine of peak ``amplitude``."""
 
     def tone(freq_hz: float, duration_s: float, sr: int, amplitude: float = 0.3) -> np.ndarray:
-        t = np.arange(int(round(duration_s * sr))) / sr
+        t = np.arange(round(duration_s * sr)) / sr
         return (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
 
     return tone
@@ -74,8 +74,8 @@ def speech_bursts() -> Callable[..., np.ndarray]:
     own noise floor.
     """
 
-    def bursts(sr: int, duration_s: float, quiet_s: Tuple[float, float]) -> np.ndarray:
-        t = np.arange(int(round(duration_s * sr))) / sr
+    def bursts(sr: int, duration_s: float, quiet_s: tuple[float, float]) -> np.ndarray:
+        t = np.arange(round(duration_s * sr)) / sr
         voiced = sum(0.1 / k * np.sin(2 * np.pi * 150 * k * t + k) for k in range(1, 8))
         before = (t < quiet_s[0]) & (np.mod(quiet_s[0] - t, 0.25) < 0.2)
         after = (t >= quiet_s[1]) & (np.mod(t - quiet_s[1], 0.25) < 0.2)

@@ -7,15 +7,13 @@ recordings from a zero-copy stand-in STFT, through the same pooling.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from ui import plots
 
 
 def pool_spectrogram(
-    spec: np.ndarray, config, *, gain: Optional[np.ndarray] = None, max_columns: int = plots.MAX_TIME_COLUMNS
+    spec: np.ndarray, config, *, gain: np.ndarray | None = None, max_columns: int = plots.MAX_TIME_COLUMNS
 ) -> plots.PooledSpectrogram:
     """The picture of ``|spec * gain|^2`` (channel mean, max-pooled to at most ``max_columns``)."""
     n_channels, n_freqs, n_frames = spec.shape

@@ -202,7 +202,7 @@ def test_upload_size_limit_is_said(monkeypatch):
     at = _upload(_session(), "big.wav", _wav(_noisy(48_000, 20.0), 48_000))  # 1.8 MB
     assert not at.exception
     (error,) = at.error
-    assert "“big.wav” is 2 MB; files of up to 1 MB can be cleaned here." == error.value
+    assert error.value == "“big.wav” is 2 MB; files of up to 1 MB can be cleaned here."
     assert not at.get("audio")
 
 

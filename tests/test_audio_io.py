@@ -83,13 +83,13 @@ def test_read_accepts_bytes_file_objects_and_paths(tmp_path):
 def test_write_to_a_file_object(tmp_path):
     buffer = io.BytesIO()
     write_audio(buffer, _signal(1), 22050, "FLAC", "PCM_24")
-    back, sr, info = read_audio(buffer.getvalue())
+    _back, sr, info = read_audio(buffer.getvalue())
     assert (sr, info.format, info.subtype, info.channels) == (22050, "FLAC", "PCM_24", 1)
 
 
 def test_file_info_matches_what_read_returns(data_dir):
     info = file_info(data_dir / "speech_16k.wav")
-    y, sr, read_info = read_audio(data_dir / "speech_16k.wav")
+    y, _sr, read_info = read_audio(data_dir / "speech_16k.wav")
     assert isinstance(info, AudioFileInfo)
     assert info == read_info
     assert (info.sr, info.channels, info.format, info.subtype) == (16000, 1, "WAV", "PCM_16")

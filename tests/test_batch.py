@@ -102,7 +102,7 @@ def test_the_pool_reports_progress_to_the_end_in_order(mixed, tmp_path):
     assert [r.source for r in summary.results] == [str(s) for s, _ in pairs]  # input order, whatever finished first
     assert sorted(r.source for r in finished) == sorted(str(s) for s, _ in pairs)
     assert calls[-1] == (4, 1.0)
-    n_dones, fractions = zip(*calls)
+    n_dones, fractions = zip(*calls, strict=False)
     assert list(n_dones) == sorted(n_dones) and list(fractions) == sorted(fractions)  # never backwards
     assert any(0.0 < fraction < 1.0 and fraction * 4 != n_done for n_done, fraction in calls)  # within-file steps
 

@@ -25,10 +25,10 @@ import struct
 import subprocess
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -109,7 +109,7 @@ def _encode(y: np.ndarray, sr: int, fmt: str, subtype: str) -> bytes:
     return buffer.getvalue()
 
 
-def _wav_chunks(data: bytes) -> Dict[bytes, int]:
+def _wav_chunks(data: bytes) -> dict[bytes, int]:
     """Offsets of the chunk headers of a RIFF/WAVE file, by chunk id."""
     chunks, offset = {}, 12
     while offset + 8 <= len(data):
@@ -127,7 +127,7 @@ def _patch_u16(data: bytes, offset: int, value: int) -> bytes:
     return data[:offset] + struct.pack("<H", value & 0xFFFF) + data[offset + 2 :]
 
 
-def _flip(data: bytes, rng: np.random.Generator, lo: int, hi: int, n_bytes: int) -> Tuple[bytes, List[int]]:
+def _flip(data: bytes, rng: np.random.Generator, lo: int, hi: int, n_bytes: int) -> tuple[bytes, list[int]]:
     """``data`` with ``n_bytes`` bytes in ``[lo, hi)`` XORed with random non-zero values."""
     buf = bytearray(data)
     where = sorted(int(i) for i in rng.choice(np.arange(lo, hi), size=min(n_bytes, hi - lo), replace=False))
@@ -136,7 +136,7 @@ def _flip(data: bytes, rng: np.random.Generator, lo: int, hi: int, n_bytes: int)
     return bytes(buf), where
 
 
-def _wav_lies(data: bytes) -> Iterator[Tuple[str, bytes]]:
+def _wav_lies(data: bytes) -> Iterator[tuple[str, bytes]]:
     """A WAV file with RIFF, data and fmt fields that disagree with its contents."""
     chunks = _wav_chunks(data)
     riff = len(data) - 8
@@ -175,7 +175,7 @@ def _wav_header(sr: int, channels: int, bits: int, data_size: int, fmt_tag: int 
     return b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_size) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", data_size)
 
 
-def _valid_bases(rng: np.random.Generator) -> Iterator[Tuple[str, str, str, bytes]]:
+def _valid_bases(rng: np.random.Generator) -> Iterator[tuple[str, str, str, bytes]]:
     """(name stem, extension, description, bytes) of the valid files that the mutations start from."""
     i = 0
     for fmt, subtype, ext, layouts in BASES:
@@ -194,11 +194,11 @@ def _valid_bases(rng: np.random.Generator) -> Iterator[Tuple[str, str, str, byte
             yield f"{fmt.lower()}-{subtype.lower()}-{sr}-{channels}ch", ext, description, _encode(y, sr, fmt, subtype)
 
 
-def build_corpus(folder: Path, seed: int = SEED) -> List[Specimen]:
+def build_corpus(folder: Path, seed: int = SEED) -> list[Specimen]:
     """Write the corpus into ``folder`` and return its files with how each was made."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    corpus: List[Specimen] = []
+    corpus: list[Specimen] = []
 
     def add(stem: str, ext: str, data: bytes, mutation: str) -> None:
         path = folder / f"{len(corpus):04d}-{stem}{ext}"
@@ -302,7 +302,7 @@ def hang_guard(seconds: float, what: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _bounded(y: np.ndarray) -> Optional[str]:
+def _bounded(y: np.ndarray) -> str | None:
     """Why ``y`` is not finite float32 audio within full scale, or None."""
     if y.dtype != np.float32:
         return f"dtype {y.dtype}, not float32"
@@ -331,7 +331,7 @@ class Outcome:
     specimen: Specimen
     in_memory: str = ""
     streamed: str = ""
-    problems: Tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
 
 
 def _unexpected(label: str, exc: BaseException) -> str:
@@ -339,14 +339,14 @@ def _unexpected(label: str, exc: BaseException) -> str:
     return f"{label} raised {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
 
 
-def _refusal(label: str, exc: DenoiseError, problems: List[str]) -> str:
+def _refusal(label: str, exc: DenoiseError, problems: list[str]) -> str:
     # No window was given: a complaint about the noise window is about one the engine chose itself.
     if isinstance(exc, NoiseWindowError):
         problems.append(f"{label} refused with NoiseWindowError although no noise window was given: {exc}")
     return f"refused by {label}: {type(exc).__name__}"
 
 
-def check_in_memory(specimen: Specimen, problems: List[str]) -> str:
+def check_in_memory(specimen: Specimen, problems: list[str]) -> str:
     """``read_audio`` then ``denoise``: same shape, finite, within full scale, or a DenoiseError."""
     try:
         y, sr, _ = read_audio(specimen.path)
@@ -364,7 +364,7 @@ def check_in_memory(specimen: Specimen, problems: List[str]) -> str:
     return "processed"
 
 
-def check_streamed(specimen: Specimen, out_dir: Path, problems: List[str]) -> str:
+def check_streamed(specimen: Specimen, out_dir: Path, problems: list[str]) -> str:
     """``denoise_file``: output with the input's rate, channels and length, or a DenoiseError and an empty folder.
 
     The length is the frame count soundfile reports for the input; when a
@@ -390,7 +390,7 @@ def check_streamed(specimen: Specimen, out_dir: Path, problems: List[str]) -> st
         return "processed"
     got = (sr, y.shape[1], y.shape[0])
     expected = (want.samplerate, want.channels, want.frames)
-    if got != expected and got != expected[:2] + (decoded_frames(specimen.path),):
+    if got != expected and got != (*expected[:2], decoded_frames(specimen.path)):
         problems.append(
             f"denoise_file output (sr, channels, frames) {got}, input reports {expected} "
             f"and decodes to {decoded_frames(specimen.path)} frames"
@@ -437,12 +437,12 @@ KNOWN_BUGS = {
 }
 
 
-def bug_of(problem: str) -> Optional[str]:
+def bug_of(problem: str) -> str | None:
     """Which known bug a problem is a symptom of, or None."""
     return next((name for name, (matches, _) in KNOWN_BUGS.items() if matches(problem)), None)
 
 
-def tally(outcomes: List[Outcome]) -> str:
+def tally(outcomes: list[Outcome]) -> str:
     """One line: how many files, and how each path dealt with them."""
     n = len(outcomes)
     memory_refused = sum(o.in_memory.startswith("refused") for o in outcomes)
@@ -459,12 +459,12 @@ def tally(outcomes: List[Outcome]) -> str:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> List[Specimen]:
+def corpus(tmp_path_factory) -> list[Specimen]:
     return build_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture(scope="module")
-def outcomes(corpus, tmp_path_factory) -> List[Outcome]:
+def outcomes(corpus, tmp_path_factory) -> list[Outcome]:
     """Every file of the corpus through both paths (once for all the tests below)."""
     out_dir = tmp_path_factory.mktemp("corpus-out")
     with np.errstate(all="ignore"):
@@ -520,7 +520,7 @@ def test_intact_files_are_processed_by_both_paths(outcomes):
     assert not refused, "\n".join(refused)
 
 
-def listing(folder: Path) -> Dict[str, bytes]:
+def listing(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (hidden ones too) with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -530,16 +530,16 @@ def _is_mp3(o: Outcome) -> bool:
     return o.specimen.path.suffix == ".mp3" or "mp3" in o.specimen.path.name
 
 
-def _cli_sample(outcomes: List[Outcome]) -> List[Outcome]:
+def _cli_sample(outcomes: list[Outcome]) -> list[Outcome]:
     """Processed and refused files of every extension in turn, spread over the corpus (a fixed choice)."""
     rng = np.random.default_rng(SEED + 1)
-    buckets: Dict[Tuple[str, bool], List[Outcome]] = {}
+    buckets: dict[tuple[str, bool], list[Outcome]] = {}
     for o in outcomes:
         if not o.problems and not _is_mp3(o):
             buckets.setdefault((o.specimen.path.suffix, o.streamed == "processed"), []).append(o)
     for bucket in buckets.values():
         rng.shuffle(bucket)
-    pick: List[Outcome] = []
+    pick: list[Outcome] = []
     while len(pick) < N_CLI_FILES and any(buckets.values()):
         for key in sorted(buckets):
             if buckets[key] and len(pick) < N_CLI_FILES:
@@ -547,7 +547,7 @@ def _cli_sample(outcomes: List[Outcome]) -> List[Outcome]:
     return sorted(pick, key=lambda o: o.specimen.path.name)
 
 
-def run_cli_on(chosen: List[Outcome], tmp_path: Path) -> Tuple[subprocess.CompletedProcess, Path, Path, Dict[str, bytes]]:
+def run_cli_on(chosen: list[Outcome], tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path, Path, dict[str, bytes]]:
     """Copy ``chosen`` into ``tmp_path/in`` and run the command line on them all with ``-o out/``."""
     inputs, out_dir = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()

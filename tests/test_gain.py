@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -192,5 +194,5 @@ def test_minimum_statistics_are_the_same_in_any_blocks(rng):
     state = GainState.start(mean, 1)
     block = TRACK_BLOCK_FRAMES * TRACK_DECIMATION
     cuts = [0, block, 5 * block, 6 * block, 13 * block, power.shape[-1]]
-    pieces = [minimum_statistics(power[..., a:b], state, hop_s) for a, b in zip(cuts[:-1], cuts[1:])]
+    pieces = [minimum_statistics(power[..., a:b], state, hop_s) for a, b in itertools.pairwise(cuts)]
     np.testing.assert_array_equal(np.concatenate(pieces, axis=-1), whole)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,7 +64,7 @@ def as_dtype(x: np.ndarray, dtype) -> np.ndarray:
     return np.clip(np.round(x * full) + offset, info.min, info.max).astype(dtype)
 
 
-def make_signal(kind: str, n: int, channels: Optional[int], sr: float, level: float, offset: float, seed: int, dtype) -> np.ndarray:
+def make_signal(kind: str, n: int, channels: int | None, sr: float, level: float, offset: float, seed: int, dtype) -> np.ndarray:
     """``n`` samples of ``kind`` at ``level`` plus ``offset``, shaped ``(n,)`` or ``(n, channels)``, as ``dtype``."""
     rng = np.random.default_rng(seed)
     width = channels or 1
@@ -100,7 +100,7 @@ class Case:
     y: np.ndarray
     sr: Any
     noise_window: Any = None
-    kwargs: Dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
     bad: set = field(default_factory=set)  # the DenoiseError subclasses a refusal may rightly be
     window_is_edge: bool = False  # so close to a limit of the window check that both outcomes are fair
 
@@ -166,7 +166,7 @@ def windows(draw, duration_s: float, min_len_s: float):
 
 
 @st.composite
-def setting(draw, name: str) -> Tuple[Any, bool]:
+def setting(draw, name: str) -> tuple[Any, bool]:
     """A value of one DenoiseParams field and whether it is out of range."""
     low, high = DenoiseParams.RANGES[name]
     choice = draw(st.integers(0, 39))
@@ -291,7 +291,7 @@ def test_denoise_returns_the_promised_audio_or_a_deserved_denoise_error(case):
 # ---------------------------------------------------------------- explicit cases
 
 
-def tone_and_noise(n: int, sr: int, channels: Optional[int] = None, seed: int = 7) -> np.ndarray:
+def tone_and_noise(n: int, sr: int, channels: int | None = None, seed: int = 7) -> np.ndarray:
     """A 440 Hz tone at 0.3 over white noise at -40 dBFS, float32, (n,) or (n, channels)."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)[:, None] / sr

@@ -50,7 +50,7 @@ def test_three_visitors_at_once_and_a_short_job_beside_a_long_one(browser, tmp_p
         people = [Visitor(browser, server.url) for _ in range(3)]
         try:
             # Three different 2-minute files at once: each cleaned once, side by side.
-            for person, path in zip(people, files):
+            for person, path in zip(people, files, strict=False):
                 person.upload(path)
             times = wait_all(people, timeout_s=120)
             assert [p.problem for p in people] == [None] * 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict
 
 import numpy as np
@@ -234,7 +235,7 @@ def test_noise_left_in_a_long_pause_is_steady_without_musical_bursts(noisy_speec
     # noise-only stretch the 20 ms levels of what is left must stay close to
     # their median (isolated bursts of "musical noise" would raise the top
     # percentile), and the noise must have gone down by at least 25 dB there.
-    clean, noisy = noisy_speech
+    _clean, noisy = noisy_speech
     noise_rms = np.std(noisy[: SR // 2])
     y = np.concatenate([make_noise(4 * SR, 20 * np.log10(noise_rms)), noisy[SR // 2 :]])
     out = denoise(y, SR, noise_window=noise_window)
@@ -343,7 +344,7 @@ def test_denoise_with_profile_writes_into_out_and_reports_each_block(speech_like
     np.testing.assert_array_equal(out, denoise(stereo, SR, noise_window=(1.1, 1.9)))
     # Consecutive spans that cover the recording exactly once, in order.
     assert spans[0][0] == 0 and spans[-1][1] == len(stereo)
-    assert all(b0 == a1 for (_, a1), (b0, _) in zip(spans, spans[1:]))
+    assert all(b0 == a1 for (_, a1), (b0, _) in itertools.pairwise(spans))
 
 
 def test_an_error_in_on_block_stops_the_cleaning_and_comes_out(speech_like, monkeypatch):

@@ -153,7 +153,7 @@ def test_tone_peaks_in_the_bin_the_frequency_axis_names():
 def test_click_lands_in_the_frame_the_time_axis_names(position_s):
     sr, config = 16000, StftConfig.for_sr(16000)
     y = np.zeros(sr, dtype=np.float32)
-    y[int(round(position_s * sr))] = 1.0
+    y[round(position_s * sr)] = 1.0
     energy = (np.abs(config.stft(y)) ** 2).sum(axis=0)
     times = config.times(energy.shape[-1])
     assert abs(times[energy.argmax()] - position_s) <= 0.5 * config.hop_length / sr
@@ -194,11 +194,11 @@ def test_impulse_at_every_position_round_trips(config):
 def test_batch_axes_are_transformed_independently(batch_shape, rng):
     config = StftConfig.for_sr(16000)
     n = 16000 + 7
-    y = rng.uniform(-1, 1, batch_shape + (n,)).astype(np.float32)
+    y = rng.uniform(-1, 1, (*batch_shape, n)).astype(np.float32)
     spec = config.stft(y)
-    assert spec.shape == batch_shape + (config.n_freqs, config.n_frames(n))
+    assert spec.shape == (*batch_shape, config.n_freqs, config.n_frames(n))
     first = y.reshape(-1, n)[-1]
-    np.testing.assert_array_equal(spec.reshape((-1,) + spec.shape[-2:])[-1], config.stft(first))
+    np.testing.assert_array_equal(spec.reshape((-1, *spec.shape[-2:]))[-1], config.stft(first))
     out = config.istft(spec, length=n)
     assert out.shape == y.shape
     assert float(np.max(np.abs(out - y))) < 1e-5

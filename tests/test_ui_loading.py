@@ -67,7 +67,7 @@ def test_silent_file_is_a_warning():
 
 
 def test_header_only_wav_holds_no_audio():
-    with pytest.raises(InputProblem, match="holds no audio|could not be opened"):
+    with pytest.raises(InputProblem, match=r"holds no audio|could not be opened"):
         decode(_wav(np.zeros(0), 16_000), "nothing.wav")
 
 

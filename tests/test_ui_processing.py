@@ -121,10 +121,10 @@ def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budg
     fractions = [f for f, _ in steps]  # polled while it runs, told only on the first call
     assert fractions == sorted(fractions) and all(0.0 <= f <= 1.0 for f in fractions)
     store = fresh_budget.STORE
-    assert store.pinned("local", "result") == ("result",) + job.key
+    assert store.pinned("local", "result") == ("result", *job.key)
     # The result is counted with the room for one download of it.
-    assert store.nbytes_of(("result",) + job.key) == first.audio.nbytes + fresh_budget.download_bytes(first.audio.nbytes)
-    assert store.used == sum(store.nbytes_of(k) for k in (("result",) + job.key, ("analysis", rec.digest, None, "auto")))
+    assert store.nbytes_of(("result", *job.key)) == first.audio.nbytes + fresh_budget.download_bytes(first.audio.nbytes)
+    assert store.used == sum(store.nbytes_of(k) for k in (("result", *job.key), ("analysis", rec.digest, None, "auto")))
     # The download is encoded from that result in the room kept with it: nothing is cleaned again,
     # nothing more is reserved; a second format while Streamlit keeps the first is counted on its own.
     data = processing.download(job, "WAV", "PCM_16")()
@@ -143,16 +143,17 @@ def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budg
 
     monkeypatch.setattr(processing, "run_cleaning", watched)
     processing.clean_recording(other)
-    assert seen == [None] and store.pinned("local", "result") == ("result",) + other.key
+    assert seen == [None] and store.pinned("local", "result") == ("result", *other.key)
 
 
 def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):
     rec = _recording(_speechy(48_000, 60.0), 48_000)  # 11 MB, so a cleaning reserves about 62 MB
     analysed = processing.run_analysis(rec, None)
     job = processing.Job(rec, None, analysed, DenoiseParams(), None)
-    with fresh_budget.reserve(60 * 1024**2, "another visitor"):
-        with pytest.raises(fresh_budget.Busy, match="busy.*try again in a minute") as busy:
-            processing.clean_recording(job)
+    with fresh_budget.reserve(60 * 1024**2, "another visitor"), pytest.raises(
+        fresh_budget.Busy, match=r"busy.*try again in a minute"
+    ) as busy:
+        processing.clean_recording(job)
     assert busy.value.level == "warning"
     assert processing.clean_recording(job).audio.shape == rec.y.shape  # once the other visitor is done
 

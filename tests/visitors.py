@@ -18,8 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import soundfile as sf
@@ -85,7 +85,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(app_root: Path, log_path: Path, env: Optional[Dict[str, str]] = None, options: Sequence[str] = ()) -> Iterator[Server]:
+def serve(app_root: Path, log_path: Path, env: dict[str, str] | None = None, options: Sequence[str] = ()) -> Iterator[Server]:
     """``app_root/app.py`` served on a free loopback port with its cleanings counted; stopped afterwards.
 
     ``env`` adds to the environment (e.g. ``{"QUIET_MEMORY_MB": "690"}``).
@@ -170,8 +170,8 @@ class Visitor:
         self.page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached")
         self.name = ""
         self.started = 0.0
-        self.shown_at: Optional[float] = None
-        self.problem: Optional[str] = None
+        self.shown_at: float | None = None
+        self.problem: str | None = None
 
     def upload(self, path: Path) -> None:
         """Start uploading ``path`` (returns at once; see :func:`wait_all`)."""
@@ -192,7 +192,7 @@ class Visitor:
         self.page.locator("body").press("r")
         self.page.wait_for_timeout(1_500)  # until the old message is stale
 
-    def cleaned_src(self) -> Optional[str]:
+    def cleaned_src(self) -> str | None:
         """Media URL of the cleaned player (it changes with the result)."""
         players = self.page.locator('audio[data-testid="stAudio"]')
         return players.nth(1).get_attribute("src") if players.count() == 3 else None
@@ -254,7 +254,7 @@ class Visitor:
         got[0].save_as(target)
         return target, sent
 
-    def problems(self) -> List[str]:
+    def problems(self) -> list[str]:
         """Texts of exceptions and error or warning messages on the page (not notes)."""
         boxes = self.page.locator('[data-testid="stException"], [data-testid="stAlertContainer"][role="alert"]')
         return [boxes.nth(i).inner_text() for i in range(boxes.count())]
@@ -263,7 +263,7 @@ class Visitor:
         self.context.close()
 
 
-def wait_all(visitors: Sequence[Visitor], timeout_s: float = 300.0, on_tick=None) -> List[Optional[float]]:
+def wait_all(visitors: Sequence[Visitor], timeout_s: float = 300.0, on_tick=None) -> list[float | None]:
     """Watch every visitor's page until each shows its result or a message instead.
 
     Returns each visitor's seconds from its action to its result, ``None`` for

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
-from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
+from typing import BinaryIO
 
 import streamlit as st
 
@@ -30,7 +31,7 @@ from . import budget, loading, media
 from .controls import AUDIO_TYPES
 from .store import MB
 
-__all__ = ["BatchRow", "NoiseChoice", "clean_batch", "batch_section"]
+__all__ = ["BatchRow", "NoiseChoice", "batch_section", "clean_batch"]
 
 #: ``progress(fraction, text)``.
 Progress = Callable[[float, str], None]
@@ -41,7 +42,7 @@ class NoiseChoice:
     """One noise sample reused for every file: ``window_s`` of the upload at ``index``."""
 
     index: int
-    window_s: Tuple[float, float]
+    window_s: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,11 @@ class BatchRow:
     """
 
     name: str
-    output: Optional[str] = None
-    duration_s: Optional[float] = None
-    noise_removed_db: Optional[float] = None
-    loudness_lufs: Optional[float] = None
-    problem: Optional[str] = None
+    output: str | None = None
+    duration_s: float | None = None
+    noise_removed_db: float | None = None
+    loudness_lufs: float | None = None
+    problem: str | None = None
 
 
 def _unique(name: str, taken: set) -> str:
@@ -78,14 +79,14 @@ def _unique(name: str, taken: set) -> str:
 
 
 def clean_batch(
-    uploads: Sequence[Tuple[str, bytes]],
+    uploads: Sequence[tuple[str, bytes]],
     params: DenoiseParams,
     target: BinaryIO,
     *,
-    shared_noise: Optional[NoiseChoice] = None,
+    shared_noise: NoiseChoice | None = None,
     hum: str = "auto",
-    progress: Optional[Progress] = None,
-) -> List[BatchRow]:
+    progress: Progress | None = None,
+) -> list[BatchRow]:
     """Clean every upload into a ZIP written to ``target``.
 
     Parameters
@@ -110,9 +111,9 @@ def clean_batch(
         One per upload, in order.
     """
     report_progress = progress or (lambda fraction, text: None)
-    rows: List[BatchRow] = []
+    rows: list[BatchRow] = []
     taken: set = set()
-    shared: Optional[NoiseProfile] = None
+    shared: NoiseProfile | None = None
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         if shared_noise is not None:
             name, data = uploads[shared_noise.index]
@@ -158,7 +159,7 @@ def _clean_one(name, data, params, shared, hum, archive: zipfile.ZipFile, taken:
 _RESULT = "_quiet_batch"
 
 
-def _noise_choice(uploads) -> Optional[NoiseChoice]:
+def _noise_choice(uploads) -> NoiseChoice | None:
     """The noise-sample choice (keys ``batch_noise``, ``batch_noise_file``, ``batch_noise_start_s``, ``batch_noise_end_s``)."""
     mode = st.radio(
         "Noise sample",
@@ -178,8 +179,8 @@ def _noise_choice(uploads) -> Optional[NoiseChoice]:
     return NoiseChoice(int(index), (min(start, end), max(start, end)))
 
 
-def _table(rows: List[BatchRow]) -> List[dict]:
-    def rounded(value: Optional[float]) -> Optional[float]:
+def _table(rows: list[BatchRow]) -> list[dict]:
+    def rounded(value: float | None) -> float | None:
         return None if value is None or value == float("-inf") else round(value, 1)
 
     return [

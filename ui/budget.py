@@ -15,28 +15,29 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Hashable, Optional, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from .jobs import JobRunner
 from .loading import BASE_MB, MEMORY_BUDGET_MB, InputProblem, number_from_env
 from .store import MB, MemoryStore, ServerBusy, process_rss
 
 __all__ = [
-    "IDLE_S",
-    "SHORT_JOB_S",
     "DOWNLOAD_HOLD_S",
     "DOWNLOAD_WAIT_S",
-    "STORE",
+    "IDLE_S",
     "RUNNER",
+    "SHORT_JOB_S",
+    "STORE",
     "Busy",
-    "decoding_bytes",
     "analysis_bytes",
     "cleaning_bytes",
+    "decoding_bytes",
     "download_bytes",
-    "result_bytes",
-    "session",
     "get_or_make",
     "reserve",
+    "result_bytes",
+    "session",
 ]
 
 T = TypeVar("T")
@@ -143,7 +144,7 @@ _sweeper.start()
 _KEY_LOCKS = [threading.Lock() for _ in range(32)]
 
 
-def reserve(nbytes: int, session_id: Optional[Hashable] = None, need: int = 0, wait_s: float = 0.0):
+def reserve(nbytes: int, session_id: Hashable | None = None, need: int = 0, wait_s: float = 0.0):
     """:meth:`STORE.reserve <ui.store.MemoryStore.reserve>`, raising :class:`Busy` when it does not fit.
 
     With ``wait_s``, a reservation that does not fit is tried again every half

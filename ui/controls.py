@@ -7,8 +7,8 @@ key; the gate's sliders are keyed by the engine's parameter names
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 import streamlit as st
@@ -20,20 +20,20 @@ from .loading import EXAMPLE_PATH, MAX_DURATION_S, MAX_UPLOAD_MB, content_digest
 __all__ = [
     "AUDIO_TYPES",
     "FFT_SIZES",
+    "MANY_FILES",
+    "ONE_RECORDING",
     "RECOMMENDED_WINDOW_S",
     "Source",
-    "ONE_RECORDING",
-    "MANY_FILES",
-    "mode_control",
-    "input_picker",
-    "gate_controls",
     "fft_control",
-    "tidy_window",
+    "gate_controls",
+    "input_picker",
+    "log_freq_control",
+    "mode_control",
     "noise_window_controls",
     "pick_noise_window",
-    "stretch_control",
     "pick_stretch",
-    "log_freq_control",
+    "stretch_control",
+    "tidy_window",
 ]
 
 #: File endings the uploader offers (all read by the engine through libsndfile).
@@ -81,7 +81,7 @@ class Source:
     kind: str
     name: str
     digest: str
-    read_bytes: Callable[[], Union[bytes, memoryview]]
+    read_bytes: Callable[[], bytes | memoryview]
 
 
 def _choose(kind: str) -> None:
@@ -120,7 +120,7 @@ def mode_control() -> str:
     )
 
 
-def input_picker() -> Optional[Source]:
+def input_picker() -> Source | None:
     """Upload, example button and microphone; returns the most recently chosen input.
 
     Widget keys: ``upload``, ``example``, ``record``.
@@ -206,7 +206,7 @@ def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> Denoi
     return DenoiseParams(**values)
 
 
-def _fft_label(n_fft: int, sr: Optional[int]) -> str:
+def _fft_label(n_fft: int, sr: int | None) -> str:
     if not n_fft:
         if sr is None:
             return "Automatic (20 to 40 ms)"
@@ -217,7 +217,7 @@ def _fft_label(n_fft: int, sr: Optional[int]) -> str:
     return f"{n_fft} samples ({1000 * n_fft / sr:.0f} ms)"
 
 
-def fft_control(box, sr: Optional[int]) -> Optional[int]:
+def fft_control(box, sr: int | None) -> int | None:
     """FFT size (``None`` for automatic). Widget key: ``n_fft``."""
     st.session_state.setdefault("n_fft", FFT_SIZES[0])
     with box:
@@ -235,7 +235,7 @@ def fft_control(box, sr: Optional[int]) -> Optional[int]:
     return choice or None
 
 
-def tidy_window(start_s: float, end_s: float, duration_s: float, min_s: float) -> Tuple[float, float]:
+def tidy_window(start_s: float, end_s: float, duration_s: float, min_s: float) -> tuple[float, float]:
     """A usable noise window from any two numbers: swapped if reversed, kept inside the recording, at least ``min_s`` long.
 
     Parameters
@@ -263,7 +263,7 @@ def tidy_window(start_s: float, end_s: float, duration_s: float, min_s: float) -
     return float(max(low_ms, 0.0)), float(min(high_ms, duration_s))
 
 
-def _selected_range(chart_key: str) -> Optional[Tuple[float, float]]:
+def _selected_range(chart_key: str) -> tuple[float, float] | None:
     """The time range of the latest box dragged on a chart, or ``None``."""
     event = st.session_state.get(chart_key)
     boxes = (event or {}).get("selection", {}).get("box", [])
@@ -283,7 +283,7 @@ def pick_noise_window(chart_key: str, duration_s: float, min_s: float) -> None:
     state["noise_start_s"], state["noise_end_s"] = tidy_window(*picked, duration_s, min_s)
 
 
-def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: Tuple[float, float], min_s: float):
+def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tuple[float, float], min_s: float):
     """Noise sample: automatic, or start and end in seconds (typed, or dragged on the waveform).
 
     The start and end boxes show the automatically found stretch until the

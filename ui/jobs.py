@@ -27,9 +27,10 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Hashable, List, Optional
+from collections.abc import Callable, Hashable
+from typing import Any
 
-__all__ = ["Cancelled", "Ticket", "JobRunner", "SHORT", "LONG"]
+__all__ = ["LONG", "SHORT", "Cancelled", "JobRunner", "Ticket"]
 
 SHORT = "short"
 LONG = "long"
@@ -39,7 +40,8 @@ def host_cores() -> int:
     """Cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (as on hosted containers)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
         if quota != "max":
             cores = min(cores, max(1, -(-int(quota) // int(period))))
     except (OSError, ValueError):
@@ -82,10 +84,10 @@ class Ticket:
         self.text = ""
         self.waiters = 0
         self.queued_s = time.monotonic()
-        self.started_s: Optional[float] = None
-        self.finished_s: Optional[float] = None
+        self.started_s: float | None = None
+        self.finished_s: float | None = None
         self.result: Any = None
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.done = threading.Event()
 
     @property
@@ -109,18 +111,18 @@ class JobRunner:
 
     def __init__(
         self,
-        long_workers: Optional[int] = None,
-        short_workers: Optional[int] = None,
+        long_workers: int | None = None,
+        short_workers: int | None = None,
         short_max_s: float = 30.0,
-        cores: Optional[int] = None,
+        cores: int | None = None,
     ):
         self.cores = cores or host_cores()
         self.workers = {LONG: long_workers or self.cores, SHORT: short_workers or self.cores}
         self.short_max_s = float(short_max_s)
-        self._queues: Dict[str, Deque[Ticket]] = {SHORT: deque(), LONG: deque()}
-        self._running: Dict[str, List[Ticket]] = {SHORT: [], LONG: []}
-        self._pending: Dict[Hashable, Ticket] = {}
-        self._threads: Dict[str, List[threading.Thread]] = {SHORT: [], LONG: []}
+        self._queues: dict[str, deque[Ticket]] = {SHORT: deque(), LONG: deque()}
+        self._running: dict[str, list[Ticket]] = {SHORT: [], LONG: []}
+        self._pending: dict[Hashable, Ticket] = {}
+        self._threads: dict[str, list[threading.Thread]] = {SHORT: [], LONG: []}
         self._lock = threading.Lock()
         self._wake = {lane: threading.Condition(self._lock) for lane in (SHORT, LONG)}
         self._job_ended = threading.Condition(self._lock)
@@ -156,7 +158,7 @@ class JobRunner:
                 self._pending.pop(ticket.key, None)
                 self._finish(ticket, None, Cancelled())
 
-    def wait(self, ticket: Ticket, on_status: Optional[Callable[[Ticket, str], None]] = None, poll_s: float = 0.1) -> Any:
+    def wait(self, ticket: Ticket, on_status: Callable[[Ticket, str], None] | None = None, poll_s: float = 0.1) -> Any:
         """Wait in the caller's thread for the job; ``on_status(ticket, text)`` is told what happens.
 
         ``text`` says whether the job waits (and for how many jobs ahead) or runs,
@@ -234,7 +236,7 @@ class JobRunner:
 
             try:
                 result, error = ticket.work(report), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiters
+            except BaseException as exc:
                 result, error = None, exc
             with self._lock:
                 self._running[lane].remove(ticket)
@@ -244,7 +246,7 @@ class JobRunner:
                 self._finish(ticket, result, error)
 
     @staticmethod
-    def _finish(ticket: Ticket, result: Any, error: Optional[BaseException]) -> None:
+    def _finish(ticket: Ticket, result: Any, error: BaseException | None) -> None:
         ticket.result, ticket.error = result, error
         ticket.state = "done"
         ticket.finished_s = time.monotonic()

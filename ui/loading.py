@@ -14,7 +14,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -22,21 +21,21 @@ from denoise_core import DenoiseError
 from denoise_core.audio_io import MAX_SR, MIN_SR, AudioFileInfo, file_info, read_audio
 
 __all__ = [
-    "MEMORY_BUDGET_MB",
-    "MAX_UPLOAD_MB",
+    "EXAMPLE_PATH",
     "MAX_DURATION_S",
     "MAX_SAMPLES",
-    "MIN_SR",
     "MAX_SR",
-    "EXAMPLE_PATH",
+    "MAX_UPLOAD_MB",
+    "MEMORY_BUDGET_MB",
+    "MIN_SR",
     "InputProblem",
     "Recording",
     "content_digest",
+    "decode",
     "limits",
+    "load_recording",
     "number_from_env",
     "safe_stem",
-    "decode",
-    "load_recording",
 ]
 
 
@@ -61,7 +60,7 @@ BASE_MB = 160.0
 #: Streamlit holds it (up to 4 for float WAV), the decoded audio (4), the cleaned result (4) and a
 #: download being encoded (up to 4).
 BYTES_PER_SAMPLE = 16
-def limits(budget_mb: float, max_minutes: float = 30.0) -> Tuple[int, int]:
+def limits(budget_mb: float, max_minutes: float = 30.0) -> tuple[int, int]:
     """The app's limits for a memory budget: most samples cleaned at once and largest upload in MB.
 
     One recording may take the budget beyond :data:`BASE_MB` at :data:`BYTES_PER_SAMPLE`,
@@ -134,7 +133,7 @@ class Recording:
     name: str
     stem: str
     digest: str
-    notes: Tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     peak: float = 1.0
 
     @property
@@ -174,7 +173,7 @@ def describe_duration(seconds: float) -> str:
     seconds = float(seconds)
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
@@ -213,7 +212,7 @@ def _peak(y: np.ndarray, block: int = 1 << 20) -> float:
     return peak
 
 
-def _resample(y: np.ndarray, sr: int) -> Tuple[np.ndarray, int, str]:
+def _resample(y: np.ndarray, sr: int) -> tuple[np.ndarray, int, str]:
     target = MIN_SR if sr < MIN_SR else MAX_SR
     import librosa  # imported here: slow to import and rarely needed
 
@@ -259,7 +258,7 @@ def _source(data):
     return data if isinstance(data, (bytes, bytearray)) else _BufferReader(data)
 
 
-def decode(data, name: str, *, max_bytes: Optional[int] = None, digest: str = "") -> Recording:
+def decode(data, name: str, *, max_bytes: int | None = None, digest: str = "") -> Recording:
     """Decode and check a file's bytes.
 
     Parameters

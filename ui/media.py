@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from typing import List, Optional, Tuple
 
 import numpy as np
 import soundfile as sf
@@ -22,18 +21,18 @@ __all__ = [
     "DOWNLOAD_FORMATS",
     "FALLBACK_FORMATS",
     "FLAC_MAX_CHANNELS",
-    "player_mime",
-    "encode_player",
-    "download_subtype",
-    "download_name",
-    "own_format",
-    "download_labels",
     "can_write",
-    "encode_download",
-    "download_size",
-    "describe_subtype",
     "describe_format",
     "describe_size",
+    "describe_subtype",
+    "download_labels",
+    "download_name",
+    "download_size",
+    "download_subtype",
+    "encode_download",
+    "encode_player",
+    "own_format",
+    "player_mime",
 ]
 
 #: Download choices: label -> (soundfile format, extension, MIME type). Each is offered where
@@ -131,7 +130,7 @@ def download_name(stem: str, fmt: str) -> str:
     return f"{stem}_denoised.{DOWNLOAD_FORMATS[fmt.upper()][1]}"
 
 
-def own_format(file_format: str, subtype: str) -> Optional[str]:
+def own_format(file_format: str, subtype: str) -> str | None:
     """The label of :data:`DOWNLOAD_FORMATS` that writes files like the input, ``None`` if there is none.
 
     Parameters
@@ -154,7 +153,7 @@ def can_write(fmt: str, subtype: str, sr: int, channels: int) -> bool:
     return True
 
 
-def download_labels(file_format: str, subtype: str, sr: int, channels: int) -> List[str]:
+def download_labels(file_format: str, subtype: str, sr: int, channels: int) -> list[str]:
     """Download formats to offer, best first: the input's own format, then WAV and FLAC.
 
     Formats that cannot hold the audio (FLAC above 8 channels, MP3 above 2,
@@ -182,7 +181,7 @@ def encode_download(y: np.ndarray, sr: int, fmt: str, subtype: str) -> bytes:
     return buffer.getvalue()
 
 
-def download_size(sample: np.ndarray, n_frames: int, sr: int, fmt: str, subtype: str) -> Tuple[int, bool]:
+def download_size(sample: np.ndarray, n_frames: int, sr: int, fmt: str, subtype: str) -> tuple[int, bool]:
     """Size in bytes of the download of ``n_frames`` frames, from a ``sample`` of the audio.
 
     Uncompressed encodings are counted exactly (header plus samples). Compressed
@@ -204,7 +203,7 @@ def download_size(sample: np.ndarray, n_frames: int, sr: int, fmt: str, subtype:
     size = len(encode_download(sample, sr, fmt, subtype))
     if sample.shape[0] >= n_frames:
         return size, True
-    return int(round(size * n_frames / max(sample.shape[0], 1))), False
+    return round(size * n_frames / max(sample.shape[0], 1)), False
 
 
 def describe_size(n_bytes: int, exact: bool = True) -> str:

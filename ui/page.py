@@ -7,9 +7,9 @@ Every problem ends as one plain message on the page.
 """
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import astuple, replace
-from typing import Iterator, List, Optional
 
 import streamlit as st
 
@@ -60,7 +60,7 @@ def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
     return result
 
 
-def _last_good(digest: str) -> Optional[preview.Preview]:
+def _last_good(digest: str) -> preview.Preview | None:
     """The latest preview of this recording that worked, if the session still holds it."""
     last = st.session_state.get(_LAST_GOOD)
     store = st.session_state.get(_STORE)
@@ -96,13 +96,13 @@ def _plain_messages(kind: str) -> Iterator[None]:
         views.problem(exc)
     except MemoryError:
         st.error(messages.OUT_OF_MEMORY, icon=":material/error:")
-    except Exception:  # noqa: BLE001 - a plain message on the page, the details in the log
+    except Exception:
         log.exception("Cleaning failed for %s", kind)
         st.error(messages.UNEXPECTED, icon=":material/error:")
 
 
 @st.fragment
-def results(rec: loading.Recording, kind: str, url_notes: List[str]) -> None:
+def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
     """Settings, preview, downloads and pictures of a recording.
 
     A fragment: a change of a setting reruns only this, not the input picker

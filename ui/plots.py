@@ -23,8 +23,8 @@ picture of 30 minutes needs some tens of MB rather than the 692 MB spectrogram.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,19 +32,19 @@ from plotly.colors import hex_to_rgb, sequential
 from plotly.subplots import make_subplots
 
 __all__ = [
-    "MAX_TIME_COLUMNS",
-    "MAX_FREQ_ROWS",
-    "WAVEFORM_COLUMNS",
     "DB_RANGE",
+    "FREQ_TICKS",
+    "MAX_FREQ_ROWS",
+    "MAX_TIME_COLUMNS",
+    "WAVEFORM_COLUMNS",
     "PooledSpectrogram",
     "audio_spectrogram",
-    "frequency_bands",
-    "level_codes",
-    "FREQ_TICKS",
-    "envelope",
     "detail_figure",
-    "overview_figure",
+    "envelope",
+    "frequency_bands",
     "heatmap_cells",
+    "level_codes",
+    "overview_figure",
 ]
 
 #: Most spectrogram columns (time) sent to the browser, per row.
@@ -168,7 +168,7 @@ def audio_spectrogram(y: np.ndarray, config, *, max_columns: int = MAX_TIME_COLU
 
 def frequency_bands(
     freqs: np.ndarray, *, log_freq: bool, max_rows: int = MAX_FREQ_ROWS
-) -> Tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Bands of STFT bins to average for display.
 
     Parameters
@@ -231,7 +231,7 @@ def _tick_text(hz: float) -> str:
 
 
 def _window_marks(
-    fig: go.Figure, window_s: Optional[Tuple[float, float]], label: str, shaded_row: int, lined_rows: Sequence[int]
+    fig: go.Figure, window_s: tuple[float, float] | None, label: str, shaded_row: int, lined_rows: Sequence[int]
 ) -> None:
     """The noise window: shaded behind the waveform, edges drawn on the spectrograms, label above the chart.
 
@@ -258,7 +258,7 @@ def _window_marks(
     )
 
 
-def envelope(y: np.ndarray, sr: float, n_columns: int = WAVEFORM_COLUMNS) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def envelope(y: np.ndarray, sr: float, n_columns: int = WAVEFORM_COLUMNS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Min/max envelope of a waveform, one pair per column.
 
     Parameters
@@ -327,7 +327,7 @@ def _marker_trace(times: np.ndarray, high: np.ndarray) -> go.Scatter:
     )
 
 
-def _band_axis(freqs: np.ndarray, n_rows: int, log_freq: bool) -> Tuple[float, float]:
+def _band_axis(freqs: np.ndarray, n_rows: int, log_freq: bool) -> tuple[float, float]:
     """Centre of the first band and spacing of the bands of :func:`frequency_bands`, in axis units.
 
     The axis is always linear, in Hz or (``log_freq``) in log10 of Hz: Plotly
@@ -344,7 +344,7 @@ def _band_axis(freqs: np.ndarray, n_rows: int, log_freq: bool) -> Tuple[float, f
 
 
 def _heatmap_rows(
-    fig: go.Figure, before: PooledSpectrogram, after: PooledSpectrogram, rows: Tuple[int, int], t0_s: float, log_freq: bool, max_rows: int
+    fig: go.Figure, before: PooledSpectrogram, after: PooledSpectrogram, rows: tuple[int, int], t0_s: float, log_freq: bool, max_rows: int
 ) -> None:
     """The two spectrograms as uint8 heatmaps on one colour axis, frequency axes linked and labelled in Hz."""
     starts, stops = frequency_bands(before.freqs, log_freq=log_freq, max_rows=max_rows)
@@ -408,7 +408,7 @@ def detail_figure(
     after: PooledSpectrogram,
     *,
     t0_s: float = 0.0,
-    noise_window_s: Optional[Tuple[float, float]] = None,
+    noise_window_s: tuple[float, float] | None = None,
     window_label: str = "noise sample",
     log_freq: bool = True,
     n_columns: int = WAVEFORM_COLUMNS,
@@ -473,11 +473,11 @@ def detail_figure(
 
 
 def overview_figure(
-    whole: Tuple[np.ndarray, np.ndarray, np.ndarray],
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray],
     duration_s: float,
-    stretch_s: Tuple[float, float],
+    stretch_s: tuple[float, float],
     *,
-    noise_window_s: Optional[Tuple[float, float]] = None,
+    noise_window_s: tuple[float, float] | None = None,
 ) -> go.Figure:
     """A strip of the whole recording with the previewed stretch shaded; a drag picks another stretch.
 

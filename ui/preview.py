@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Hashable, Optional, Tuple
 
 import numpy as np
 
@@ -27,18 +27,18 @@ from .media import encode_player
 from .plots import PooledSpectrogram, audio_spectrogram
 
 __all__ = [
-    "PREVIEW_SAMPLES",
-    "PICTURE_COLUMNS",
     "MIN_CLEAN_S",
-    "Stretch",
-    "Preview",
+    "PICTURE_COLUMNS",
+    "PREVIEW_SAMPLES",
     "Original",
+    "Preview",
     "PreviewStore",
-    "stretch_frames",
+    "Stretch",
     "default_stretch",
-    "stretch_at",
-    "original_of",
     "make_preview",
+    "original_of",
+    "stretch_at",
+    "stretch_frames",
     "window_hint",
 ]
 
@@ -85,7 +85,7 @@ def stretch_frames(sr: int, n_channels: int, n_samples: int) -> int:
 def stretch_at(start_s: float, length: int, n_samples: int, sr: int) -> Stretch:
     """The stretch of ``length`` samples starting nearest ``start_s`` seconds, kept inside the recording."""
     length = min(length, n_samples)
-    start = int(round(min(max(float(start_s), 0.0) * sr, n_samples - length)))
+    start = round(min(max(float(start_s), 0.0) * sr, n_samples - length))
     return Stretch(start, start + length, sr)
 
 
@@ -182,7 +182,7 @@ def original_of(y: np.ndarray, config: StftConfig, stretch: Stretch) -> Original
 
 
 def make_preview(
-    y: np.ndarray, noise: NoiseProfile, params: DenoiseParams, stretch: Stretch, original: Optional[Original] = None
+    y: np.ndarray, noise: NoiseProfile, params: DenoiseParams, stretch: Stretch, original: Original | None = None
 ) -> Preview:
     """Clean ``y[stretch]`` against ``noise`` and prepare its players and pictures.
 
@@ -229,7 +229,7 @@ class PreviewStore:
 
     def __init__(self, capacity: int = 3) -> None:
         self.capacity = capacity
-        self._items: "OrderedDict[Hashable, object]" = OrderedDict()
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
 
     def get(self, key: Hashable, make: Callable[[], object]):
         """The item stored under ``key``, made now if missing (nothing is stored if ``make`` raises)."""
@@ -242,7 +242,7 @@ class PreviewStore:
             self._items.popitem(last=False)
         return item
 
-    def peek(self, key: Hashable) -> Optional[object]:
+    def peek(self, key: Hashable) -> object | None:
         """The item under ``key`` if stored, else ``None`` (nothing is made)."""
         return self._items.get(key)
 
@@ -250,7 +250,7 @@ class PreviewStore:
         return len(self._items)
 
 
-def window_hint(window_s: Optional[Tuple[float, float]], recommended_s: float) -> Optional[str]:
+def window_hint(window_s: tuple[float, float] | None, recommended_s: float) -> str | None:
     """A plain hint when a chosen noise window is shorter than ``recommended_s`` seconds, else ``None``."""
     if window_s is None:
         return None

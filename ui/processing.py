@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
-from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -39,8 +39,8 @@ from .media import encode_download
 __all__ = [
     "Analysed",
     "Cleaned",
-    "Progress",
     "Job",
+    "Progress",
     "analyse_recording",
     "clean_recording",
     "download",
@@ -95,7 +95,7 @@ class Cleaned:
     seconds: float
 
 
-def run_analysis(rec: Recording, n_fft: Optional[int], hum: str = "auto") -> Analysed:
+def run_analysis(rec: Recording, n_fft: int | None, hum: str = "auto") -> Analysed:
     """The automatic noise profile of a recording (no caching)."""
     return Analysed(auto_noise=noise_profile(rec.y, rec.sr, n_fft=n_fft, hum=hum), hum=hum)
 
@@ -104,8 +104,8 @@ def run_cleaning(
     rec: Recording,
     analysed: Analysed,
     params: DenoiseParams,
-    noise_window: Optional[Tuple[float, float]],
-    progress: Optional[Progress] = None,
+    noise_window: tuple[float, float] | None,
+    progress: Progress | None = None,
 ) -> Cleaned:
     """Clean a whole recording with the given settings (no caching).
 
@@ -135,7 +135,7 @@ def _analysed_size(analysed: Analysed) -> int:
     return analysed.auto_noise.power.nbytes
 
 
-def analyse_recording(digest: str, n_fft: Optional[int], rec: Recording, hum: str = "auto") -> Analysed:
+def analyse_recording(digest: str, n_fft: int | None, rec: Recording, hum: str = "auto") -> Analysed:
     """:func:`run_analysis`, once per file content and FFT size, counted in the server's memory budget.
 
     Pinned for the current visitor as ``"analysis"`` (the automatic noise profile, a few kB).
@@ -171,10 +171,10 @@ class Job:
     """
 
     rec: Recording
-    n_fft: Optional[int]
+    n_fft: int | None
     analysed: Analysed
     params: DenoiseParams
-    noise_window: Optional[Tuple[float, float]]
+    noise_window: tuple[float, float] | None
 
     @property
     def key(self) -> tuple:
@@ -209,7 +209,7 @@ _BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32
 
 
 def _result_key(job: Job) -> tuple:
-    return ("result",) + job.key
+    return ("result", *job.key)
 
 
 def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleaned]:
@@ -224,7 +224,7 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
     return work
 
 
-def clean_recording(job: Job, progress: Optional[Progress] = None, role: str = "result") -> Cleaned:
+def clean_recording(job: Job, progress: Progress | None = None, role: str = "result") -> Cleaned:
     """The result of ``job``: held for this visitor if made before, else cleaned in :data:`ui.budget.RUNNER`.
 
     The result is pinned for the current visitor as ``role`` (``"result"``; a

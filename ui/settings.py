@@ -15,7 +15,6 @@ Widget keys are the engine's names (``loudness_lufs``, ``highpass_hz``,
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from typing import Dict, List, Optional
 
 import streamlit as st
 
@@ -23,29 +22,29 @@ from denoise_core import DenoiseError, DenoiseParams
 
 __all__ = [
     "CUSTOM",
-    "LOUDNESS_CHOICES",
     "HUM_CHOICES",
-    "preset_control",
-    "finishing_controls",
-    "restore_from_url",
-    "keep_in_url",
+    "LOUDNESS_CHOICES",
     "apply_preset",
-    "reset_all",
+    "finishing_controls",
+    "keep_in_url",
+    "preset_control",
     "preset_state",
+    "reset_all",
+    "restore_from_url",
     "url_note",
 ]
 
 #: The preset box's entry for settings that follow no preset.
 CUSTOM = "Custom"
 #: Loudness targets offered (label -> LUFS, ``None`` for off).
-LOUDNESS_CHOICES: Dict[str, Optional[float]] = {
+LOUDNESS_CHOICES: dict[str, float | None] = {
     "Off (keep the level)": None,
     "Podcast (-16 LUFS)": -16.0,
     "Broadcast (-23 LUFS)": -23.0,
     "Streaming (-14 LUFS)": -14.0,
 }
 #: Hum removal choices (label -> the engine's mode).
-HUM_CHOICES: Dict[str, str] = {"Automatic": "auto", "50 Hz": "50", "60 Hz": "60", "Off": "off"}
+HUM_CHOICES: dict[str, str] = {"Automatic": "auto", "50 Hz": "50", "60 Hz": "60", "Off": "off"}
 _CHANNELS = {"linked": "Keep the stereo image (one gain)", "independent": "Each channel on its own"}
 _URL_DONE = "_quiet_url_read"
 _NOTES = "_quiet_url_notes"
@@ -101,7 +100,7 @@ def preset_state(label: str, params: DenoiseParams) -> str:
     return label if DenoiseParams.preset(label) == params else f"{label} (modified)"
 
 
-def finishing_controls(box) -> tuple[Dict[str, object], str]:
+def finishing_controls(box) -> tuple[dict[str, object], str]:
     """Loudness, rumble filter, stereo and hum; returns the engine's settings and the hum mode."""
     defaults = DenoiseParams()
     state = st.session_state
@@ -149,7 +148,7 @@ def finishing_controls(box) -> tuple[Dict[str, object], str]:
     return changes, hum
 
 
-def restore_from_url(fft_sizes) -> List[str]:
+def restore_from_url(fft_sizes) -> list[str]:
     """On a session's first run, take the settings from the URL; returns notes on values ignored.
 
     Each value is checked as the engine checks it; a bad one is left out
@@ -159,7 +158,7 @@ def restore_from_url(fft_sizes) -> List[str]:
     if state.get(_URL_DONE):
         return state.get(_NOTES, [])
     state[_URL_DONE] = True
-    notes: List[str] = []
+    notes: list[str] = []
     query = st.query_params
     label = query.get("preset")
     if label is not None:
@@ -196,11 +195,11 @@ def restore_from_url(fft_sizes) -> List[str]:
     return notes
 
 
-def _loudness_values() -> List[str]:
+def _loudness_values() -> list[str]:
     return [f"{v:g}" for v in LOUDNESS_CHOICES.values() if v is not None]
 
 
-def _int_or_none(text: str) -> Optional[int]:
+def _int_or_none(text: str) -> int | None:
     try:
         return int(text)
     except ValueError:
@@ -220,7 +219,7 @@ def _parse(name: str, text: str):
 def keep_in_url(params: DenoiseParams, hum: str, n_fft: int, preset: str) -> None:
     """Write the settings that differ from the defaults into the URL (and nothing else)."""
     defaults = DenoiseParams()
-    wanted: Dict[str, str] = {}
+    wanted: dict[str, str] = {}
     if preset != CUSTOM:
         wanted["preset"] = preset
     for name in _SHOWN:
@@ -235,7 +234,7 @@ def keep_in_url(params: DenoiseParams, hum: str, n_fft: int, preset: str) -> Non
         st.query_params.from_dict(wanted)
 
 
-def url_note(notes: List[str]) -> Optional[str]:
+def url_note(notes: list[str]) -> str | None:
     """Plain words for the values a link held that were ignored."""
     if not notes:
         return None

@@ -30,14 +30,15 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Hashable, Iterable, Optional, Set
+from typing import Any
 
 __all__ = [
     "MB",
-    "ServerBusy",
-    "Reservation",
     "MemoryStore",
+    "Reservation",
+    "ServerBusy",
     "process_rss",
     "release_memory",
 ]
@@ -75,7 +76,7 @@ def release_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-def process_rss() -> Optional[int]:
+def process_rss() -> int | None:
     """Resident memory of this process in bytes (``None`` where ``/proc`` is missing)."""
     try:
         with open("/proc/self/statm") as f:
@@ -103,7 +104,7 @@ class _Entry:
     value: Any
     nbytes: int
     used: float
-    holders: Set[Hashable] = field(default_factory=set)
+    holders: set[Hashable] = field(default_factory=set)
 
 
 class Reservation:
@@ -112,7 +113,7 @@ class Reservation:
     Use as a context manager, or turn into a stored object with :meth:`MemoryStore.commit`.
     """
 
-    def __init__(self, store: "MemoryStore", nbytes: int) -> None:
+    def __init__(self, store: MemoryStore, nbytes: int) -> None:
         self._store = store
         self.nbytes = int(nbytes)
         self.released = False
@@ -125,7 +126,7 @@ class Reservation:
         """Keep only ``nbytes`` of the reservation (e.g. the file made, once its encoder is gone)."""
         self._store._shrink(self, nbytes)
 
-    def __enter__(self) -> "Reservation":
+    def __enter__(self) -> Reservation:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -160,12 +161,12 @@ class MemoryStore:
         self,
         capacity: int,
         *,
-        rss_limit: Optional[int] = None,
+        rss_limit: int | None = None,
         idle_s: float = 600.0,
         grace_s: float = 60.0,
-        is_live: Optional[Callable[[Hashable], bool]] = None,
+        is_live: Callable[[Hashable], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        rss: Callable[[], Optional[int]] = process_rss,
+        rss: Callable[[], int | None] = process_rss,
     ) -> None:
         self.capacity = int(capacity)
         self.rss_limit = rss_limit
@@ -174,9 +175,9 @@ class MemoryStore:
         self._is_live = is_live or (lambda session: True)
         self._clock = clock
         self._rss = rss
-        self._entries: "OrderedDict[Hashable, _Entry]" = OrderedDict()  # least recently used first
-        self._pins: Dict[Hashable, Dict[str, Hashable]] = {}  # session -> role -> key
-        self._seen: Dict[Hashable, float] = {}  # session -> last activity
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()  # least recently used first
+        self._pins: dict[Hashable, dict[str, Hashable]] = {}  # session -> role -> key
+        self._seen: dict[Hashable, float] = {}  # session -> last activity
         self._reserved = 0
         self._lock = threading.RLock()
         self.dropped = 0  # objects dropped to make room or because nobody needed them
@@ -282,7 +283,7 @@ class MemoryStore:
             if key is not None:
                 self._unhold(key, session)
 
-    def pinned(self, session: Hashable, role: str) -> Optional[Hashable]:
+    def pinned(self, session: Hashable, role: str) -> Hashable | None:
         """Key of what ``session`` shows as ``role``, if any."""
         return self._pins.get(session, {}).get(role)
 
@@ -332,7 +333,7 @@ class MemoryStore:
     def _fits(self, nbytes: int) -> bool:
         return self._excess(nbytes) <= 0
 
-    def reserve(self, nbytes: int, session: Optional[Hashable] = None, need: int = 0) -> Reservation:
+    def reserve(self, nbytes: int, session: Hashable | None = None, need: int = 0) -> Reservation:
         """Count ``nbytes`` for work about to start, dropping unused objects first if needed.
 
         ``need``, if larger, is what must fit now for the work to go on (e.g. a

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator, Optional, Tuple
 
 import numpy as np
 import streamlit as st
@@ -34,18 +34,18 @@ __all__ = [
     "PROGRESS_MIN_S",
     "SIZE_SAMPLE_S",
     "Layout",
+    "cleaning_progress",
+    "downloads",
+    "file_summary",
     "header",
     "intro",
-    "problem",
-    "file_summary",
     "layout",
-    "too_short",
-    "cleaning_progress",
-    "verdict",
-    "players",
-    "overview",
-    "downloads",
     "look",
+    "overview",
+    "players",
+    "problem",
+    "too_short",
+    "verdict",
 ]
 
 #: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
@@ -226,7 +226,7 @@ def _span(stretch: Stretch) -> str:
     return f"{stretch.start_s:.1f} to {stretch.stop_s:.1f} s"
 
 
-def verdict(box, preview: Preview, whole: bool, window: Optional[Tuple[float, float]], note: str = "") -> None:
+def verdict(box, preview: Preview, whole: bool, window: tuple[float, float] | None, note: str = "") -> None:
     """One line a person can read ("noise about 18 dB quieter"), the engine's numbers folded away."""
     report = preview.report
     removed = report.noise_removed_db
@@ -270,7 +270,7 @@ def _whole_envelope(digest: str, _rec: Recording):
     return envelope(_rec.y, _rec.sr, WAVEFORM_COLUMNS // 2)
 
 
-def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, window_s: Optional[Tuple[float, float]]) -> None:
+def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, window_s: tuple[float, float] | None) -> None:
     """The whole recording as a strip with the previewed stretch shaded; dragging on it picks the stretch."""
     with lay.stretch:
         st.plotly_chart(
@@ -317,7 +317,7 @@ def _download_buttons(
     labels = download_labels(info.format, info.subtype, rec.sr, rec.n_channels)
     sizes = _sizes(key, labels, sample, rec.n_samples, rec.sr, info.subtype)
     cols = st.columns(len(labels))
-    for i, (col, label) in enumerate(zip(cols, labels)):
+    for i, (col, label) in enumerate(zip(cols, labels, strict=False)):
         subtype = download_subtype(info.subtype, label)
         name = download_name(rec.stem, label)
         kind = describe_format(DOWNLOAD_FORMATS[label][0], subtype)
@@ -386,7 +386,7 @@ def preset_caption(box, state: str) -> None:
     box.caption(f"Preset: {state}")
 
 
-def look(lay: Layout, rec: Recording, preview: Preview, window_s: Optional[Tuple[float, float]], min_window_s: float) -> None:
+def look(lay: Layout, rec: Recording, preview: Preview, window_s: tuple[float, float] | None, min_window_s: float) -> None:
     """Waveform and spectrograms of the previewed stretch on one time axis; a drag picks the noise sample."""
     stretch = preview.stretch
     with lay.look:
