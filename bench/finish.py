@@ -26,7 +26,7 @@ import pyloudnorm
 import soundfile as sf
 from common import DEFAULT_DATA, format_table
 
-from denoise_core.filters import HighPass, IirCascade, high_pass
+from denoise_core.filters import HighPass, IirCascade
 from denoise_core.loudness import (
     LoudnessMeter,
     TruePeakLimiter,
@@ -35,6 +35,7 @@ from denoise_core.loudness import (
     normalize_loudness,
     true_peak_dbtp,
 )
+from tests.whole import high_pass
 
 SR = 48000
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 from common import AUDIO_EXTS, DEFAULT_DATA, denoise_core, format_table, load_mono
 
-from denoise_core.hum import HumRemover, detect_hum, remove_hum
+from denoise_core.hum import HumRemover, detect_hum
+from tests.whole import remove_hum
 
 TONE_HZ = 1025.0
 

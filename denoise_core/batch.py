@@ -66,8 +66,6 @@ BatchProgress = Callable[[int, float], None]
 
 #: Seconds the local runner waits for a result before it looks at the workers' progress again.
 _POLL_S = 0.1
-#: The settings when none are given (frozen, so one shared instance is safe).
-_DEFAULT_PARAMS = DenoiseParams()
 #: Smallest change of a file's fraction done that a worker process reports.
 _PROGRESS_STEP = 0.01
 
@@ -306,28 +304,10 @@ def plan_jobs(
     return Plan(tuple(jobs), tuple(decided))
 
 
-@dataclass(frozen=True)
-class _Settings:
-    """The cleaning settings every task gets (picklable, to reach other processes)."""
-
-    noise_window: tuple[float, float] | None
-    hum: str
-    params: DenoiseParams
-    n_fft: int | None
-
-
-def _clean_one(source: PathLike, target: PathLike, settings: _Settings, progress=None) -> FileResult:
+def _clean_one(source: PathLike, target: PathLike, params: DenoiseParams, progress=None) -> FileResult:
     """Clean one file; an error the user can act on becomes a ``"failed"`` result."""
     try:
-        report = denoise_file(
-            source,
-            target,
-            noise_window=settings.noise_window,
-            hum=settings.hum,
-            params=settings.params,
-            n_fft=settings.n_fft,
-            progress=progress,
-        )
+        report = denoise_file(source, target, params, progress=progress)
         audio_s = audio_io.file_info(target).duration_s
     except (DenoiseError, OSError) as exc:
         return FileResult(str(source), str(target), "failed", error=str(exc))
@@ -353,7 +333,7 @@ def _init_worker(progress_queue) -> None:
     signal.signal(signal.SIGINT, _note_interrupt)
 
 
-def _worker_task(index: int, job: Job, settings: _Settings) -> FileResult:
+def _worker_task(index: int, job: Job, params: DenoiseParams) -> FileResult:
     """Run in a worker process: clean one file, sending its progress in steps of 1 %."""
     last = [0.0]
 
@@ -364,7 +344,7 @@ def _worker_task(index: int, job: Job, settings: _Settings) -> FileResult:
             last[0] = fraction
             _progress_queue.put((index, fraction))
 
-    return _clean_one(job.source, job.target, settings, report)
+    return _clean_one(job.source, job.target, params, report)
 
 
 class _Tracker:
@@ -389,11 +369,11 @@ class _Tracker:
             self.progress(sum(self.finished), sum(self.fractions) / len(self.fractions))
 
 
-def _run_local_pool(jobs: Sequence[Job], settings: _Settings, n_jobs: int, tracker: _Tracker, finish) -> None:
+def _run_local_pool(jobs: Sequence[Job], params: DenoiseParams, n_jobs: int, tracker: _Tracker, finish) -> None:
     context = multiprocessing.get_context("spawn")
     progress_queue = context.Queue()
     with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_init_worker, initargs=(progress_queue,)) as pool:
-        futures = {pool.submit(_worker_task, i, job, settings): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(_worker_task, i, job, params): i for i, job in enumerate(jobs)}
         pending = set(futures)
         try:
             while pending:
@@ -438,10 +418,10 @@ def connect(address: str):
         raise DenoiseError(f"Could not reach the Dask scheduler at {address}: {exc}") from None
 
 
-def _run_dask(client, jobs: Sequence[Job], settings: _Settings, finish) -> None:
+def _run_dask(client, jobs: Sequence[Job], params: DenoiseParams, finish) -> None:
     distributed = _distributed()
     futures = client.map(
-        _clean_one, [str(j.source) for j in jobs], [str(j.target) for j in jobs], settings=settings, pure=False
+        _clean_one, [str(j.source) for j in jobs], [str(j.target) for j in jobs], params=params, pure=False
     )
     index = {future.key: i for i, future in enumerate(futures)}
     for future in distributed.as_completed(futures):
@@ -458,11 +438,8 @@ def default_n_jobs() -> int:
 
 def denoise_files(
     pairs: Iterable[tuple[PathLike, PathLike]],
+    params: DenoiseParams = DenoiseParams(),
     *,
-    noise_window: tuple[float, float] | None = None,
-    hum: str = "auto",
-    params: DenoiseParams = _DEFAULT_PARAMS,
-    n_fft: int | None = None,
     n_jobs: int = 1,
     client=None,
     progress: BatchProgress | None = None,
@@ -475,15 +452,9 @@ def denoise_files(
     pairs : iterable of (source, target)
         Input and output paths (e.g. :attr:`Plan.jobs`). With ``client``,
         the workers open them, so they must be paths the workers can reach.
-    noise_window : (float, float), optional
-        Seconds of each recording that hold only noise; ``None`` finds the
-        quietest stretch of each file.
-    hum : {"auto", "50", "60", "off"}
-        Mains hum removal in each file (see :func:`denoise_core.noise_profile`).
     params : DenoiseParams
-        Threshold, reduction and smoothing, the same for every file.
-    n_fft : int, optional
-        FFT size in samples; default 20 to 40 ms at each file's rate.
+        The settings, the same for every file (a noise window then holds only
+        noise in each file; ``None`` finds the quietest stretch of each).
     n_jobs : int
         Worker processes on this machine; 1 cleans in this process.
         Ignored when ``client`` is given.
@@ -510,7 +481,6 @@ def denoise_files(
     jobs = [Job(Path(source), Path(target)) for source, target in pairs]
     if n_jobs < 1:
         raise DenoiseError(f"n_jobs must be at least 1, got {n_jobs}.")
-    settings = _Settings(None if noise_window is None else tuple(noise_window), hum, params, n_fft)
     results: list[FileResult | None] = [None] * len(jobs)
     tracker = _Tracker(len(jobs), progress)
 
@@ -522,10 +492,10 @@ def denoise_files(
 
     start = time.perf_counter()
     if client is not None:
-        _run_dask(client, jobs, settings, finish)
+        _run_dask(client, jobs, params, finish)
     elif n_jobs > 1 and len(jobs) > 1:
-        _run_local_pool(jobs, settings, min(n_jobs, len(jobs)), tracker, finish)
+        _run_local_pool(jobs, params, min(n_jobs, len(jobs)), tracker, finish)
     else:
         for i, job in enumerate(jobs):
-            finish(i, _clean_one(job.source, job.target, settings, partial(tracker.update, i)))
+            finish(i, _clean_one(job.source, job.target, params, partial(tracker.update, i)))
     return BatchSummary(tuple(results), time.perf_counter() - start)

@@ -35,8 +35,16 @@ from .batch import (
     plan_jobs,
 )
 from .errors import DenoiseError
-from .hum import HUM_MODES
-from .params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, PRESETS, DenoiseParams, preset_key
+from .params import (
+    PARAM_CHOICES,
+    PARAM_HELP,
+    PARAM_OPTIONAL,
+    PARAM_RANGES,
+    PRESETS,
+    STFT_FIELDS,
+    DenoiseParams,
+    preset_key,
+)
 
 __all__ = ["build_parser", "main", "output_path"]
 
@@ -71,14 +79,6 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="seconds of the recording that hold only noise; default: the quietest stretch, found automatically",
     )
     parser.add_argument(
-        "--hum",
-        choices=HUM_MODES,
-        default="auto",
-        help="mains hum (a steady buzz at 50 or 60 Hz and its harmonics): found in the noise window and removed "
-        "(auto), removed at the given base (50, 60; the exact frequency is measured), or left alone (off); "
-        "default %(default)s",
-    )
-    parser.add_argument(
         "--preset",
         choices=[preset_key(label) for label in PRESETS],
         help="start from a named set of settings (" + "; ".join(
@@ -107,7 +107,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
             default=getattr(defaults, name),
             help=f"{PARAM_HELP[name]} Default {getattr(defaults, name):{'g' if numeric else 's'}}.",
         )
-    parser.add_argument("--n-fft", type=int, default=None, help="FFT size in samples (default: 20 to 40 ms)")
+    for name in STFT_FIELDS:
+        parser.add_argument(*_flags(name), dest=name, type=int, metavar="SAMPLES", default=None, help=PARAM_HELP[name])
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     many = parser.add_argument_group("many files")
     many.add_argument(
@@ -216,10 +217,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     try:
         run = denoise_files(
             plan.jobs,
-            noise_window=args.noise_window,
-            hum=args.hum,
-            params=params,
-            n_fft=args.n_fft,
+            params,
             n_jobs=args.jobs,
             client=client,
             progress=bar.update if bar else None,

@@ -71,14 +71,10 @@ class FileSource(Source):
 def denoise_file(
     source: PathLike,
     target: PathLike,
-    *,
-    noise_window: tuple[float, float] | None = None,
-    hum: str = "auto",
     params: DenoiseParams = DenoiseParams(),
-    n_fft: int | None = None,
-    hop_length: int | None = None,
-    win_length: int | None = None,
+    *,
     progress: Progress | None = None,
+    **settings,
 ) -> DenoiseReport:
     """Denoise an audio file into another, in the same format and encoding.
 
@@ -89,19 +85,15 @@ def denoise_file(
     target : str or path
         Output file; written in the input's format, subtype (bit depth),
         sample rate and channel count. Must not be the input.
-    noise_window : (float, float), optional
-        Start and end in seconds of a noise-only stretch; ``None`` finds the
-        quietest stretch (one extra pass over the file).
-    hum : {"auto", "50", "60", "off"}
-        Mains hum removal (see :func:`denoise_core.noise_profile`).
     params : DenoiseParams
-        Threshold, reduction and smoothing.
-    n_fft, hop_length, win_length : int, optional
-        STFT settings in samples (see :meth:`StftConfig.for_sr`).
+        The settings (engine, noise window, hum, gate, finishing, STFT).
     progress : callable, optional
         Called with the fraction done (0 to 1) as the work advances, possibly
         on a thread of the engine's, one call at a time; an exception it
         raises stops the work and comes out of this function.
+    **settings
+        Fields of :class:`DenoiseParams` to change from ``params``, e.g.
+        ``noise_window=(0.0, 0.5)``.
 
     Returns
     -------
@@ -111,9 +103,12 @@ def denoise_file(
     ------
     DenoiseError
         (a ``ValueError``) when the input cannot be read or processed, the
-        window does not fit, or the target is the input. No output file is
-        left behind.
+        window does not fit, a setting is out of range or the target is the
+        input. No output file is left behind.
     """
+    if not isinstance(params, DenoiseParams):
+        raise DenoiseError(f"params must be DenoiseParams, got {type(params).__name__}.")
+    params = params.updated(**settings)
     source, target = Path(source), Path(target)
     if target.exists() and target.resolve() == source.resolve():
         raise DenoiseError(f"{target} is the input file; refusing to overwrite it.")
@@ -124,9 +119,7 @@ def denoise_file(
     if info.channels > MAX_CHANNELS:
         raise AudioInputError(f"{source.name} has {info.channels} channels; at most {MAX_CHANNELS} are supported.")
     sr = int(validate_sr(info.sr))
-    config = StftConfig.for_sr(sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length)
-    if not isinstance(params, DenoiseParams):
-        raise DenoiseError(f"params must be DenoiseParams, got {type(params).__name__}.")
+    config = StftConfig.for_sr(sr, n_fft=params.n_fft, hop_length=params.hop_length, win_length=params.win_length)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".denoise-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
@@ -135,7 +128,7 @@ def denoise_file(
     try:
         with sf.SoundFile(source) as f:
             reader = FileSource(f)
-            need_energy = noise_window is None
+            need_energy = params.noise_window is None
             need_peak = info.subtype not in _BOUNDED_SUBTYPES
             survey_share = 0.3 if (need_energy or need_peak) else 0.0
             energy = None
@@ -146,7 +139,7 @@ def denoise_file(
                 # A compressed file's header may announce more (or fewer) frames than decode.
                 reader.n_samples = n_read
                 reader.scale = peak if peak > 1.0 else 1.0
-            noise = measure_noise(reader, config, noise_window, energy, hum=hum)
+            noise = measure_noise(reader, config, params.noise_window, energy, hum=params.hum)
             normalising = params.loudness_lufs is not None
             gate_share = (1.0 - survey_share) * (0.6 if normalising else 1.0)
 

@@ -52,7 +52,6 @@ __all__ = [
     "as_channels_first",
     "check_block",
     "from_channels_first",
-    "high_pass",
     "highpass_kernel",
 ]
 
@@ -257,29 +256,6 @@ class HighPass(AlignedStream):
         filtered = np.fft.irfft(np.fft.rfft(data, self._n_fft) * self._spectrum, self._n_fft)
         start = self.kernel.size - 1
         return filtered[:, start : start + chunk.shape[1]]
-
-
-def high_pass(y: np.ndarray, sr: float, cutoff_hz: int) -> np.ndarray:
-    """High-pass a whole recording with :class:`HighPass`.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, channels)]
-        Audio in soundfile layout.
-    sr : float
-        Sample rate, in Hz.
-    cutoff_hz : int
-        Corner frequency, one of 60, 80, 100, 120 Hz.
-
-    Returns
-    -------
-    np.ndarray
-        float32, same shape as ``y``, aligned with it.
-    """
-    x = as_channels_first(y, sr)
-    hp = HighPass(sr, cutoff_hz, n_channels=x.shape[0])
-    out = np.concatenate([hp.push(x), hp.flush()], axis=1)
-    return from_channels_first(out, y)
 
 
 class IirCascade:

@@ -621,14 +621,12 @@ def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:
     return np.moveaxis(out, -1, axis)
 
 
-def smooth_gain(gain: np.ndarray, freq_bins: int, time_frames: int) -> np.ndarray:
-    """Smooth a gain over frequency and time with triangular kernels.
+def smooth_gain(gain: np.ndarray, time_frames: int) -> np.ndarray:
+    """Smooth a gain over time with a triangular kernel (over frequency, the a priori SNR is smoothed instead).
 
     Parameters
     ----------
     gain : np.ndarray [shape=(..., n_freqs, n_frames)]
-    freq_bins : int
-        Half-width of the kernel over frequency, in bins (0 for none).
     time_frames : int
         Half-width of the kernel over time, in frames (0 for none).
 
@@ -637,4 +635,4 @@ def smooth_gain(gain: np.ndarray, freq_bins: int, time_frames: int) -> np.ndarra
     np.ndarray
         Same shape and dtype; a constant gain is left unchanged.
     """
-    return _triangle_smooth(_triangle_smooth(gain, freq_bins, -2), time_frames, -1)
+    return _triangle_smooth(gain, time_frames, -1)

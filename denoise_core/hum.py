@@ -16,8 +16,7 @@ Two pieces, both NumPy only:
   phasors learn slower. Whatever the block sizes, the output is the same
   sample for sample (the model of a frame is fixed when the frame starts).
 
-:func:`remove_hum` chains the two on a whole array and returns a
-:class:`HumReport` a user interface can show.
+:meth:`HumRemover.report` says what was removed (:class:`HumReport`).
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ __all__ = [
     "HumRemover",
     "HumReport",
     "detect_hum",
-    "remove_hum",
 ]
 
 #: Choices of the hum switch: find it, force a nominal base (the exact
@@ -541,53 +539,5 @@ class HumRemover:
         )
 
 
-#: Seconds at the start of a recording that :func:`remove_hum` detects on and
-#: primes the tracker with, when no stretch is given.
-DETECT_S = 4.0
+#: Seconds at the start of a recording that prime the tracker.
 LEAD_IN_S = 2.0
-
-
-def remove_hum(
-    y,
-    sr,
-    *,
-    mode: str = "auto",
-    n_harmonics: int = DEFAULT_N_HARMONICS,
-    detect_window_s: tuple[float, float] | None = None,
-) -> tuple[np.ndarray, HumReport]:
-    """Detect mains hum in a recording and remove it, in one call.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, n_channels)]
-        The recording.
-    sr : float
-        Sample rate in Hz.
-    mode : {"auto", "50", "60", "off"}
-        As for :func:`detect_hum`.
-    n_harmonics : int
-        Most harmonic lines removed, the fundamental included.
-    detect_window_s : (float, float), optional
-        Start and end in seconds of the stretch to detect on, e.g. the noise
-        window; by default the first :data:`DETECT_S` seconds.
-
-    Returns
-    -------
-    y_out : np.ndarray [shape=y.shape, dtype=float32]
-        The recording without the hum (unchanged when none was removed).
-    report : HumReport
-        What was found and removed.
-    """
-    mode = _check_mode(mode)
-    sr = validate_sr(sr)
-    channels, shape = as_channels_first(y, sr).astype(np.float32), np.shape(y)
-    n = channels.shape[-1]
-    start, stop = (0.0, DETECT_S) if detect_window_s is None else detect_window_s
-    stretch = channels[:, round(max(0.0, start) * sr) : round(min(stop, n / sr) * sr)]
-    status, f0, _ = _detect(stretch, sr, mode, n_harmonics)
-    if f0 is None:
-        return channels.reshape(shape) if len(shape) == 1 else channels.T.copy(), HumReport(mode, status)
-    remover = HumRemover(sr, channels.shape[0], f0, n_harmonics=n_harmonics, lead_in=channels[:, : int(LEAD_IN_S * sr)])
-    out = remover.push(channels)
-    remover.finish()
-    return (out[0] if len(shape) == 1 else out.T.copy()), remover.report(mode)

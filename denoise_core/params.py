@@ -1,23 +1,39 @@
-"""The tunable settings of the engine, defined once.
+"""The settings that make a result, defined once: :class:`DenoiseParams`.
 
 The library API, the command line flags (``--reduction-db``) and the app's
-widgets all use these names, defaults and ranges.
+widgets all use these names, defaults and ranges, and the app keeps results
+under the settings object itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import NoiseWindowError, ParameterError
 from .filters import HIGHPASS_CUTOFFS_HZ
+from .hum import HUM_MODES
 from .loudness import CEILING_RANGE_DBTP, TARGET_RANGE_LUFS
 
-__all__ = ["PARAM_CHOICES", "PARAM_HELP", "PARAM_OPTIONAL", "PARAM_RANGES", "PRESETS", "DenoiseParams", "preset_key"]
+__all__ = [
+    "ENGINES",
+    "NOISE_FIELDS",
+    "PARAM_CHOICES",
+    "PARAM_HELP",
+    "PARAM_OPTIONAL",
+    "PARAM_RANGES",
+    "PRESETS",
+    "STFT_FIELDS",
+    "DenoiseParams",
+    "preset_key",
+]
 
-#: Allowed range (inclusive) of each setting, in its own unit.
+#: The engines: "classic" is the spectral gate, for any sound.
+ENGINES = ("classic",)
+
+#: Allowed range (inclusive) of each numeric setting, in its own unit.
 PARAM_RANGES: dict[str, tuple[float, float]] = {
     "threshold_db": (-10.0, 30.0),
     "reduction_db": (0.0, 60.0),
@@ -27,17 +43,29 @@ PARAM_RANGES: dict[str, tuple[float, float]] = {
     "true_peak_dbtp": CEILING_RANGE_DBTP,
 }
 
-#: Settings that may also be ``None``: off.
-PARAM_OPTIONAL = ("loudness_lufs",)
+#: The STFT settings, in samples (``None``: chosen for the sample rate, see :meth:`StftConfig.for_sr`).
+STFT_FIELDS = ("n_fft", "hop_length", "win_length")
+
+#: The settings the noise profile depends on (:meth:`DenoiseParams.noise_settings`).
+NOISE_FIELDS = ("noise_window", "hum", *STFT_FIELDS)
+
+#: Settings that may also be ``None``: off (the loudness), found automatically (the noise window)
+#: or chosen for the sample rate (the STFT).
+PARAM_OPTIONAL = ("loudness_lufs", "noise_window", *STFT_FIELDS)
 
 #: The values allowed for each setting that is a choice.
 PARAM_CHOICES: dict[str, tuple] = {
+    "engine": ENGINES,
     "channels": ("linked", "independent"),
-    "highpass_hz": (0.0, *tuple(float(f) for f in HIGHPASS_CUTOFFS_HZ)),
+    "highpass_hz": (0.0, *(float(f) for f in HIGHPASS_CUTOFFS_HZ)),
+    "hum": HUM_MODES,
 }
 
 #: One-line plain-words description of each setting, for help texts.
 PARAM_HELP: dict[str, str] = {
+    "engine": "How the noise is told apart: 'classic' is a spectral gate against the noise measured in the recording, for any sound.",
+    "noise_window": "Start and end (seconds) of a stretch that holds only noise; none finds the quietest stretch automatically.",
+    "hum": "Mains hum: a steady buzz at 50 or 60 Hz and its overtones, found in the noise sample ('auto'), at the base given, or 'off'.",
     "highpass_hz": "Cuts rumble below this frequency (Hz): handling noise, wind, traffic and desk thumps below the voice. 0 is off; 80 suits most voices.",
     "loudness_lufs": "Brings the cleaned recording to this integrated loudness (LUFS, ITU-R BS.1770): -16 for podcasts, -23 for broadcast, -14 for streaming. Off leaves the level as it was.",
     "true_peak_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
@@ -46,15 +74,32 @@ PARAM_HELP: dict[str, str] = {
     "reduction_db": "The most the noise is turned down, in dB, reached in pauses (around words it is at most 20 dB, where the voice covers the rest). 0 leaves the recording as it is; higher is quieter pauses.",
     "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
+    "n_fft": "FFT size in samples; none picks 20 to 40 ms frames for the sample rate.",
+    "hop_length": "Samples between frames; none is a quarter of win_length (frames overlap by three quarters).",
+    "win_length": "Length of the Hann taper in samples; none is n_fft.",
 }
 
 
 @dataclass(frozen=True)
 class DenoiseParams:
-    """Settings of the spectral gate.
+    """Everything that makes a result: one frozen, hashable settings object.
+
+    Two equal objects give the same result for the same recording, so it is
+    also the key under which a result may be kept.
 
     Parameters
     ----------
+    engine : {"classic"}
+        ``"classic"`` (default): the spectral gate.
+    noise_window : (float, float) or None
+        ``(start_s, end_s)`` in seconds of a stretch that holds only noise;
+        ``None`` (default) finds the quietest stretch automatically. Checked
+        against the recording (finite, in order, inside it, at least a frame
+        long) when the noise is measured, where the message can give the
+        valid range.
+    hum : {"auto", "50", "60", "off"}
+        Mains hum removal: found in the noise window near 50 or 60 Hz
+        (default), at the base given, or off.
     threshold_db : float
         Margin in dB above the noise floor that a bin must exceed to count as
         signal (-10 to 30 dB). Higher removes more noise.
@@ -83,6 +128,10 @@ class DenoiseParams:
     true_peak_dbtp : float
         With ``loudness_lufs``: ceiling in dBTP (-12 to 0, default -1) for the
         4x-oversampled peak, held by a look-ahead limiter.
+    n_fft, hop_length, win_length : int or None
+        The STFT in samples; ``None`` (default) picks 20 to 40 ms frames with
+        75 % overlap for the sample rate (:meth:`StftConfig.for_sr`, which
+        checks them against each other).
 
     Attributes
     ----------
@@ -94,6 +143,13 @@ class DenoiseParams:
         ``name -> text``: a plain-words description of each setting (:data:`PARAM_HELP`).
     PRESETS : dict
         ``label -> changes``: named starting points (:data:`PRESETS`); see :meth:`preset`.
+
+    Raises
+    ------
+    ParameterError
+        On a value of the wrong type or out of range; the message gives the range.
+    NoiseWindowError
+        On a noise window that is not two numbers.
     """
 
     RANGES: ClassVar[dict[str, tuple[float, float]]] = PARAM_RANGES
@@ -101,6 +157,9 @@ class DenoiseParams:
     HELP: ClassVar[dict[str, str]] = PARAM_HELP
     PRESETS: ClassVar[dict[str, dict[str, object]]]
 
+    engine: str = "classic"
+    noise_window: tuple[float, float] | None = None
+    hum: str = "auto"
     threshold_db: float = -2.0
     reduction_db: float = 40.0
     freq_smooth_hz: float = 0.0
@@ -109,21 +168,24 @@ class DenoiseParams:
     highpass_hz: float = 0.0
     loudness_lufs: float | None = None
     true_peak_dbtp: float = -1.0
+    n_fft: int | None = None
+    hop_length: int | None = None
+    win_length: int | None = None
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            value = getattr(self, field.name)
-            if value is None and field.name in PARAM_OPTIONAL:
+            name, value = field.name, getattr(self, field.name)
+            if value is None and name in PARAM_OPTIONAL:
                 continue
-            if field.name in PARAM_CHOICES:
-                object.__setattr__(self, field.name, _choice(field.name, value))
-                continue
-            low, high = PARAM_RANGES[field.name]
-            if not _is_number(value):
-                raise ParameterError(f"{field.name} must be a number, got {value!r}.")
-            if not np.isfinite(value) or not low <= value <= high:
-                raise ParameterError(f"{field.name} must be between {low:g} and {high:g}, got {value!r}.")
-            object.__setattr__(self, field.name, float(value))
+            if name in PARAM_CHOICES:
+                value = _choice(name, value)
+            elif name == "noise_window":
+                value = _noise_window(value)
+            elif name in STFT_FIELDS:
+                value = _samples(name, value)
+            else:
+                value = _in_range(name, value)
+            object.__setattr__(self, name, value)
 
     @classmethod
     def preset(cls, name: str) -> DenoiseParams:
@@ -139,13 +201,60 @@ class DenoiseParams:
                 return cls(**changes)
         raise ParameterError(f"There is no preset {name!r}; choose one of {', '.join(map(preset_key, PRESETS))}.")
 
-    def preset_name(self) -> str | None:
-        """The label of the preset these settings are, or ``None`` (modified, or none)."""
-        return next((label for label in PRESETS if DenoiseParams.preset(label) == self), None)
+    def is_preset(self, name: str) -> bool:
+        """Whether these are the settings of preset ``name``, whatever the noise window and the STFT.
+
+        Those two belong to a recording, not to a kind of recording, so no preset sets them.
+        """
+        preset = DenoiseParams.preset(name)
+        return replace(self, noise_window=None, **dict.fromkeys(STFT_FIELDS)) == preset
+
+    def updated(self, **settings) -> DenoiseParams:
+        """These settings with some changed (checked as on construction).
+
+        Raises
+        ------
+        ParameterError
+            If a name is not a setting (the message lists them), or a value is out of range.
+        """
+        names = [f.name for f in fields(self)]
+        unknown = [name for name in settings if name not in names]
+        if unknown:
+            raise ParameterError(f"There is no setting {unknown[0]!r}; the settings are {', '.join(names)}.")
+        return replace(self, **settings)
+
+    def noise_settings(self) -> dict[str, object]:
+        """The settings the noise profile depends on, as keywords of :func:`denoise_core.noise_profile`."""
+        return {name: getattr(self, name) for name in NOISE_FIELDS}
 
 
 def _is_number(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _in_range(name: str, value) -> float:
+    low, high = PARAM_RANGES[name]
+    if not _is_number(value):
+        raise ParameterError(f"{name} must be a number, got {value!r}.")
+    if not np.isfinite(value) or not low <= value <= high:
+        raise ParameterError(f"{name} must be between {low:g} and {high:g}, got {value!r}.")
+    return float(value)
+
+
+def _samples(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"{name} must be a whole number of samples (or None), got {value!r}.")
+    return int(value)
+
+
+def _noise_window(value) -> tuple[float, float]:
+    try:
+        start_s, end_s = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise NoiseWindowError(
+            f"The noise window must be two numbers (start, end) in seconds, got {value!r}."
+        ) from None
+    return start_s, end_s
 
 
 def _choice(name: str, value):
@@ -161,15 +270,21 @@ def _choice(name: str, value):
 
 
 #: Named starting points for people who do not know what a threshold is: the
-#: settings each one changes from the defaults. Defined here, beside the
+#: settings each one changes from the defaults, its engine always among them. Defined here, beside the
 #: settings, for the API, the CLI (``--preset podcast``) and the app.
 PRESETS: dict[str, dict[str, object]] = {
     # Phones pick up handling noise and wind below the voice, and record quietly.
-    "Voice memo": {"reduction_db": 45.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
-    "Podcast": {"highpass_hz": 80.0, "loudness_lufs": -16.0, "true_peak_dbtp": -1.0},
+    "Voice memo": {"engine": "classic", "reduction_db": 45.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
+    "Podcast": {"engine": "classic", "highpass_hz": 80.0, "loudness_lufs": -16.0, "true_peak_dbtp": -1.0},
     # A room's reverberation tails sit near the noise: a gentler, slower gate keeps them natural.
-    "Lecture / room": {"reduction_db": 20.0, "time_smooth_ms": 120.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
-    "Gentle": {"reduction_db": 15.0, "time_smooth_ms": 120.0},
+    "Lecture / room": {
+        "engine": "classic",
+        "reduction_db": 20.0,
+        "time_smooth_ms": 120.0,
+        "highpass_hz": 100.0,
+        "loudness_lufs": -16.0,
+    },
+    "Gentle": {"engine": "classic", "reduction_db": 15.0, "time_smooth_ms": 120.0},
 }
 DenoiseParams.PRESETS = PRESETS
 

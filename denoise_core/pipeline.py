@@ -48,7 +48,7 @@ def noise_profile(
         ``(start_s, end_s)`` in seconds of a noise-only stretch; ``None`` finds
         the quietest stretch (one pass over the recording).
     n_fft, hop_length, win_length : int, optional
-        STFT settings in samples; by default 20 to 40 ms frames with 50 %
+        STFT settings in samples; by default 20 to 40 ms frames with 75 %
         overlap (see :meth:`StftConfig.for_sr`). The profile keeps them, so
         :func:`denoise_with_profile` gates with the same transform.
     hum : {"auto", "50", "60", "off"}
@@ -88,9 +88,11 @@ def denoise_with_profile(
         Audio in soundfile's layout, at the profile's sample rate (a slice of
         the recording the profile came from, or all of it).
     noise : NoiseProfile
-        From :func:`noise_profile`; its transform and sample rate are used.
+        From :func:`noise_profile`; its transform, sample rate, window and hum
+        are used (the settings of ``params`` that the profile depends on,
+        :meth:`DenoiseParams.noise_settings`, say how it was measured).
     params : DenoiseParams
-        Threshold, reduction and smoothing.
+        Everything else: the engine, threshold, reduction, smoothing and finishing.
     out : np.ndarray [shape=(n, n_channels), dtype=float32], optional
         Where to write the result; a new array by default.
     on_block : callable, optional
@@ -144,8 +146,9 @@ def denoise(
     y: np.ndarray,
     sr: float,
     *,
-    noise_window: tuple[float, float] | None = None,
-    hum: str = "auto",
+    engine: str = DenoiseParams.engine,
+    noise_window: tuple[float, float] | None = DenoiseParams.noise_window,
+    hum: str = DenoiseParams.hum,
     threshold_db: float = DenoiseParams.threshold_db,
     reduction_db: float = DenoiseParams.reduction_db,
     freq_smooth_hz: float = DenoiseParams.freq_smooth_hz,
@@ -154,15 +157,17 @@ def denoise(
     highpass_hz: float = DenoiseParams.highpass_hz,
     loudness_lufs: float | None = DenoiseParams.loudness_lufs,
     true_peak_dbtp: float = DenoiseParams.true_peak_dbtp,
-    n_fft: int | None = None,
-    hop_length: int | None = None,
-    win_length: int | None = None,
+    n_fft: int | None = DenoiseParams.n_fft,
+    hop_length: int | None = DenoiseParams.hop_length,
+    win_length: int | None = DenoiseParams.win_length,
     return_report: bool = False,
 ):
     """Remove background noise from a recording.
 
-    The recording is processed block by block (:func:`noise_profile`, then
-    :func:`denoise_with_profile`), so memory stays bounded whatever its length.
+    The keywords are the fields of :class:`DenoiseParams` (see there for
+    each); the recording is processed block by block (:func:`noise_profile`,
+    then :func:`denoise_with_profile`), so memory stays bounded whatever its
+    length.
 
     Parameters
     ----------
@@ -170,6 +175,8 @@ def denoise(
         Audio in soundfile's layout; float (full scale 1.0) or integer.
     sr : float
         Sample rate in Hz, 8000 to 192000.
+    engine : {"classic"}
+        The spectral gate (default).
     noise_window : (float, float), optional
         ``(start_s, end_s)`` in seconds of a stretch that holds only noise.
         ``None`` (default) finds the quietest stretch automatically.
@@ -195,7 +202,7 @@ def denoise(
     true_peak_dbtp : float
         With a loudness target: the true-peak ceiling in dBTP (-12 to 0).
     n_fft, hop_length, win_length : int, optional
-        STFT settings in samples; default 20 to 40 ms frames, 50 % overlap.
+        STFT settings in samples; default 20 to 40 ms frames, 75 % overlap.
     return_report : bool
         Also return a :class:`DenoiseReport`.
 
@@ -221,6 +228,9 @@ def denoise(
     ((16000,), dtype('float32'))
     """
     params = DenoiseParams(
+        engine=engine,
+        noise_window=noise_window,
+        hum=hum,
         threshold_db=threshold_db,
         reduction_db=reduction_db,
         freq_smooth_hz=freq_smooth_hz,
@@ -229,7 +239,10 @@ def denoise(
         highpass_hz=highpass_hz,
         loudness_lufs=loudness_lufs,
         true_peak_dbtp=true_peak_dbtp,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
     )
-    noise = noise_profile(y, sr, noise_window, n_fft=n_fft, hop_length=hop_length, win_length=win_length, hum=hum)
+    noise = noise_profile(y, sr, **params.noise_settings())
     audio, report = denoise_with_profile(y, noise, params)
     return (audio, report) if return_report else audio

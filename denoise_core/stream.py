@@ -260,7 +260,7 @@ class _GateStream:
         n = self._gains.shape[-1]
         # Frames whose right-hand smoothing context is complete (all, at the end).
         done = n if last else max(self._context, n - self.time_frames)
-        smoothed = smooth_gain(self._gains, 0, self.time_frames)[..., self._context : done]
+        smoothed = smooth_gain(self._gains, self.time_frames)[..., self._context : done]
         spec_out = self._spec[..., : done - self._context]
         self.accumulator.add(self._power[..., : done - self._context], smoothed)
         keep_from = max(0, done - self.time_frames)

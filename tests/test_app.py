@@ -373,9 +373,9 @@ def test_a_long_recording_is_previewed_on_a_stretch_and_cleaned_whole_only_for_t
     cleanings = []
     real = processing.run_cleaning
 
-    def watched(rec, analysed, params, window, progress=None):
+    def watched(rec, analysed, params, progress=None):
         cleanings.append(progress)
-        return real(rec, analysed, params, window, progress)
+        return real(rec, analysed, params, progress)
 
     monkeypatch.setattr(processing, "run_cleaning", watched)
     monkeypatch.setattr(budget, "STORE", budget._make_store())  # nothing held from other tests

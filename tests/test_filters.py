@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from whole import high_pass
 
 from denoise_core.errors import AudioInputError, ParameterError
 from denoise_core.filters import (
     HIGHPASS_CUTOFFS_HZ,
     HighPass,
     IirCascade,
-    high_pass,
     highpass_kernel,
 )
 from denoise_core.loudness import k_weighting_sos

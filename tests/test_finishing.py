@@ -84,7 +84,7 @@ def test_file_path_reports_the_loudness(loud_speech, tmp_path):
 @pytest.mark.parametrize("label", list(DenoiseParams.PRESETS))
 def test_each_preset_is_valid_named_and_distinct(label):
     params = DenoiseParams.preset(label)
-    assert params.preset_name() == label
+    assert params.is_preset(label)
     others = [DenoiseParams.preset(other) for other in DenoiseParams.PRESETS if other != label]
     assert params not in others and params != DenoiseParams()
 

@@ -122,36 +122,35 @@ def test_gain_treats_channels_alike(rng):
 # ---------------------------------------------------------------- smoothing
 
 
-@pytest.mark.parametrize(("freq_bins", "time_frames"), [(0, 0), (1, 0), (0, 3), (4, 2), (7, 9)])
-def test_smooth_gain_keeps_shape_dtype_and_a_constant(freq_bins, time_frames):
+@pytest.mark.parametrize("time_frames", [0, 1, 3, 9])
+def test_smooth_gain_keeps_shape_dtype_and_a_constant(time_frames):
     gain = np.full((2, 129, 50), 0.3, dtype=np.float32)
-    out = smooth_gain(gain, freq_bins, time_frames)
+    out = smooth_gain(gain, time_frames)
     assert out.shape == gain.shape and out.dtype == gain.dtype
     np.testing.assert_allclose(out, 0.3, rtol=1e-6)
 
 
 def test_smooth_gain_with_no_width_changes_nothing(rng):
     gain = rng.uniform(0.1, 1.0, (1, 33, 40)).astype(np.float32)
-    np.testing.assert_array_equal(smooth_gain(gain, 0, 0), gain)
+    np.testing.assert_array_equal(smooth_gain(gain, 0), gain)
 
 
 @pytest.mark.parametrize("half_width", [1, 2, 3, 6])
 def test_smooth_gain_spreads_a_spike_symmetrically_over_its_width(half_width):
     gain = np.zeros((1, 41, 41), dtype=np.float32)
     gain[0, 20, 20] = 1.0
-    freq_only = smooth_gain(gain, half_width, 0)[0]
-    time_only = smooth_gain(gain, 0, half_width)[0]
-    for spread, profile in ((freq_only[:, 20], freq_only), (time_only[20, :], time_only.T)):
-        support = np.flatnonzero(spread > 1e-9)
-        assert (support.min(), support.max()) == (20 - half_width, 20 + half_width)
-        np.testing.assert_allclose(spread, spread[::-1], atol=1e-7)
-        assert spread.sum() == pytest.approx(1.0, rel=1e-5)  # weights sum to one away from edges
-        assert np.count_nonzero(profile) == 2 * half_width + 1
+    time_only = smooth_gain(gain, half_width)[0]
+    spread = time_only[20, :]
+    support = np.flatnonzero(spread > 1e-9)
+    assert (support.min(), support.max()) == (20 - half_width, 20 + half_width)
+    np.testing.assert_allclose(spread, spread[::-1], atol=1e-7)
+    assert spread.sum() == pytest.approx(1.0, rel=1e-5)  # weights sum to one away from edges
+    assert np.count_nonzero(time_only) == 2 * half_width + 1  # nothing spread over frequency
 
 
 def test_smooth_gain_stays_within_the_input_range(rng):
     gain = rng.uniform(0.1, 1.0, (2, 129, 80)).astype(np.float32)
-    out = smooth_gain(gain, 3, 4)
+    out = smooth_gain(gain, 4)
     assert out.min() >= gain.min() - 1e-6
     assert out.max() <= gain.max() + 1e-6
     assert out.std() < 0.5 * gain.std()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from whole import remove_hum
 
 from denoise_core.errors import AudioInputError, ParameterError
-from denoise_core.hum import MIN_DETECT_S, HumRemover, HumReport, detect_hum, remove_hum
+from denoise_core.hum import MIN_DETECT_S, HumRemover, HumReport, detect_hum
 
 HUM_DBFS = -20.0
 NOISE_DBFS = -40.0  # white noise 20 dB below the hum

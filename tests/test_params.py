@@ -7,8 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from denoise_core.errors import DenoiseError, ParameterError
-from denoise_core.params import PARAM_CHOICES, PARAM_HELP, PARAM_OPTIONAL, PARAM_RANGES, DenoiseParams
+from denoise_core.errors import DenoiseError, NoiseWindowError, ParameterError
+from denoise_core.params import (
+    NOISE_FIELDS,
+    PARAM_CHOICES,
+    PARAM_HELP,
+    PARAM_OPTIONAL,
+    PARAM_RANGES,
+    PRESETS,
+    STFT_FIELDS,
+    DenoiseParams,
+)
 
 ALL_NAMES = [f.name for f in dataclasses.fields(DenoiseParams)]
 #: The numeric settings (the others are choices).
@@ -32,7 +41,7 @@ def _bad_values():
 
 
 def test_ranges_choices_and_help_cover_exactly_the_settings():
-    assert set(PARAM_RANGES) | set(PARAM_CHOICES) == set(ALL_NAMES)
+    assert set(PARAM_RANGES) | set(PARAM_CHOICES) | {"noise_window", *STFT_FIELDS} == set(ALL_NAMES)
     assert not set(PARAM_RANGES) & set(PARAM_CHOICES)
     assert set(PARAM_HELP) == set(ALL_NAMES)
     assert all(len(PARAM_HELP[name]) > 20 for name in ALL_NAMES)
@@ -114,3 +123,56 @@ def test_params_compare_by_value():
 def test_optional_setting_is_off_by_default_and_takes_none(name):
     assert getattr(DenoiseParams(), name) is None
     assert getattr(DenoiseParams(**{name: None}), name) is None
+
+
+@pytest.mark.parametrize("window", [(0, 1), [0.25, 0.75], np.array([0.0, 0.5])])
+def test_noise_window_is_kept_as_a_tuple_of_floats(window):
+    params = DenoiseParams(noise_window=window)
+    assert params.noise_window == tuple(float(v) for v in window)
+    assert all(type(v) is float for v in params.noise_window)
+    hash(params)  # a cache key
+
+
+@pytest.mark.parametrize("window", [(1.0,), (0.0, 0.5, 1.0), "ab", 3.0])
+def test_a_noise_window_that_is_not_two_numbers_raises_noise_window_error(window):
+    with pytest.raises(NoiseWindowError, match="must be two numbers"):
+        DenoiseParams(noise_window=window)
+
+
+@pytest.mark.parametrize("name", STFT_FIELDS)
+@pytest.mark.parametrize("bad", [0, -256, 512.0, True, "512"])
+def test_stft_setting_must_be_a_whole_number_of_samples(name, bad):
+    with pytest.raises(ParameterError, match=rf"^{name} must be a whole number of samples"):
+        DenoiseParams(**{name: bad})
+
+
+def test_noise_settings_are_the_keywords_of_noise_profile():
+    params = DenoiseParams(noise_window=(0, 0.5), hum="60", n_fft=1024, reduction_db=12)
+    assert params.noise_settings() == {
+        "noise_window": (0.0, 0.5),
+        "hum": "60",
+        "n_fft": 1024,
+        "hop_length": None,
+        "win_length": None,
+    }
+    assert tuple(params.noise_settings()) == NOISE_FIELDS
+
+
+def test_updated_changes_named_settings_and_refuses_unknown_names():
+    params = DenoiseParams().updated(reduction_db=12, noise_window=(0, 1))
+    assert (params.reduction_db, params.noise_window) == (12.0, (0.0, 1.0))
+    with pytest.raises(ParameterError, match=r"no setting 'reduction'.*reduction_db"):
+        DenoiseParams().updated(reduction=12)
+
+
+@pytest.mark.parametrize("label", list(PRESETS))
+def test_every_preset_names_its_engine(label):
+    assert PRESETS[label]["engine"] in PARAM_CHOICES["engine"]
+
+
+@pytest.mark.parametrize("label", list(PRESETS))
+def test_a_preset_stays_itself_whatever_the_recording_settings(label):
+    preset = DenoiseParams.preset(label)
+    assert preset.is_preset(label)
+    assert preset.updated(noise_window=(0, 0.5), n_fft=4096).is_preset(label)
+    assert not preset.updated(threshold_db=preset.threshold_db + 1).is_preset(label)

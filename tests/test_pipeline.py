@@ -323,13 +323,12 @@ def test_without_window_the_quietest_stretch_is_used(speech_like):
 
 
 def test_pieces_give_the_same_result_as_denoise(speech_like):
-    params = DenoiseParams(threshold_db=2.0, reduction_db=15.0, freq_smooth_hz=200.0, time_smooth_ms=40.0)
-    profile = noise_profile(speech_like, SR, (1.1, 1.9), n_fft=1024)
-    audio, report = denoise_with_profile(speech_like, profile, params)
-    direct, direct_report = denoise(
-        speech_like, SR, noise_window=(1.1, 1.9), n_fft=1024, return_report=True,
-        **asdict(params),
+    params = DenoiseParams(
+        noise_window=(1.1, 1.9), n_fft=1024, threshold_db=2.0, reduction_db=15.0, freq_smooth_hz=200.0, time_smooth_ms=40.0
     )
+    profile = noise_profile(speech_like, SR, **params.noise_settings())
+    audio, report = denoise_with_profile(speech_like, profile, params)
+    direct, direct_report = denoise(speech_like, SR, return_report=True, **asdict(params))
     np.testing.assert_array_equal(audio, direct)
     assert report == direct_report
 

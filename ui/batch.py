@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import streamlit as st
@@ -84,7 +84,6 @@ def clean_batch(
     target: BinaryIO,
     *,
     shared_noise: NoiseChoice | None = None,
-    hum: str = "auto",
     progress: Progress | None = None,
 ) -> list[BatchRow]:
     """Clean every upload into a ZIP written to ``target``.
@@ -94,14 +93,12 @@ def clean_batch(
     uploads : sequence of (name, bytes)
         The files as uploaded.
     params : DenoiseParams
-        One set of settings for all.
+        One set of settings for all (its noise window is not used: see ``shared_noise``).
     target : binary file
         Receives the ZIP: each result in its own format as ``NAME_denoised.EXT``.
     shared_noise : NoiseChoice, optional
         Reuse one noise sample for every file; by default each file's noise
         is found in it automatically.
-    hum : {"auto", "50", "60", "off"}
-        Mains hum removal (see :func:`denoise_core.noise_profile`).
     progress : callable, optional
         ``progress(fraction, text)`` after each file.
 
@@ -119,18 +116,18 @@ def clean_batch(
             name, data = uploads[shared_noise.index]
             try:
                 ref = loading.decode(memoryview(data), name)
-                shared = noise_profile(ref.y, ref.sr, shared_noise.window_s, hum=hum)
+                shared = noise_profile(ref.y, ref.sr, **params.updated(noise_window=shared_noise.window_s).noise_settings())
             except (loading.InputProblem, DenoiseError) as exc:
                 problem = f"The noise sample could not be taken from “{name}”: {exc}"
                 return [BatchRow(name=n, problem=problem) for n, _ in uploads]
         for i, (name, data) in enumerate(uploads):
             report_progress(i / len(uploads), f"Cleaning {name} ({i + 1} of {len(uploads)})…")
-            rows.append(_clean_one(name, data, params, shared, hum, archive, taken))
+            rows.append(_clean_one(name, data, params, shared, archive, taken))
     report_progress(1.0, "Done")
     return rows
 
 
-def _clean_one(name, data, params, shared, hum, archive: zipfile.ZipFile, taken: set) -> BatchRow:
+def _clean_one(name, data, params, shared, archive: zipfile.ZipFile, taken: set) -> BatchRow:
     try:
         rec = loading.decode(memoryview(data), name)
         # The result and its encoded file, besides the decoded input, while this file is cleaned.
@@ -141,7 +138,8 @@ def _clean_one(name, data, params, shared, hum, archive: zipfile.ZipFile, taken:
                 "let Quiet find the noise in each file instead."
             )
         with reservation:
-            noise = shared if shared is not None else noise_profile(rec.y, rec.sr, hum=hum)
+            automatic = params.updated(noise_window=None).noise_settings()
+            noise = shared if shared is not None else noise_profile(rec.y, rec.sr, **automatic)
             audio, report = denoise_with_profile(rec.y, noise, params)
             loudness = report.loudness_after_lufs if params.loudness_lufs is not None else integrated_loudness(audio, rec.sr)
             label = media.download_labels(rec.info.format, rec.info.subtype, rec.sr, rec.n_channels)[0]
@@ -196,7 +194,7 @@ def _table(rows: list[BatchRow]) -> list[dict]:
     ]
 
 
-def batch_section(params: DenoiseParams, hum: str) -> None:
+def batch_section(params: DenoiseParams) -> None:
     """The page's "many files" section: uploads, the noise choice, a button, the table and the ZIP.
 
     Widget keys: ``batch_files``, ``batch_noise`` (and its stretch), ``batch_run``, ``batch_zip``.
@@ -210,13 +208,13 @@ def batch_section(params: DenoiseParams, hum: str) -> None:
     )
     uploads = [(f.name, f.getbuffer()) for f in files or []]
     shared = _noise_choice(uploads)
-    signature = (tuple((f.name, f.file_id) for f in files or []), astuple(params), hum, shared)
+    signature = (tuple((f.name, f.file_id) for f in files or []), params, shared)
     label = f"Clean {len(uploads)} file{'s' if len(uploads) != 1 else ''}"
     if st.button(label, key="batch_run", type="primary", disabled=not uploads, icon=":material/cleaning_services:"):
         bar = st.progress(0.0, text="Starting…")
         with tempfile.TemporaryFile() as target:  # the ZIP grows on disk, one result at a time
             rows = clean_batch(
-                uploads, params, target, shared_noise=shared, hum=hum, progress=lambda f, t: bar.progress(f, text=t)
+                uploads, params, target, shared_noise=shared, progress=lambda f, t: bar.progress(f, text=t)
             )
             target.seek(0)
             archive = target.read() if any(row.output for row in rows) else None

@@ -9,11 +9,11 @@ Every problem ends as one plain message on the page.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import astuple, replace
+from dataclasses import replace
 
 import streamlit as st
 
-from denoise_core import DenoiseError, noise_profile
+from denoise_core import DenoiseError
 
 from . import batch, controls, loading, messages, preview, processing, settings, views
 
@@ -44,17 +44,14 @@ def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
     """The job's preview of ``stretch``, from the session's store (made now if new)."""
     store = st.session_state.setdefault(_STORE, preview.PreviewStore())
     rec, config = job.rec, job.analysed.config
-    if job.noise_window is None:
-        noise = job.analysed.auto_noise
-    else:
-        noise = store.get(
-            ("noise", rec.digest, config.n_fft, job.noise_window, job.analysed.hum),
-            lambda: noise_profile(rec.y, rec.sr, job.noise_window, n_fft=config.n_fft, hum=job.analysed.hum),
-        )
-    original = store.get(("original", rec.digest, config.n_fft, stretch), lambda: preview.original_of(rec.y, config, stretch))
+    noise = store.get(
+        ("noise", rec.digest, tuple(job.params.noise_settings().items())),
+        lambda: processing.noise_of(rec, job.analysed, job.params),
+    )
+    original = store.get(("original", rec.digest, config, stretch), lambda: preview.original_of(rec.y, config, stretch))
     # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
     params = replace(job.params, loudness_lufs=None)
-    key = ("preview", rec.digest, job.n_fft, job.analysed.hum, astuple(params), job.noise_window, stretch)
+    key = ("preview", rec.digest, params, stretch)
     result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
     return result
@@ -70,21 +67,20 @@ def _last_good(digest: str) -> preview.Preview | None:
 
 
 def _settings(main_box, settings_box, advanced_box):
-    """Preset, the gate's sliders and the finishing controls; returns the engine's settings, the hum mode and the preset."""
+    """Preset, the gate's sliders and the finishing controls; returns the engine's settings and the preset."""
     preset = settings.preset_control(main_box)
     gate = controls.gate_controls(main_box, settings_box, settings.reset_all)
-    finishing, hum = settings.finishing_controls(advanced_box)
-    params = replace(gate, **finishing)
+    params = replace(gate, **settings.finishing_controls(advanced_box))
     views.preset_caption(main_box, settings.preset_state(preset, params))
-    return params, hum, preset
+    return params, preset
 
 
 def _many_files() -> None:
     """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`)."""
     box = st.expander("Settings for every file", icon=":material/tune:")
-    params, hum, _ = _settings(box, box, box)
+    params, _ = _settings(box, box, box)
     with _plain_messages("batch"):
-        batch.batch_section(params, hum)
+        batch.batch_section(params)
 
 
 @contextmanager
@@ -111,20 +107,20 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
     """
     with _plain_messages(kind):
         lay = views.layout()
-        params, hum, preset = _settings(lay.strength, lay.settings, lay.settings)
-        n_fft = controls.fft_control(lay.advanced, rec.sr)
-        settings.keep_in_url(params, hum, n_fft or 0, preset)
+        params, preset = _settings(lay.strength, lay.settings, lay.settings)
+        params = replace(params, n_fft=controls.fft_control(lay.advanced, rec.sr))
+        settings.keep_in_url(params, preset)
         if settings.url_note(url_notes):
             lay.verdict.info(settings.url_note(url_notes), icon=":material/link:")
         with st.spinner("Learning the noise…", show_time=True):
-            analysed = processing.analyse_recording(rec.digest, n_fft, rec, hum)
+            analysed = processing.analyse_recording(rec.digest, rec, params)
         config = analysed.config
         min_window_s = min(config.win_length / config.sr, rec.duration_s)
         window = controls.noise_window_controls(
             lay.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s, min_window_s
         )
         stretch = _stretch(lay, rec, window)
-        job = processing.Job(rec, n_fft, analysed, params, window)
+        job = processing.Job(rec, analysed, replace(params, noise_window=window))
         try:
             shown = _preview(job, stretch)
         except DenoiseError as exc:  # the settings cannot be used: say why, keep the last good result

@@ -42,7 +42,6 @@ __all__ = [
     "detail_figure",
     "envelope",
     "frequency_bands",
-    "heatmap_cells",
     "level_codes",
     "overview_figure",
 ]
@@ -510,8 +509,3 @@ def overview_figure(
         yaxis=dict(range=[-peak, peak], fixedrange=True, showticklabels=False),
     )
     return fig
-
-
-def heatmap_cells(fig: go.Figure) -> int:
-    """Total number of heatmap cells in a figure (what the size bounds apply to)."""
-    return int(sum(np.asarray(trace.z).size for trace in fig.data if trace.type == "heatmap"))

@@ -7,10 +7,10 @@ whole spectrogram: the engine gates the recording block by block.
 What the page derives is kept in :data:`ui.budget.STORE`, counted against the
 server's memory budget and pinned by the visitor whose page shows it:
 
-* :func:`analyse_recording`, per file content digest and FFT size: the
-  automatic noise profile (a few kB);
-* :func:`clean_recording`, per digest, FFT size, settings and noise window:
-  the cleaned audio and its report. Cleanings run in :data:`ui.budget.RUNNER`,
+* :func:`analyse_recording`, per file content digest, hum removal and STFT:
+  the automatic noise profile (a few kB);
+* :func:`clean_recording`, per digest and settings (:class:`DenoiseParams`,
+  the noise window included): the cleaned audio and its report. Cleanings run in :data:`ui.budget.RUNNER`,
   beside each other, a short recording never behind a long one; the
   visitor's page is told while it waits;
 * :func:`download` encodes a download from the result, when clicked. A
@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,6 +44,7 @@ __all__ = [
     "analyse_recording",
     "clean_recording",
     "download",
+    "noise_of",
     "run_analysis",
     "run_cleaning",
 ]
@@ -56,20 +57,16 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class Analysed:
-    """What the page derives once per recording and FFT size.
+    """What the page derives once per recording, hum removal and STFT.
 
     Attributes
     ----------
     auto_noise : NoiseProfile
         Noise profile of the quietest stretch (its ``window_s`` is the default
         window; its ``config`` the transform of the gate and the pictures).
-    hum : str
-        The hum removal asked for (``"auto"``, ``"50"``, ``"60"``, ``"off"``); a
-        noise window chosen by hand is measured with it too.
     """
 
     auto_noise: NoiseProfile
-    hum: str = "auto"
 
     @property
     def config(self) -> StftConfig:
@@ -95,32 +92,40 @@ class Cleaned:
     seconds: float
 
 
-def run_analysis(rec: Recording, n_fft: int | None, hum: str = "auto") -> Analysed:
-    """The automatic noise profile of a recording (no caching)."""
-    return Analysed(auto_noise=noise_profile(rec.y, rec.sr, n_fft=n_fft, hum=hum), hum=hum)
+def _automatic(params: DenoiseParams) -> DenoiseParams:
+    """The settings with the noise window found automatically."""
+    return replace(params, noise_window=None)
 
 
-def run_cleaning(
-    rec: Recording,
-    analysed: Analysed,
-    params: DenoiseParams,
-    noise_window: tuple[float, float] | None,
-    progress: Progress | None = None,
-) -> Cleaned:
+def run_analysis(rec: Recording, params: DenoiseParams) -> Analysed:
+    """The automatic noise profile of a recording, with the hum removal and STFT of ``params`` (no caching)."""
+    return Analysed(auto_noise=noise_profile(rec.y, rec.sr, **_automatic(params).noise_settings()))
+
+
+def noise_of(rec: Recording, analysed: Analysed, params: DenoiseParams) -> NoiseProfile:
+    """The noise profile ``params`` ask for: the automatic one, or that of their noise window (no caching).
+
+    Raises
+    ------
+    NoiseWindowError
+        If the noise window does not fit the recording.
+    """
+    if params.noise_window is None:
+        return analysed.auto_noise
+    return noise_profile(rec.y, rec.sr, **params.noise_settings())
+
+
+def run_cleaning(rec: Recording, analysed: Analysed, params: DenoiseParams, progress: Progress | None = None) -> Cleaned:
     """Clean a whole recording with the given settings (no caching).
 
     Raises
     ------
     NoiseWindowError
-        If ``noise_window`` does not fit the recording.
+        If the noise window does not fit the recording.
     """
     report_progress = progress or (lambda fraction, text: None)
     start = time.perf_counter()
-    noise = (
-        analysed.auto_noise
-        if noise_window is None
-        else noise_profile(rec.y, rec.sr, noise_window, n_fft=analysed.config.n_fft, hum=analysed.hum)
-    )
+    noise = noise_of(rec, analysed, params)
 
     def on_block(first: int, stop: int) -> None:
         report_progress(stop / rec.n_samples, "Removing the noise…")
@@ -135,8 +140,8 @@ def _analysed_size(analysed: Analysed) -> int:
     return analysed.auto_noise.power.nbytes
 
 
-def analyse_recording(digest: str, n_fft: int | None, rec: Recording, hum: str = "auto") -> Analysed:
-    """:func:`run_analysis`, once per file content and FFT size, counted in the server's memory budget.
+def analyse_recording(digest: str, rec: Recording, params: DenoiseParams) -> Analysed:
+    """:func:`run_analysis`, once per file content, hum removal and STFT, counted in the server's memory budget.
 
     Pinned for the current visitor as ``"analysis"`` (the automatic noise profile, a few kB).
 
@@ -146,9 +151,9 @@ def analyse_recording(digest: str, n_fft: int | None, rec: Recording, hum: str =
         If the server has no memory left for it now.
     """
     return budget.get_or_make(
-        ("analysis", digest, n_fft, hum),
+        ("analysis", digest, tuple(_automatic(params).noise_settings().items())),
         "analysis",
-        lambda: run_analysis(rec, n_fft, hum),
+        lambda: run_analysis(rec, params),
         estimate=lambda: budget.analysis_bytes(rec.y.nbytes),
         size_of=_analysed_size,
     )
@@ -161,25 +166,20 @@ class Job:
     Attributes
     ----------
     rec : Recording
-    n_fft : int or None
-        FFT size chosen on the page (``None`` for automatic).
     analysed : Analysed
-        From :func:`analyse_recording` with the same recording and FFT size.
+        From :func:`analyse_recording` with the same recording and settings.
     params : DenoiseParams
-    noise_window : (float, float) or None
-        The chosen noise window, ``None`` for automatic.
+        Every setting, the noise window, hum removal and STFT included.
     """
 
     rec: Recording
-    n_fft: int | None
     analysed: Analysed
     params: DenoiseParams
-    noise_window: tuple[float, float] | None
 
     @property
     def key(self) -> tuple:
-        """What the result depends on: file content, FFT size, hum removal, settings, noise window."""
-        return (self.rec.digest, self.n_fft, self.analysed.hum, astuple(self.params), self.noise_window)
+        """What the result depends on: the file's content and the settings."""
+        return (self.rec.digest, self.params)
 
 
 def _cleaned_size(cleaned: Cleaned) -> int:
@@ -217,7 +217,7 @@ def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleane
 
     def work(report: Progress) -> Cleaned:
         with budget.reserve(budget.result_bytes(job.rec.y.nbytes), sid) as reservation:
-            result = run_cleaning(job.rec, job.analysed, job.params, job.noise_window, report)
+            result = run_cleaning(job.rec, job.analysed, job.params, report)
             log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
             return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)
 

@@ -48,8 +48,13 @@ HUM_CHOICES: dict[str, str] = {"Automatic": "auto", "50 Hz": "50", "60 Hz": "60"
 _CHANNELS = {"linked": "Keep the stereo image (one gain)", "independent": "Each channel on its own"}
 _URL_DONE = "_quiet_url_read"
 _NOTES = "_quiet_url_notes"
-#: The engine's settings the page has widgets for (the true-peak ceiling stays at its -1 dBTP).
-_SHOWN = [f.name for f in fields(DenoiseParams) if f.name != "true_peak_dbtp"]
+#: The engine's settings the page keeps in widgets of the same key and in the URL (the true-peak ceiling
+#: stays at its -1 dBTP; the noise window and the STFT have widgets of their own).
+_SHOWN = [
+    f.name
+    for f in fields(DenoiseParams)
+    if (f.name in DenoiseParams.RANGES or f.name in DenoiseParams.CHOICES) and f.name != "true_peak_dbtp"
+]
 
 
 def _widget_value(name: str, value):
@@ -72,10 +77,9 @@ def apply_preset() -> None:
 
 
 def reset_all() -> None:
-    """Callback of "Recommended settings": every setting, the hum and the FFT size back to the defaults."""
+    """Callback of "Recommended settings": every setting and the FFT size back to the defaults."""
     st.session_state["preset"] = CUSTOM
     _set_all(DenoiseParams())
-    st.session_state["hum"] = "auto"
     st.session_state["n_fft"] = 0  # automatic
 
 
@@ -97,17 +101,17 @@ def preset_state(label: str, params: DenoiseParams) -> str:
     """What to say of the preset: ``"Podcast"``, ``"Podcast (modified)"`` or ``"Custom"``."""
     if label == CUSTOM:
         return CUSTOM
-    return label if DenoiseParams.preset(label) == params else f"{label} (modified)"
+    return label if params.is_preset(label) else f"{label} (modified)"
 
 
-def finishing_controls(box) -> tuple[dict[str, object], str]:
-    """Loudness, rumble filter, stereo and hum; returns the engine's settings and the hum mode."""
+def finishing_controls(box) -> dict[str, object]:
+    """Loudness, rumble filter, stereo and hum; returns them as the engine's settings."""
     defaults = DenoiseParams()
     state = st.session_state
     state.setdefault("loudness_lufs", _widget_value("loudness_lufs", defaults.loudness_lufs))
     state.setdefault("highpass_hz", defaults.highpass_hz)
     state.setdefault("channels", defaults.channels)
-    state.setdefault("hum", "auto")
+    state.setdefault("hum", defaults.hum)
     with box:
         st.markdown("**Finishing**")
         loudness = st.selectbox(
@@ -140,12 +144,12 @@ def finishing_controls(box) -> tuple[dict[str, object], str]:
             horizontal=True,
             help=DenoiseParams.HELP["channels"],
         )
-    changes = {
+    return {
         "loudness_lufs": LOUDNESS_CHOICES[loudness],
         "highpass_hz": float(highpass),
         "channels": channels,
+        "hum": hum,
     }
-    return changes, hum
 
 
 def restore_from_url(fft_sizes) -> list[str]:
@@ -182,15 +186,12 @@ def restore_from_url(fft_sizes) -> list[str]:
             notes.append(f"{name}={text!r} (the page offers {', '.join(_loudness_values())} or off)")
             continue
         state[name] = float(widget) if isinstance(widget, (int, float)) else widget
-    for name, allowed in (("hum", list(HUM_CHOICES.values())), ("n_fft", list(fft_sizes))):
-        text = query.get(name)
-        if text is None:
-            continue
-        value = text if name == "hum" else _int_or_none(text)
-        if value in allowed:
-            state[name] = value
+    text = query.get("n_fft")
+    if text is not None:
+        if _int_or_none(text) in fft_sizes:
+            state["n_fft"] = _int_or_none(text)
         else:
-            notes.append(f"{name}={text!r}")
+            notes.append(f"n_fft={text!r}")
     state[_NOTES] = notes
     return notes
 
@@ -216,7 +217,7 @@ def _parse(name: str, text: str):
     return float(text)
 
 
-def keep_in_url(params: DenoiseParams, hum: str, n_fft: int, preset: str) -> None:
+def keep_in_url(params: DenoiseParams, preset: str) -> None:
     """Write the settings that differ from the defaults into the URL (and nothing else)."""
     defaults = DenoiseParams()
     wanted: dict[str, str] = {}
@@ -226,10 +227,8 @@ def keep_in_url(params: DenoiseParams, hum: str, n_fft: int, preset: str) -> Non
         value = getattr(params, name)
         if value != getattr(defaults, name):
             wanted[name] = "off" if value is None else (value if isinstance(value, str) else f"{value:g}")
-    if hum != "auto":
-        wanted["hum"] = hum
-    if n_fft:
-        wanted["n_fft"] = str(n_fft)
+    if params.n_fft:
+        wanted["n_fft"] = str(params.n_fft)
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 

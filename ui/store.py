@@ -201,11 +201,6 @@ class MemoryStore:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._entries
 
-    def nbytes_of(self, key: Hashable) -> int:
-        """Bytes counted for a stored object (0 if absent)."""
-        entry = self._entries.get(key)
-        return entry.nbytes if entry else 0
-
     # Sessions -----------------------------------------------------------------
 
     def touch(self, session: Hashable) -> None:
