@@ -1,0 +1,177 @@
+"""The sound of a media file as a :class:`~denoise_core.source.Source`, decoded in blocks (PyAV).
+
+Compressed sound cannot be entered at an exact sample, so every read decodes
+from the start of the track and drops what comes before ``start``; memory
+stays at one block and one codec frame whatever the length.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import av
+import numpy as np
+
+from .errors import AudioFileError
+from .media_probe import MediaInfo, MediaInput, MediaLimits, display_name, open_input, probe, reason
+from .source import Source
+
+__all__ = ["MediaSource"]
+
+#: Full scale of each integer sample format, and its offset (unsigned 8-bit is centred on 128).
+_INT_SCALE = {"u8": (128.0, 128.0), "s16": (32768.0, 0.0), "s32": (2.0**31, 0.0), "s64": (2.0**63, 0.0)}
+
+
+def frame_samples(frame: av.AudioFrame, n_channels: int) -> np.ndarray:
+    """A decoded frame as float32 ``(n, n_channels)`` at full scale 1.0.
+
+    Integer formats are divided by their full scale (``s16`` by 32768), so
+    16- and 24-bit lossless sound converts back to the same integers.
+    """
+    data = frame.to_ndarray()
+    fmt = frame.format.name
+    data = data.T if frame.format.is_planar else data.reshape(-1, n_channels)
+    base = fmt.rstrip("p")
+    if base in _INT_SCALE:
+        scale, offset = _INT_SCALE[base]
+        if base == "s16":
+            return data.astype(np.float32) * np.float32(1.0 / scale)
+        return ((data.astype(np.float64) - offset) / scale).astype(np.float32)
+    return data.astype(np.float32, copy=False)
+
+
+class MediaSource(Source):
+    """The audio track to clean of a media file, read block by block.
+
+    Parameters
+    ----------
+    source : str, path, bytes or bytearray
+        The file, or its bytes (an upload); bytes are not copied.
+    name : str, optional
+        The file's name, for messages (and its kind when ``source`` is bytes).
+    limits : MediaLimits
+        What the file may declare and how long it may decode.
+    count : bool
+        Decode the track once to count its samples, so that :attr:`n_samples`
+        is exact (about 0.04 s a minute of stereo AAC). Without it,
+        :attr:`n_samples` is what the container declares (exact for MP4 and
+        CAF, estimated otherwise) until a pass over :meth:`read` corrects it.
+
+    Attributes
+    ----------
+    info : MediaInfo
+        What :func:`probe` found.
+    sr, n_channels, n_samples, scale
+        As for every :class:`~denoise_core.source.Source`.
+
+    Raises
+    ------
+    AudioFileError
+        As :func:`probe`, and if the sound does not decode (damaged, cut
+        short before any sample), changes rate or channel count midway, or
+        decodes to more than ``limits.max_duration_s``.
+
+    Notes
+    -----
+    Encoder priming is dropped where the container says how much there is
+    (an MP4 edit list, Matroska's codec delay, Opus pre-skip), and so is
+    end padding where it says how long the sound is (MP4 and CAF: the
+    decoded sound is cut at the declared length; Opus: the discard padding).
+    ADTS AAC, AMR and WMA carry neither: their sound decodes with the codec's
+    frame padding (see the tests' table of lengths).
+    """
+
+    def __init__(self, source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits = MediaLimits(),
+                 count: bool = True) -> None:
+        self.info: MediaInfo = probe(source, name=name, limits=limits)
+        self._source, self._label, self._limits = source, display_name(source, name), limits
+        self.sr = float(self.info.sr)
+        self.n_channels = self.info.n_channels
+        self.n_samples = self.info.n_samples
+        self._cap = self.info.n_samples if self.info.n_samples_exact else None
+        if count:
+            self.n_samples = self.count()
+
+    def count(self) -> int:
+        """Decode the whole track once and return its length in samples per channel.
+
+        Raises
+        ------
+        AudioFileError
+            If no sample decodes, or as for reading.
+        """
+        n = sum(kept for _, kept in self._frames())
+        if n == 0:
+            raise AudioFileError(f"{self._label} holds no sound samples.")
+        return n
+
+    def _frames(self) -> Iterator[tuple]:
+        """``(frame, n_kept)`` for every decoded frame: the first ``n_kept`` of its samples belong to the track.
+
+        Frames past the declared length of an MP4 or CAF track (the encoder's
+        padding) are cut there.
+        """
+        info, label = self.info, self._label
+        most = int(self._limits.max_duration_s * info.sr) + 1
+        cap = self._cap if self._cap is not None else most
+        position = 0
+        with open_input(self._source, label, self._limits) as (container, _, _):
+            stream = container.streams[info.stream_index]
+            try:
+                for packet in container.demux(stream):
+                    for frame in packet.decode():
+                        if frame.sample_rate != info.sr or frame.layout.nb_channels != info.n_channels:
+                            raise AudioFileError(
+                                f"{label} changes its sound midway ({frame.sample_rate} Hz, "
+                                f"{frame.layout.nb_channels} channels after {position / info.sr:.2f} s); "
+                                "it cannot be cleaned as one recording."
+                            )
+                        kept = min(frame.samples, cap - position)
+                        if kept <= 0:
+                            if position >= most:
+                                raise AudioFileError(
+                                    f"{label} decodes to more than {self._limits.max_duration_s / 3600:g} hours "
+                                    "of sound, more than can be cleaned."
+                                )
+                            return
+                        position += kept
+                        yield frame, kept
+            except av.error.FFmpegError as exc:
+                raise AudioFileError(
+                    f"{label} is damaged at {position / info.sr:.2f} s and cannot be decoded: {reason(exc)}."
+                ) from None
+
+    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+        """Samples ``start`` to ``stop`` (``None``: the end) as float32 blocks ``(n, n_channels)``.
+
+        Blocks hold :attr:`block_samples` samples, the last one fewer.
+
+        Raises
+        ------
+        AudioFileError
+            If the sound is damaged, changes midway or holds NaN or infinite samples.
+        """
+        stop = np.inf if stop is None else stop
+        block = np.empty((self.block_samples, self.n_channels), np.float32)
+        filled, position, first = 0, 0, start
+        for frame, kept in self._frames():
+            if position + kept <= start:
+                position += kept
+                continue
+            if position >= stop:
+                break
+            samples = frame_samples(frame, self.n_channels)[:kept]
+            lo, hi = max(0, start - position), int(min(kept, stop - position))
+            samples, position = samples[lo:hi], position + kept
+            while samples.shape[0]:
+                take = min(samples.shape[0], self.block_samples - filled)
+                block[filled : filled + take] = samples[:take]
+                samples, filled = samples[take:], filled + take
+                if filled == self.block_samples:
+                    self._check_finite(block, first)
+                    yield block
+                    block = np.empty((self.block_samples, self.n_channels), np.float32)
+                    first, filled = first + self.block_samples, 0
+        if filled:
+            self._check_finite(block[:filled], first)
+            yield block[:filled]
