@@ -18,6 +18,10 @@ from .source import Source
 
 __all__ = ["MediaSource"]
 
+#: Encoder priming dropped from ADTS AAC, which cannot say how much it has: the
+#: 1024 samples of one AAC frame, as FFmpeg's encoder and most others prime.
+ADTS_PRIMING = 1024
+
 #: Full scale of each integer sample format, and its offset (unsigned 8-bit is centred on 128).
 _INT_SCALE = {"u8": (128.0, 128.0), "s16": (32768.0, 0.0), "s32": (2.0**31, 0.0), "s64": (2.0**63, 0.0)}
 
@@ -77,8 +81,10 @@ class MediaSource(Source):
     (an MP4 edit list, Matroska's codec delay, Opus pre-skip), and so is
     end padding where it says how long the sound is (MP4 and CAF: the
     decoded sound is cut at the declared length; Opus: the discard padding).
-    ADTS AAC, AMR and WMA carry neither: their sound decodes with the codec's
-    frame padding (see the tests' table of lengths).
+    ADTS AAC carries neither: its first :data:`ADTS_PRIMING` samples are
+    dropped and its end padding stays. Raw AMR and WMA carry neither either:
+    their sound decodes with the codec's delay and frame padding (see the
+    tests' table of lengths).
     """
 
     def __init__(self, source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits = MediaLimits(),
@@ -100,21 +106,21 @@ class MediaSource(Source):
         AudioFileError
             If no sample decodes, or as for reading.
         """
-        n = sum(kept for _, kept in self._frames())
+        n = sum(hi - lo for _, lo, hi in self._frames())
         if n == 0:
             raise AudioFileError(f"{self._label} holds no sound samples.")
         return n
 
     def _frames(self) -> Iterator[tuple]:
-        """``(frame, n_kept)`` for every decoded frame: the first ``n_kept`` of its samples belong to the track.
+        """``(frame, lo, hi)`` for every decoded frame: its samples ``lo`` to ``hi`` belong to the track.
 
-        Frames past the declared length of an MP4 or CAF track (the encoder's
-        padding) are cut there.
+        Samples past the declared length of an MP4 or CAF track (the
+        encoder's padding) are cut, and so is the priming of ADTS AAC.
         """
         info, label = self.info, self._label
         most = int(self._limits.max_duration_s * info.sr) + 1
         cap = self._cap if self._cap is not None else most
-        position = 0
+        position, skip = 0, ADTS_PRIMING if info.demuxer == "aac" else 0
         with open_input(self._source, label, self._limits) as (container, _, _):
             stream = container.streams[info.stream_index]
             try:
@@ -126,7 +132,11 @@ class MediaSource(Source):
                                 f"{frame.layout.nb_channels} channels after {position / info.sr:.2f} s); "
                                 "it cannot be cleaned as one recording."
                             )
-                        kept = min(frame.samples, cap - position)
+                        lo = min(skip, frame.samples)
+                        skip -= lo
+                        kept = min(frame.samples - lo, cap - position)
+                        if kept <= 0 and lo == frame.samples:
+                            continue
                         if kept <= 0:
                             if position >= most:
                                 raise AudioFileError(
@@ -135,7 +145,7 @@ class MediaSource(Source):
                                 )
                             return
                         position += kept
-                        yield frame, kept
+                        yield frame, lo, lo + kept
             except av.error.FFmpegError as exc:
                 raise AudioFileError(
                     f"{label} is damaged at {position / info.sr:.2f} s and cannot be decoded: {reason(exc)}."
@@ -154,15 +164,16 @@ class MediaSource(Source):
         stop = np.inf if stop is None else stop
         block = np.empty((self.block_samples, self.n_channels), np.float32)
         filled, position, first = 0, 0, start
-        for frame, kept in self._frames():
+        for frame, lo, hi in self._frames():
+            kept = hi - lo
             if position + kept <= start:
                 position += kept
                 continue
             if position >= stop:
                 break
-            samples = frame_samples(frame, self.n_channels)[:kept]
-            lo, hi = max(0, start - position), int(min(kept, stop - position))
-            samples, position = samples[lo:hi], position + kept
+            samples = frame_samples(frame, self.n_channels)[lo:hi]
+            samples = samples[max(0, start - position) : int(min(kept, stop - position))]
+            position += kept
             while samples.shape[0]:
                 take = min(samples.shape[0], self.block_samples - filled)
                 block[filled : filled + take] = samples[:take]

@@ -81,11 +81,18 @@ def _audio_stream(container, encoder: str, sr: int, n_channels: int, bit_rate: O
 
 
 def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> List:
-    """Encode ``y`` in the codec's frame size (the last frame padded with zeros where the codec needs it)."""
+    """Encode ``y`` in the codec's frame size.
+
+    The last frame is padded with zeros where the codec needs it, and in
+    CAF, whose muxer counts a short last packet as a whole one; the last
+    packet's duration then says how much of it is sound.
+    """
     ctx = stream.codec_context
     fmt = ctx.format.name
     frame_size = ctx.frame_size or 4096
     small_last = bool(ctx.codec.capabilities & av.codec.Capabilities.small_last_frame)
+    small_last = small_last and container.format.name != "caf"
+    end = first_pts + y.shape[0]
     packets = []
     for first in range(0, y.shape[0], frame_size):
         block = y[first : first + frame_size]
@@ -96,7 +103,11 @@ def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> List:
         frame.pts = first_pts + first
         frame.time_base = Fraction(1, ctx.sample_rate)
         packets += stream.encode(frame)
-    return packets + stream.encode(None)
+    packets += stream.encode(None)
+    for packet in packets:
+        if packet.pts is not None and packet.duration:
+            packet.duration = max(0, min(packet.duration, end - packet.pts))
+    return packets
 
 
 def make_audio(kind: str, encoder: str, *, sr: int, n_channels: int, n_samples: int,
