@@ -360,7 +360,7 @@ def probe(source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits
     with open_input(source, label, limits) as (container, demuxer, head):
         streams = list(container.streams)
         if len(streams) > limits.max_streams:
-            raise AudioFileError(f"{label} holds {len(streams)} streams; at most {limits.max_streams} are accepted.")
+            raise AudioFileError(f"{label} holds more than {limits.max_streams} streams; at most {limits.max_streams} are accepted.")
         audio = [s for s in streams if s.type == "audio"]
         pictures = [s for s in streams if _is_picture(s)]
         if not audio:

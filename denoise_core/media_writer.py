@@ -35,11 +35,11 @@ _KIND_CODECS = {"m4a": ("aac", "alac"), "m4b": ("aac", "alac"), "mp4": ("aac", "
                 "3gp": ("aac", "amrnb"), "3ga": ("aac", "amrnb"), "caf": ("alac",), "webm": ("opus", "vorbis"),
                 "mkv": ("aac", "alac", "opus", "vorbis", "flac"), "amr": ("amrnb",), "wma": ("wmav2",), "aac": ("aac",)}
 _ENCODERS = {"aac": "aac", "alac": "alac", "opus": "libopus", "vorbis": "vorbis", "amrnb": "libopencore_amrnb",
-             "wmav2": "wmav2", "flac": "flac"}
+             "wmav2": "wmav2", "flac": "flac", "mp3": "libmp3lame"}
 #: Codecs read under another name, written as the one FFmpeg encodes.
 _SAME_AS = {"wmav1": "wmav2", "libopus": "opus", "libvorbis": "vorbis"}
 _WORDS = {"aac": "AAC", "alac": "ALAC", "opus": "Opus", "vorbis": "Vorbis", "amrnb": "AMR", "amrwb": "AMR",
-          "wmav2": "WMA", "flac": "FLAC"}
+          "wmav2": "WMA", "flac": "FLAC", "mp3": "MP3"}
 #: Lowest lossy bit rate per channel written, and the highest, in bits per second.
 _MIN_BPS_PER_CHANNEL = {"aac": 64000, "opus": 48000, "vorbis": 64000, "wmav2": 64000}
 _MAX_BPS_PER_CHANNEL = {"aac": 256000, "opus": 256000, "vorbis": 240000, "wmav2": 192000}
@@ -143,7 +143,8 @@ def plan_output(info: MediaInfo) -> OutputPlan:
             kind = info.kind if choice in _KIND_CODECS[info.kind] else "m4a"
         if choice in _KIND_CODECS[kind]:
             words = _WORDS.get(codec, codec.upper())
-            where = "" if kind != info.kind else f" in {info.kind.upper()}"
+            # The codec is named with its container where only the container is the obstacle.
+            where = f" in {info.kind.upper()}" if codec in _ENCODERS and _encodes(codec, sr, n) else ""
             note = f"{words}{where} cannot be written here, so the result is {kind.upper()} ({_WORDS[choice]})."
             return OutputPlan(kind, choice, _bit_rate(choice, info), note)
     raise AudioFileError(

@@ -76,6 +76,8 @@ def _audio_stream(container, encoder: str, sr: int, n_channels: int, bit_rate: O
         stream.bit_rate = 12200
     elif encoder in ("aac", "wmav2", "libopus"):
         stream.bit_rate = 64000 * n_channels
+    if encoder == "alac":
+        stream.codec_context.format = "s16p"  # 16-bit, as phones record
     stream.codec_context.open()
     return stream
 
