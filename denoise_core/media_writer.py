@@ -102,6 +102,8 @@ def _encodes(codec: str, sr: int, n_channels: int) -> bool:
         return sr in _OPUS_RATES
     if codec == "amrnb":
         return sr == 8000 and n_channels == 1
+    if codec == "vorbis":
+        return n_channels == 2  # FFmpeg's own Vorbis encoder takes stereo only
     if codec == "aac" and n_channels > 8:
         return False
     rates = encoder.audio_rates
@@ -124,15 +126,16 @@ def plan_output(info: MediaInfo) -> OutputPlan:
     The input's codec in the input's container where FFmpeg here encodes
     it. Otherwise a video keeps its container (AAC in it, Opus or Vorbis in
     WebM, ALAC for lossless sound where the container holds it), and sound
-    alone becomes M4A: ALAC for lossless sound, AAC for lossy (AMR-WB,
-    WMA Pro, AAC in CAF...). Lossy bit rates are at least the input's.
+    alone keeps its container where it holds ALAC or AAC, else becomes M4A:
+    ALAC for lossless sound, AAC for lossy (AMR-WB, WMA Pro, AAC in CAF,
+    mono Vorbis...). Lossy bit rates are at least the input's.
     """
     codec = _SAME_AS.get(info.codec, info.codec)
     sr, n = info.sr, info.n_channels
     if codec in _KIND_CODECS[info.kind] and _encodes(codec, sr, n):
         return OutputPlan(info.kind, codec, _bit_rate(codec, info), "")
     if info.kind == "webm":
-        choices = ["opus", "vorbis"]
+        choices = ["opus", "vorbis"] + ([] if info.has_video else ["aac"])
     else:
         choices = ["alac", "aac"] if info.lossless else ["aac", "alac"]
     kind = info.kind if info.has_video else None
