@@ -22,26 +22,38 @@ __all__ = ["MediaSource"]
 #: 1024 samples of one AAC frame, as FFmpeg's encoder and most others prime.
 ADTS_PRIMING = 1024
 
-#: Full scale of each integer sample format, and its offset (unsigned 8-bit is centred on 128).
-_INT_SCALE = {"u8": (128.0, 128.0), "s16": (32768.0, 0.0), "s32": (2.0**31, 0.0), "s64": (2.0**63, 0.0)}
+#: NumPy type, full scale and offset of each sample format (unsigned 8-bit is centred on 128).
+_FORMATS = {
+    "u8": (np.uint8, 128.0, 128.0),
+    "s16": (np.int16, 32768.0, 0.0),
+    "s32": (np.int32, 2.0**31, 0.0),
+    "s64": (np.int64, 2.0**63, 0.0),
+    "flt": (np.float32, 1.0, 0.0),
+    "dbl": (np.float64, 1.0, 0.0),
+}
 
 
 def frame_samples(frame: av.AudioFrame, n_channels: int) -> np.ndarray:
     """A decoded frame as float32 ``(n, n_channels)`` at full scale 1.0.
 
     Integer formats are divided by their full scale (``s16`` by 32768), so
-    16- and 24-bit lossless sound converts back to the same integers.
+    16- and 24-bit lossless sound converts back to the same integers. The
+    planes are read in place (``np.frombuffer``), one copy per frame.
     """
-    data = frame.to_ndarray()
-    fmt = frame.format.name
-    data = data.T if frame.format.is_planar else data.reshape(-1, n_channels)
-    base = fmt.rstrip("p")
-    if base in _INT_SCALE:
-        scale, offset = _INT_SCALE[base]
-        if base == "s16":
-            return data.astype(np.float32) * np.float32(1.0 / scale)
-        return ((data.astype(np.float64) - offset) / scale).astype(np.float32)
-    return data.astype(np.float32, copy=False)
+    name = frame.format.name
+    dtype, scale, offset = _FORMATS[name.rstrip("p")]
+    n = frame.samples
+    if frame.format.is_planar:
+        data = np.empty((n, n_channels), dtype)
+        for c, plane in enumerate(frame.planes[:n_channels]):
+            data[:, c] = np.frombuffer(plane, dtype, count=n)
+    else:
+        data = np.frombuffer(frame.planes[0], dtype, count=n * n_channels).reshape(n, n_channels)
+    if dtype == np.float32:
+        return data
+    if offset:
+        return ((data - offset) / scale).astype(np.float32)
+    return (data * (1.0 / scale)).astype(np.float32)
 
 
 class MediaSource(Source):
