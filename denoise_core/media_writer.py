@@ -48,8 +48,8 @@ _AMR_NB_BPS = (4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200)
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 #: Encoder options: the AAC encoder's fast coder is twice as quick as its default at the same bit rate.
 _ENCODER_OPTIONS = {"aac": {"aac_coder": "fast"}, "vorbis": {"strict": "experimental"}}
-#: Tags the muxer writes itself.
-_OWN_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
+#: Tags the muxer writes itself (Matroska writes each track's DURATION).
+_OWN_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
 
 Target = Union[str, os.PathLike, BinaryIO]
 
