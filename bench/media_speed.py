@@ -7,7 +7,7 @@ the other in this process:
 * the counting pass of :class:`~denoise_core.media.MediaSource` (decode only),
 * a read of every block (decode and conversion to float32),
 * writing as many blocks through :class:`~denoise_core.media.MediaWriter`
-  (AAC encode and mux, blocks made in memory),
+  (AAC encode and mux to a file, blocks made in memory),
 * the two together, block by block, as the CLI would run them around the
   engine, with tracemalloc on: its peak, and the process's peak resident
   memory (``ru_maxrss``, FFmpeg's own buffers included),
@@ -21,7 +21,6 @@ the other in this process:
 from __future__ import annotations
 
 import argparse
-import io
 import resource
 import sys
 import time
@@ -101,9 +100,10 @@ def main() -> None:
     assert n_read == n_samples
 
     def encode_all() -> None:
-        with MediaWriter(io.BytesIO(), path, info=source.info) as writer:
+        with MediaWriter(OUT / "media_speed_encoded.m4a", path, info=source.info) as writer:
             for first in range(0, n_samples, BLOCK):
                 writer.write(sound(first % (SR * 60), min(BLOCK, n_samples - first)))
+        writer.path.unlink()
 
     encode_s, _ = timed(encode_all)
 
