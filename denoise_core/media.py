@@ -33,12 +33,12 @@ from .media_writer import MediaWriter, OutputPlan, plan_output
 __all__ = [
     "MEDIA_EXTENSIONS",
     "VIDEO_EXTENSIONS",
+    "MediaInfo",
     "MediaInput",
     "MediaLimits",
-    "MediaInfo",
-    "probe",
     "MediaSource",
     "MediaWriter",
     "OutputPlan",
     "plan_output",
+    "probe",
 ]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterator, Mapping, Optional, Tuple, Union
 
 import av
 
@@ -24,13 +24,13 @@ from .validation import MAX_CHANNELS, MAX_SR, MIN_SR
 __all__ = [
     "MEDIA_EXTENSIONS",
     "VIDEO_EXTENSIONS",
+    "MediaInfo",
     "MediaInput",
     "MediaLimits",
-    "MediaInfo",
     "probe",
 ]
 
-MediaInput = Union[str, os.PathLike, bytes, bytearray]
+MediaInput = str | os.PathLike | bytes | bytearray
 
 #: File name endings read through FFmpeg (WAV, FLAC, OGG, MP3 and AIFF stay with soundfile).
 #: ALAC has no ending of its own: it lives in ``.m4a`` and ``.caf``.
@@ -144,7 +144,7 @@ class MediaInfo:
     n_samples_exact: bool
     duration_s: float
     start_s: float
-    bit_rate_bps: Optional[int]
+    bit_rate_bps: int | None
     lossless: bool
     has_video: bool
     n_audio_tracks: int
@@ -162,7 +162,7 @@ class MediaInfo:
 # ---------------------------------------------------------------- opening
 
 
-def display_name(source: MediaInput, name: Optional[str] = None) -> str:
+def display_name(source: MediaInput, name: str | None = None) -> str:
     """The name a message uses for ``source``: ``name``, the file's name, or "The file"."""
     if name:
         return os.path.basename(name)
@@ -185,7 +185,7 @@ def _head(source: MediaInput, label: str) -> bytes:
         raise AudioFileError(f"{label} could not be opened: {exc.strerror or exc}.") from None
 
 
-def _sniff(head: bytes) -> Optional[str]:
+def _sniff(head: bytes) -> str | None:
     """The demuxer for a file that starts with ``head``, or None."""
     if head[4:8] in _MOV_BOXES:
         return "mov"
@@ -212,7 +212,7 @@ def reason(exc: Exception) -> str:
 
 
 @contextmanager
-def open_input(source: MediaInput, label: str, limits: MediaLimits) -> Iterator[Tuple[av.container.InputContainer, str, bytes]]:
+def open_input(source: MediaInput, label: str, limits: MediaLimits) -> Iterator[tuple[av.container.InputContainer, str, bytes]]:
     """Open ``source`` with the one demuxer its first bytes call for.
 
     Yields
@@ -289,7 +289,7 @@ def _default_audio(audio: list) -> int:
     return 0
 
 
-def _first_packets(container, stream, picture) -> Tuple[bool, float]:
+def _first_packets(container, stream, picture) -> tuple[bool, float]:
     """Whether the first audio packet is encrypted, and the display rotation of the first picture.
 
     Reads at most :data:`_LOOK_PACKETS` packets; a picture that does not
@@ -319,7 +319,7 @@ def _tags(metadata: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(kept)
 
 
-def _declared_duration_s(container, stream) -> Optional[float]:
+def _declared_duration_s(container, stream) -> float | None:
     if stream.duration is not None and stream.duration > 0 and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration is not None and container.duration > 0:
@@ -331,7 +331,7 @@ def _source_size(source: MediaInput) -> int:
     return len(source) if isinstance(source, (bytes, bytearray)) else os.path.getsize(source)
 
 
-def probe(source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits = MediaLimits()) -> MediaInfo:
+def probe(source: MediaInput, *, name: str | None = None, limits: MediaLimits = MediaLimits()) -> MediaInfo:
     """Read what a media file holds, decoding none of its sound.
 
     Parameters
@@ -395,7 +395,7 @@ def probe(source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits
             and time_base.numerator == 1
             and time_base.denominator == sr
         )
-        n_samples = int(stream.duration) if exact else int(round((duration_s or 0.0) * sr))
+        n_samples = int(stream.duration) if exact else round((duration_s or 0.0) * sr)
         start_s = float(stream.start_time * time_base) if stream.start_time is not None and time_base else 0.0
         has_video = bool(pictures)
         bit_rate = int(ctx.bit_rate or 0) or None

@@ -7,7 +7,7 @@ stays at one block and one codec frame whatever the length.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import av
 import numpy as np
@@ -99,7 +99,7 @@ class MediaSource(Source):
     tests' table of lengths).
     """
 
-    def __init__(self, source: MediaInput, *, name: Optional[str] = None, limits: MediaLimits = MediaLimits(),
+    def __init__(self, source: MediaInput, *, name: str | None = None, limits: MediaLimits = MediaLimits(),
                  count: bool = True) -> None:
         self.info: MediaInfo = probe(source, name=name, limits=limits)
         self._source, self._label, self._limits = source, display_name(source, name), limits
@@ -163,7 +163,7 @@ class MediaSource(Source):
                     f"{label} is damaged at {position / info.sr:.2f} s and cannot be decoded: {reason(exc)}."
                 ) from None
 
-    def read(self, start: int = 0, stop: Optional[int] = None) -> Iterator[np.ndarray]:
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Samples ``start`` to ``stop`` (``None``: the end) as float32 blocks ``(n, n_channels)``.
 
         Blocks hold :attr:`block_samples` samples, the last one fewer.

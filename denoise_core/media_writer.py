@@ -12,11 +12,11 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Dict, List, Optional, Union
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -24,7 +24,7 @@ import numpy as np
 from .errors import AudioFileError, AudioInputError
 from .media_probe import MediaInfo, MediaInput, MediaLimits, display_name, open_input, probe, reason
 
-__all__ = ["OutputPlan", "plan_output", "MediaWriter"]
+__all__ = ["MediaWriter", "OutputPlan", "plan_output"]
 
 #: FFmpeg's muxer for each kind of file written.
 MUXERS = {"m4a": "ipod", "m4b": "ipod", "mp4": "mp4", "mov": "mov", "3gp": "3gp", "3ga": "3gp", "caf": "caf",
@@ -51,7 +51,7 @@ _ENCODER_OPTIONS = {"aac": {"aac_coder": "fast"}, "vorbis": {"strict": "experime
 #: Tags the muxer writes itself (Matroska writes each track's DURATION).
 _OWN_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
 
-Target = Union[str, os.PathLike, BinaryIO]
+Target = str | os.PathLike | BinaryIO
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class OutputPlan:
 
     kind: str
     codec: str
-    bit_rate_bps: Optional[int]
+    bit_rate_bps: int | None
     note: str
 
     @property
@@ -110,7 +110,7 @@ def _encodes(codec: str, sr: int, n_channels: int) -> bool:
     return not rates or sr in rates
 
 
-def _bit_rate(codec: str, info: MediaInfo) -> Optional[int]:
+def _bit_rate(codec: str, info: MediaInfo) -> int | None:
     if codec in ("alac", "flac"):
         return None
     given = info.bit_rate_bps or 0
@@ -165,7 +165,7 @@ def _frame_array(block: np.ndarray, fmt: str) -> np.ndarray:
     return np.ascontiguousarray(block.T if fmt.endswith("p") else block.reshape(1, -1))
 
 
-def _sample_format(encoder, decoded: Optional[str]) -> str:
+def _sample_format(encoder, decoded: str | None) -> str:
     """The encoder's sample format: the decoder's where it takes it (16-bit ALAC stays 16-bit), else float."""
     names = [f.name for f in encoder.audio_formats or ()]
     for name in ([decoded] if decoded else []) + ["fltp", "flt", "s32p", "s32", "s16p", "s16"]:
@@ -212,17 +212,17 @@ class MediaWriter:
     at the start, which its decoder drops, so the sound starts on time.
     """
 
-    def __init__(self, target: Target, source: MediaInput, *, info: Optional[MediaInfo] = None,
-                 name: Optional[str] = None, limits: MediaLimits = MediaLimits()) -> None:
+    def __init__(self, target: Target, source: MediaInput, *, info: MediaInfo | None = None,
+                 name: str | None = None, limits: MediaLimits = MediaLimits()) -> None:
         self.info = info or probe(source, name=name, limits=limits)
         self.plan = plan_output(self.info)
         self.extension = self.plan.extension
         self._label = display_name(source, name)
-        self._notes: List[str] = [self.plan.note] if self.plan.note else []
+        self._notes: list[str] = [self.plan.note] if self.plan.note else []
         self._stack = ExitStack()
         self._closed, self._tmp, self._file = False, None, None
-        self._end_pts: Optional[int] = None
-        self.path: Optional[Path] = None
+        self._end_pts: int | None = None
+        self.path: Path | None = None
         if isinstance(target, (str, os.PathLike)):
             self.path = Path(target).with_suffix(self.extension)
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,8 +255,8 @@ class MediaWriter:
             raise AudioFileError(f"Could not start writing {plan.kind.upper()}: {reason(exc)}.") from None
         self._in, _, _ = self._stack.enter_context(open_input(source, self._label, limits))
         self._out.metadata.update({k: v for k, v in info.tags.items() if k.lower() not in _OWN_TAGS})
-        self._copies: Dict[int, object] = {}
-        dropped: List[str] = []
+        self._copies: dict[int, object] = {}
+        dropped: list[str] = []
         try:
             for stream in self._in.streams:
                 if stream.index == info.stream_index:
@@ -302,7 +302,7 @@ class MediaWriter:
         self._frame_size = ctx.frame_size or 4096
         self._pad_last = not (ctx.codec.capabilities & av.codec.Capabilities.small_last_frame) or plan.muxer == "caf"
         self._buffer = np.zeros((0, info.n_channels), np.float32)
-        self._start_pts = int(round(info.start_s * info.sr))
+        self._start_pts = round(info.start_s * info.sr)
         self._n_written = 0
         if plan.codec == "wmav2":
             self._start_pts -= self._frame_size
@@ -331,7 +331,7 @@ class MediaWriter:
         self._encode(self._buffer[:n_full])
         self._buffer = self._buffer[n_full:]
 
-    def _encode(self, samples: Optional[np.ndarray]) -> None:
+    def _encode(self, samples: np.ndarray | None) -> None:
         """Encode ``samples`` in the encoder's frame size (``None``: flush), muxing packets in time order."""
         ctx = self._audio.codec_context
         try:
@@ -359,7 +359,7 @@ class MediaWriter:
                 self._mux_copies(float(packet.pts * packet.time_base))
             self._out.mux(packet)
 
-    def _mux_copies(self, until_s: Optional[float]) -> None:
+    def _mux_copies(self, until_s: float | None) -> None:
         """Copy the input's other packets whose decoding time is at most ``until_s`` (``None``: all)."""
         while True:
             if self._pending_copy is None:
@@ -415,10 +415,8 @@ class MediaWriter:
     def abort(self) -> None:
         """Stop and leave nothing behind: the temporary file is removed, a file object emptied back to where it was."""
         self._closed = True
-        try:
+        with suppress(av.error.FFmpegError, OSError, ValueError):
             self._stack.close()
-        except (av.error.FFmpegError, OSError, ValueError):
-            pass
         if self._tmp is not None and os.path.exists(self._tmp):
             os.remove(self._tmp)
         self._tmp = None
@@ -429,7 +427,7 @@ class MediaWriter:
             except (OSError, ValueError, io.UnsupportedOperation):
                 pass
 
-    def __enter__(self) -> "MediaWriter":
+    def __enter__(self) -> MediaWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
-from typing import Dict, List, Optional
 
 import av
 import numpy as np
 
-__all__ = ["SEED", "tone", "make_audio", "make_video", "AUDIO_CASES", "VIDEO_CASES", "packets"]
+__all__ = ["AUDIO_CASES", "SEED", "VIDEO_CASES", "make_audio", "make_video", "packets", "tone"]
 
 SEED = 20240611
 
@@ -67,7 +66,7 @@ def _to_format(block: np.ndarray, fmt: str) -> np.ndarray:
     return np.ascontiguousarray(block.T if planar else block.reshape(1, -1))
 
 
-def _audio_stream(container, encoder: str, sr: int, n_channels: int, bit_rate: Optional[int]):
+def _audio_stream(container, encoder: str, sr: int, n_channels: int, bit_rate: int | None):
     options = {"strict": "experimental"} if encoder == "vorbis" else {}
     stream = container.add_stream(encoder, rate=sr, layout="mono" if n_channels == 1 else "stereo", options=options)
     if bit_rate:
@@ -82,7 +81,7 @@ def _audio_stream(container, encoder: str, sr: int, n_channels: int, bit_rate: O
     return stream
 
 
-def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> List:
+def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> list:
     """Encode ``y`` in the codec's frame size.
 
     The last frame is padded with zeros where the codec needs it, and in
@@ -113,7 +112,7 @@ def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> List:
 
 
 def make_audio(kind: str, encoder: str, *, sr: int, n_channels: int, n_samples: int,
-               bit_rate: Optional[int] = None, tags: Optional[Dict[str, str]] = None) -> bytes:
+               bit_rate: int | None = None, tags: dict[str, str] | None = None) -> bytes:
     """A sound-only file of ``kind`` (``"m4a"``, ``"caf"``, ...) holding ``tone(n_samples, sr, n_channels)``."""
     buffer = io.BytesIO()
     options = {"movie_timescale": str(sr)} if _MUXERS[kind] in ("ipod", "3gp", "mp4", "mov") else {}
@@ -125,9 +124,9 @@ def make_audio(kind: str, encoder: str, *, sr: int, n_channels: int, n_samples: 
     return buffer.getvalue()
 
 
-def make_video(kind: str, video_encoder: str, audio_encoder: Optional[str], *, sr: int = 48000, n_channels: int = 2,
+def make_video(kind: str, video_encoder: str, audio_encoder: str | None, *, sr: int = 48000, n_channels: int = 2,
                seconds: float = 1.0, fps: int = 10, size=(64, 48), rotation_deg: int = 0,
-               extra_audio: bool = False, tags: Optional[Dict[str, str]] = None) -> bytes:
+               extra_audio: bool = False, tags: dict[str, str] | None = None) -> bytes:
     """A tiny video of ``kind``: moving grey frames and (unless ``audio_encoder`` is None) a tone.
 
     ``extra_audio`` adds a second, quieter audio track after the first
@@ -147,7 +146,7 @@ def make_video(kind: str, video_encoder: str, audio_encoder: Optional[str], *, s
             if extra_audio:
                 tracks.append((_audio_stream(container, audio_encoder, sr, n_channels, None), 0.2))
             tracks[0][0].disposition = av.stream.Disposition.default
-        n_frames = int(round(seconds * fps))
+        n_frames = round(seconds * fps)
         packets = []
         for k in range(n_frames):
             picture = np.full((size[1], size[0], 3), (k * 23) % 256, np.uint8)
@@ -156,7 +155,7 @@ def make_video(kind: str, video_encoder: str, audio_encoder: Optional[str], *, s
             frame.pts = k
             packets += video.encode(frame)
         packets += video.encode(None)
-        n_samples = int(round(seconds * sr))
+        n_samples = round(seconds * sr)
         for stream, level in tracks:
             packets += _encode_audio(container, stream, tone(n_samples, sr, n_channels) * np.float32(level))
         # In time order, as a muxer expects them.
@@ -166,7 +165,7 @@ def make_video(kind: str, video_encoder: str, audio_encoder: Optional[str], *, s
     return buffer.getvalue()
 
 
-def packets(data: bytes, kind: str) -> List[tuple]:
+def packets(data: bytes, kind: str) -> list[tuple]:
     """Every packet of the streams of ``kind`` (``"video"``/``"audio"``) in ``data``: (stream, pts_s, dts_s, duration_s, bytes)."""
     out = []
     with av.open(io.BytesIO(data)) as container:

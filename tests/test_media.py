@@ -103,7 +103,7 @@ def test_probe_of_bytes_without_a_name_tells_the_kind_from_the_file():
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=CASE_IDS)
 def test_decoded_length_rate_and_channels(audio_files, case):
-    kind, _, encoder, sr, n_channels = case
+    kind, _, _encoder, sr, n_channels = case
     source = MediaSource(audio_files[case], name="memo." + kind)
     y = np.concatenate(list(source.read()))
     want = WMA_FIXTURE(N) if kind == "wma" else LENGTHS.get(kind, lambda n: n)(N)
@@ -189,17 +189,17 @@ def test_path_target_appears_only_when_complete(tmp_path):
 
 def test_a_failure_inside_the_writer_leaves_nothing(tmp_path):
     data = make_audio("m4a", "aac", sr=44100, n_channels=1, n_samples=N)
-    with pytest.raises(RuntimeError, match="engine stopped"):
-        with MediaWriter(tmp_path / "clean.m4a", data) as writer:
-            writer.write(tone(5000, 44100, 1))
-            raise RuntimeError("engine stopped")
+    with pytest.raises(RuntimeError, match="engine stopped"), MediaWriter(tmp_path / "clean.m4a", data) as writer:
+        writer.write(tone(5000, 44100, 1))
+        raise RuntimeError("engine stopped")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_writer_refuses_blocks_of_the_wrong_shape():
     data = make_audio("m4a", "aac", sr=44100, n_channels=2, n_samples=N)
-    with MediaWriter(io.BytesIO(), data) as writer:
-        with pytest.raises(AudioInputError, match=r"shape \(samples, 2\), got \(100, 1\)"):
+    with MediaWriter(io.BytesIO(), data) as writer, pytest.raises(
+        AudioInputError, match=r"shape \(samples, 2\), got \(100, 1\)"
+    ):
             writer.write(np.zeros((100, 1), np.float32))
 
 
@@ -253,7 +253,7 @@ def videos():
 def test_video_is_copied_packet_for_packet_with_tags_and_rotation(videos, case):
     kind = case[0]
     data = videos[case]
-    source, writer, out = round_trip(data, "clip." + kind)
+    _source, writer, out = round_trip(data, "clip." + kind)
     assert (writer.plan.kind, writer.note) == (kind, "")
     info = probe(out, name="out." + kind)
     assert (info.has_video, info.rotation_deg, info.n_audio_tracks, info.audio_track) == (True, 90.0, 2, 0)
@@ -275,8 +275,8 @@ def test_video_sound_stays_in_step(videos, case):
     source, _, out = round_trip(data, "clip." + kind)
     back = MediaSource(out, name="out." + kind)
     assert (back.n_samples, back.info.start_s) == (source.n_samples, source.info.start_s) == (sr, 0.0)
-    first_in = [p for p in packets(data, "audio") if p[0] == 0][0]
-    first_out = [p for p in packets(out, "audio") if p[0] == 0][0]
+    first_in = next(p for p in packets(data, "audio") if p[0] == 0)
+    first_out = next(p for p in packets(out, "audio") if p[0] == 0)
     assert first_out[1:4] == first_in[1:4]  # pts, dts and duration of the first packet (its priming included)
     assert packets(out, "video")[0][1] == packets(data, "video")[0][1] == 0.0
 

@@ -23,7 +23,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -96,11 +95,11 @@ def _many_streams(muxer: str) -> bytes:
     return buffer.getvalue()
 
 
-def build_corpus(folder: Path) -> List[Tuple[Path, str]]:
+def build_corpus(folder: Path) -> list[tuple[Path, str]]:
     """Write the corpus into ``folder``: (path, what was done to it)."""
     from media_fixtures import make_audio, make_video
 
-    bases: Dict[str, bytes] = {
+    bases: dict[str, bytes] = {
         "m4a": make_audio("m4a", "aac", sr=16000, n_channels=1, n_samples=N_SAMPLES),
         "alac.m4a": make_audio("m4a", "alac", sr=16000, n_channels=2, n_samples=N_SAMPLES),
         "3gp": make_audio("3gp", "aac", sr=16000, n_channels=1, n_samples=N_SAMPLES),
@@ -113,7 +112,7 @@ def build_corpus(folder: Path) -> List[Tuple[Path, str]]:
         "webm": make_video("webm", "libvpx", "libopus", sr=48000, n_channels=1, seconds=1.0),
     }
     rng = np.random.default_rng(SEED)
-    files: List[Tuple[str, bytes, str]] = []
+    files: list[tuple[str, bytes, str]] = []
     for label, data in bases.items():
         ext = label.rsplit(".", 1)[-1]
         files.append((f"{label}-valid.{ext}", data, "valid"))
@@ -161,7 +160,7 @@ def _on_alarm(signum, frame):
     raise _Hang()
 
 
-def run_one(path: Path) -> Dict[str, object]:
+def run_one(path: Path) -> dict[str, object]:
     """Read ``path`` through MediaSource and write it back through MediaWriter; what happened."""
     from denoise_core.errors import AudioFileError
     from denoise_core.media import MediaSource, MediaWriter
@@ -199,13 +198,13 @@ def child(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Dict[str, str]:
+def corpus(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("hostile-media")
     return {path.name: what for path, what in build_corpus(folder)} | {"": str(folder)}
 
 
 @pytest.fixture(scope="module")
-def results(corpus) -> Tuple[List[Dict[str, object]], float, subprocess.CompletedProcess]:
+def results(corpus) -> tuple[list[dict[str, object]], float, subprocess.CompletedProcess]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
     done = subprocess.run([sys.executable, __file__, corpus[""]], capture_output=True, text=True, env=env, timeout=240)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
