@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
