@@ -135,7 +135,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 
 #: Short flags for the settings whose full names are long (both work).
-_SHORT_FLAGS = {"highpass_hz": "--highpass", "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak"}
+_SHORT_FLAGS = {"highpass_hz": "--highpass", "loudness_lufs": "--loudness", "ceiling_dbtp": "--true-peak"}
 
 
 def _flags(name: str) -> list[str]:

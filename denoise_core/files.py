@@ -18,10 +18,11 @@ import soundfile as sf
 
 from . import audio_io
 from .errors import AudioFileError, AudioInputError, DenoiseError
+from .finishing import Spool, clean
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import Source
-from .stream import measure_noise, normalise, run_gate, survey
+from .stream import measure_noise, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
@@ -67,6 +68,46 @@ class FileSource(Source):
             remaining -= block.shape[0]
             position += block.shape[0]
             yield block
+
+class _FileSpool(Spool):
+    """A temporary float WAV file beside the target, for a result that is to be brought to a loudness.
+
+    Created only when first written to, removed on leaving the ``with`` block.
+    """
+
+    def __init__(self, folder: Path, sr: int, n_channels: int) -> None:
+        self._folder, self._sr, self._n_channels = folder, sr, n_channels
+        self._path: str | None = None
+        self._file: sf.SoundFile | None = None
+        self.progress: Callable[[int, int], None] = lambda start, n: None
+
+    def __enter__(self) -> _FileSpool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._path is not None and os.path.exists(self._path):
+            os.remove(self._path)
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        if self._file is None:
+            fd, self._path = tempfile.mkstemp(prefix=".denoise-", suffix=".wav", dir=self._folder)
+            os.close(fd)
+            self._file = sf.SoundFile(
+                self._path, "w", samplerate=self._sr, channels=self._n_channels, format="WAV", subtype="FLOAT"
+            )
+        self._file.write(block)
+        self.progress(start, block.shape[0])
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        if self._file is not None and self._file.mode == "w":
+            self._file.close()
+        if self._path is None:
+            return
+        with sf.SoundFile(self._path) as f:
+            yield from FileSource(f).read()
+
 
 def denoise_file(
     source: PathLike,
@@ -140,32 +181,22 @@ def denoise_file(
                 reader.n_samples = n_read
                 reader.scale = peak if peak > 1.0 else 1.0
             noise = measure_noise(reader, config, params.noise_window, energy, hum=params.hum)
-            normalising = params.loudness_lufs is not None
-            gate_share = (1.0 - survey_share) * (0.6 if normalising else 1.0)
+            normalizing = params.loudness_lufs is not None
+            gate_share = (1.0 - survey_share) * (0.6 if normalizing else 1.0)
 
-            def writer(out: sf.SoundFile, first: float, share: float) -> Callable[[int, np.ndarray], None]:
-                def sink(start: int, block: np.ndarray) -> None:
-                    out.write(block)
-                    report_progress(first + share * min(1.0, (start + block.shape[0]) / reader.n_samples))
-
-                return sink
+            def told(first: float, share: float) -> Callable[[int, int], None]:
+                return lambda start, n: report_progress(first + share * min(1.0, (start + n) / reader.n_samples))
 
             out_args = dict(samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype)
-            if not normalising:
-                with sf.SoundFile(tmp, "w", **out_args) as out:
-                    report = run_gate(reader, noise, params, writer(out, survey_share, gate_share))
-            else:
-                # Gate into a float file, then bring it to the loudness target into the real one.
-                fd, gated = tempfile.mkstemp(prefix=".denoise-", suffix=".wav", dir=target.parent)
-                os.close(fd)
-                try:
-                    with sf.SoundFile(gated, "w", samplerate=sr, channels=f.channels, format="WAV", subtype="FLOAT") as g:
-                        report = run_gate(reader, noise, params, writer(g, survey_share, gate_share))
-                    with sf.SoundFile(gated) as g, sf.SoundFile(tmp, "w", **out_args) as out:
-                        second = writer(out, survey_share + gate_share, 1.0 - survey_share - gate_share)
-                        report = normalise(FileSource(g).read(), second, report, params, sr, f.channels)
-                finally:
-                    os.remove(gated)
+            with sf.SoundFile(tmp, "w", **out_args) as out, _FileSpool(target.parent, sr, f.channels) as spool:
+                spool.progress = told(survey_share, gate_share)
+                written = told(survey_share + gate_share, 1.0 - survey_share - gate_share) if normalizing else spool.progress
+
+                def sink(start: int, block: np.ndarray) -> None:
+                    out.write(block)
+                    written(start, block.shape[0])
+
+                report = clean(reader, noise, params, sink, spool)
         os.replace(tmp, target)
     except (sf.LibsndfileError, RuntimeError, EOFError, OSError) as exc:
         raise AudioFileError(f"{source.name} could not be processed: {str(exc).rsplit(': ', 1)[-1].strip()}") from None

@@ -124,7 +124,7 @@ class AlignedStream:
     A subclass sets ``latency`` (samples) and implements ``_process(chunk)``,
     which maps a chunk ``(n_channels, chunk)`` to the output ``latency`` samples
     earlier. This class removes that delay: :meth:`push` returns the samples that
-    are final so far, :meth:`flush` the rest (the input is taken to be followed by
+    are final so far, :meth:`finish` the rest (the input is taken to be followed by
     silence), and together they return exactly as many samples as were pushed,
     output sample ``i`` belonging to input sample ``i``.
     """
@@ -135,7 +135,7 @@ class AlignedStream:
         self._chunks = ChunkBuffer(n_channels, chunk)
         self._n_in = 0
         self._produced = 0
-        self._flushed = False
+        self._finished = False
 
     @property
     def n_channels(self) -> int:
@@ -144,22 +144,22 @@ class AlignedStream:
 
     def push(self, block: np.ndarray) -> np.ndarray:
         """Feed a block ``(n_channels, n)``; return the output samples now final ``(n_channels, m)``."""
-        if self._flushed:
-            raise AudioInputError("This stream has been flushed; start a new one for more audio.")
+        if self._finished:
+            raise AudioInputError("This stream has finished; start a new one for more audio.")
         chunks = self._chunks.feed(block)
         self._n_in += np.shape(block)[1]
         return self._emit([self._process(c) for c in chunks])
 
-    def flush(self) -> np.ndarray:
+    def finish(self) -> np.ndarray:
         """End of input: return the remaining output samples ``(n_channels, m)``."""
-        if self._flushed or self._n_in == 0:
-            self._flushed = True
+        if self._finished or self._n_in == 0:
+            self._finished = True
             return np.zeros((self.n_channels, 0))
         chunk = self._chunks.chunk
         have = self._chunks.remainder.shape[1]
         n_pad = -(-(have + self.latency) // chunk) * chunk - have
         chunks = self._chunks.feed(np.zeros((self.n_channels, n_pad)))
-        self._flushed = True
+        self._finished = True
         return self._emit([self._process(c) for c in chunks])
 
     def _emit(self, outs: Sequence[np.ndarray]) -> np.ndarray:
@@ -227,12 +227,12 @@ class HighPass(AlignedStream):
     ----------
     latency : int
         The kernel's delay in samples, removed internally: :meth:`push` holds back
-        this many samples, :meth:`flush` returns them.
+        this many samples, :meth:`finish` returns them.
 
     Examples
     --------
     >>> hp = HighPass(48000, 80, n_channels=2)
-    >>> out = np.concatenate([hp.push(b) for b in blocks] + [hp.flush()], axis=1)
+    >>> out = np.concatenate([hp.push(b) for b in blocks] + [hp.finish()], axis=1)
     """
 
     def __init__(self, sr: float, cutoff_hz: int, *, n_channels: int = 1) -> None:

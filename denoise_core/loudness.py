@@ -18,22 +18,22 @@ Both are streaming: blocks ``(n_channels, n)`` are pushed in any sizes, and the
 result is bit for bit the one for the whole array (the arithmetic runs on fixed
 100 ms segments, see :class:`denoise_core.filters.ChunkBuffer`).
 
-Normalising
+Normalizing
 -----------
-:func:`normalize_gain_db` is the gain that moves a measured loudness to a target;
-:class:`TruePeakLimiter` then keeps the 4x-oversampled peak at or below a ceiling.
+:meth:`LoudnessMeter.gain_to` is the gain that moves what it measured to a target
+loudness; :class:`TruePeakLimiter` then keeps the 4x-oversampled peak at or below a
+ceiling.
 It looks ahead ``lookahead_ms`` (5 ms): the gain falls over that time before a peak,
 so the peak is already down when it arrives, and rises again with a release of
 ``release_ms`` (150 ms, on the gain in dB) that is slow enough not to follow the
 syllables of speech (no pumping). One gain is applied to every channel, so the
-stereo image does not move. :func:`normalize_loudness` does both on a whole array.
+stereo image does not move. :mod:`denoise_core.finishing` chains them, block by block.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,7 +43,6 @@ from .filters import (
     ChunkBuffer,
     IirCascade,
     as_channels_first,
-    from_channels_first,
 )
 from .running import window_reduce
 from .validation import validate_sr
@@ -51,10 +50,10 @@ from .validation import validate_sr
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
     "CEILING_RANGE_DBTP",
+    "LIMITER_MARGIN_DB",
     "RELATIVE_GATE_LU",
     "TARGET_RANGE_LUFS",
     "LoudnessMeter",
-    "NormalizeReport",
     "TruePeakLimiter",
     "TruePeakMeter",
     "channel_weights",
@@ -62,9 +61,6 @@ __all__ = [
     "check_target_lufs",
     "integrated_loudness",
     "k_weighting_sos",
-    "normalize_gain_db",
-    "normalize_loudness",
-    "true_peak_dbtp",
 ]
 
 #: Loudness targets accepted, in LUFS.
@@ -107,12 +103,12 @@ _WINDOW_TO_PHASES = np.ascontiguousarray(_TRUE_PEAK_PHASES[:, ::-1].T)
 #: Samples per chunk of the true-peak meter and of the limiter.
 _PEAK_CHUNK = 4096
 
-#: Most limiter passes :func:`normalize_loudness` makes to land on the target.
-_NORMALIZE_PASSES = 6
-
 #: Headroom the limiter keeps below the ceiling, in dB, for the small error of a gain
 #: that changes within the 12 taps of the interpolator.
-_LIMITER_MARGIN_DB = 0.1
+LIMITER_MARGIN_DB = 0.1
+
+#: Steps of :meth:`LoudnessMeter.gain_to` (the absolute gate can move with the gain).
+_GAIN_STEPS = 4
 
 
 def k_weighting_sos(sr: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -225,8 +221,14 @@ class LoudnessMeter:
         with np.errstate(divide="ignore"):
             return -0.691 + 10.0 * np.log10(power @ self.weights)
 
-    def integrated_lufs(self) -> float:
+    def integrated_lufs(self, gain_db: float = 0.0) -> float:
         """Gated integrated loudness of everything pushed so far, in LUFS.
+
+        Parameters
+        ----------
+        gain_db : float
+            Measure it as if the audio had been ``gain_db`` louder (the gates
+            move with it: the block powers are scaled, not the result).
 
         Returns
         -------
@@ -234,14 +236,39 @@ class LoudnessMeter:
             ``-inf`` when no block passes the gates: silence, audio quieter than
             -70 LUFS throughout, or shorter than 400 ms.
         """
-        power = self._block_power()
-        loudness = self.block_loudness()
+        power = self._block_power() * 10.0 ** (gain_db / 10.0)
+        with np.errstate(divide="ignore"):
+            loudness = -0.691 + 10.0 * np.log10(power @ self.weights)
         above = loudness > ABSOLUTE_GATE_LUFS
         if not np.any(above):
             return -math.inf
         relative = -0.691 + 10.0 * math.log10(power[above].mean(axis=0) @ self.weights) - RELATIVE_GATE_LU
         gated = above & (loudness > relative)
         return float(-0.691 + 10.0 * math.log10(power[gated].mean(axis=0) @ self.weights))
+
+    def gain_to(self, target_lufs: float) -> float:
+        """The gain in dB that brings what was measured to ``target_lufs`` (0 for silence).
+
+        Parameters
+        ----------
+        target_lufs : float
+            From -40 to -5 LUFS (podcasts -16, broadcast -23, streaming -14).
+
+        Returns
+        -------
+        float
+            Solved on the metered block powers, so the absolute gate moves with
+            the gain: :meth:`integrated_lufs` of that gain is the target, to
+            rounding, unless blocks cross the gate at every step.
+        """
+        target = check_target_lufs(target_lufs)
+        gain_db = 0.0
+        for _ in range(_GAIN_STEPS):
+            measured = self.integrated_lufs(gain_db)
+            if measured == -math.inf:
+                return 0.0
+            gain_db += target - measured
+        return gain_db
 
     def _block_power(self) -> np.ndarray:
         n_blocks = len(self._energies) - _SEGMENTS_PER_BLOCK + 1
@@ -323,30 +350,10 @@ class TruePeakMeter:
         )
         return max(self._peak, float(_interpolated_peaks(tail).max()))
 
-    def true_peak_dbtp(self) -> float:
+    def dbtp(self) -> float:
         """:meth:`true_peak` in dBTP (``-inf`` for silence)."""
         peak = self.true_peak()
         return 20.0 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def true_peak_dbtp(y: np.ndarray, sr: float) -> float:
-    """True peak of a whole recording, in dBTP (BS.1770-4 Annex 2, 4x oversampled).
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, channels)]
-    sr : float
-        Sample rate, in Hz.
-
-    Returns
-    -------
-    float
-        The largest over all channels; ``-inf`` for silence.
-    """
-    x = as_channels_first(y, sr)
-    meter = TruePeakMeter(sr, x.shape[0])
-    meter.push(x)
-    return meter.true_peak_dbtp()
 
 
 def check_target_lufs(target_lufs: float) -> float:
@@ -363,29 +370,6 @@ def check_ceiling_dbtp(ceiling_dbtp: float) -> float:
     if not isinstance(ceiling_dbtp, (int, float)) or not low <= ceiling_dbtp <= high:
         raise ParameterError(f"The true-peak ceiling must be from {low:g} to {high:g} dBTP, got {ceiling_dbtp!r}.")
     return float(ceiling_dbtp)
-
-
-def normalize_gain_db(measured_lufs: float, target_lufs: float) -> float:
-    """Gain that brings a recording measured at ``measured_lufs`` to ``target_lufs``, in dB.
-
-    Parameters
-    ----------
-    measured_lufs : float
-        Integrated loudness, in LUFS; ``-inf`` (silence) gives 0 dB: silence is left alone.
-    target_lufs : float
-        From -40 to -5 LUFS (podcasts -16, broadcast -23, streaming -14).
-
-    Returns
-    -------
-    float
-        ``target_lufs - measured_lufs``, or 0.0 for silence.
-    """
-    target = check_target_lufs(target_lufs)
-    if measured_lufs == -math.inf:
-        return 0.0
-    if not math.isfinite(measured_lufs):
-        raise ParameterError(f"The measured loudness must be a number of LUFS or -inf, got {measured_lufs!r}.")
-    return target - float(measured_lufs)
 
 
 class TruePeakLimiter(AlignedStream):
@@ -408,7 +392,7 @@ class TruePeakLimiter(AlignedStream):
     ----------
     latency : int
         ``lookahead + 12`` samples, removed internally (output sample ``i`` is input
-        sample ``i`` times its gain; :meth:`flush` returns the held-back samples).
+        sample ``i`` times its gain; :meth:`finish` returns the held-back samples).
     gain_reduction_db : float
         Largest gain reduction applied so far, in dB (0 if the limiter never acted).
 
@@ -438,7 +422,7 @@ class TruePeakLimiter(AlignedStream):
         if not 10.0 <= release_ms <= 1000.0:
             raise ParameterError(f"The release must be from 10 to 1000 ms, got {release_ms!r}.")
         self.ceiling_dbtp = ceiling
-        self._limit = 10.0 ** ((ceiling - _LIMITER_MARGIN_DB) / 20.0)
+        self._limit = 10.0 ** ((ceiling - LIMITER_MARGIN_DB) / 20.0)
         self._lookahead = max(1, round(lookahead_ms * sr / 1000.0))
         self._release_log = -1000.0 / (release_ms * sr)
         self.latency = self._lookahead + _TAPS
@@ -481,94 +465,3 @@ class TruePeakLimiter(AlignedStream):
         depth = np.exp(log_d)
         self._reduction_db = float(depth[-1])
         return 10.0 ** (-depth / 20.0)
-
-
-@dataclass(frozen=True)
-class NormalizeReport:
-    """What :func:`normalize_loudness` did.
-
-    Attributes
-    ----------
-    input_lufs, output_lufs : float
-        Integrated loudness before and after, in LUFS (``-inf`` for silence).
-    input_dbtp, output_dbtp : float
-        True peak before and after, in dBTP.
-    gain_db : float
-        Gain applied before the limiter, in dB.
-    limiter_reduction_db : float
-        Largest gain reduction of the limiter, in dB (0 when it never acted).
-    """
-
-    input_lufs: float
-    output_lufs: float
-    input_dbtp: float
-    output_dbtp: float
-    gain_db: float
-    limiter_reduction_db: float
-
-
-def normalize_loudness(
-    y: np.ndarray,
-    sr: float,
-    *,
-    target_lufs: float = -16.0,
-    ceiling_dbtp: float = -1.0,
-    return_report: bool = False,
-):
-    """Bring a whole recording to a target loudness with a true-peak ceiling.
-
-    The gain is :func:`normalize_gain_db`; the :class:`TruePeakLimiter` then holds the
-    peaks. When the limiting takes the loudness more than 0.05 LU off the target, the
-    gain is corrected (secant steps on loudness against gain) and the original limited
-    again, in at most six passes in all.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (n, channels)]
-        Audio in soundfile layout.
-    sr : float
-        Sample rate, in Hz.
-    target_lufs : float
-        Target integrated loudness, -40 to -5 LUFS (podcast -16, broadcast -23, streaming -14).
-    ceiling_dbtp : float
-        True-peak ceiling, -12 to 0 dBTP.
-    return_report : bool
-        Also return a :class:`NormalizeReport`.
-
-    Returns
-    -------
-    np.ndarray or (np.ndarray, NormalizeReport)
-        float32, same shape as ``y``. Silence comes back unchanged.
-    """
-    x = as_channels_first(y, sr)
-    target = check_target_lufs(target_lufs)
-    ceiling = check_ceiling_dbtp(ceiling_dbtp)
-    input_lufs = integrated_loudness(x.T, sr)
-    gain_db = normalize_gain_db(input_lufs, target)
-    out, output_lufs, reduction = x, input_lufs, 0.0
-    tried: list[tuple[float, float]] = []
-    for _ in range(_NORMALIZE_PASSES):
-        limiter = TruePeakLimiter(sr, x.shape[0], ceiling_dbtp=ceiling)
-        out = np.concatenate([limiter.push(x * 10.0 ** (gain_db / 20.0)), limiter.flush()], axis=1)
-        output_lufs, reduction = integrated_loudness(out.T, sr), limiter.gain_reduction_db
-        if not math.isfinite(output_lufs) or abs(output_lufs - target) <= 0.05:
-            break
-        tried.append((gain_db, output_lufs))
-        slope = 1.0
-        if len(tried) > 1:
-            (g0, l0), (g1, l1) = tried[-2:]
-            slope = min(1.0, max(0.1, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
-        gain_db += (target - output_lufs) / slope
-    result = from_channels_first(out, y)
-    if not return_report:
-        return result
-    report = NormalizeReport(
-        input_lufs=input_lufs,
-        output_lufs=output_lufs,
-        input_dbtp=true_peak_dbtp(x.T, sr),
-        output_dbtp=true_peak_dbtp(out.T, sr),
-        gain_db=gain_db,
-        limiter_reduction_db=reduction,
-    )
-    return result, report
-

@@ -40,7 +40,7 @@ PARAM_RANGES: dict[str, tuple[float, float]] = {
     "freq_smooth_hz": (0.0, 4000.0),
     "time_smooth_ms": (0.0, 500.0),
     "loudness_lufs": TARGET_RANGE_LUFS,
-    "true_peak_dbtp": CEILING_RANGE_DBTP,
+    "ceiling_dbtp": CEILING_RANGE_DBTP,
 }
 
 #: The STFT settings, in samples (``None``: chosen for the sample rate, see :meth:`StftConfig.for_sr`).
@@ -68,7 +68,7 @@ PARAM_HELP: dict[str, str] = {
     "hum": "Mains hum: a steady buzz at 50 or 60 Hz and its overtones, found in the noise sample ('auto'), at the base given, or 'off'.",
     "highpass_hz": "Cuts rumble below this frequency (Hz): handling noise, wind, traffic and desk thumps below the voice. 0 is off; 80 suits most voices.",
     "loudness_lufs": "Brings the cleaned recording to this integrated loudness (LUFS, ITU-R BS.1770): -16 for podcasts, -23 for broadcast, -14 for streaming. Off leaves the level as it was.",
-    "true_peak_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
+    "ceiling_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
     "channels": "How a stereo or multichannel recording is cleaned: 'linked' applies one gain to all channels so the stereo image does not move; 'independent' cleans each channel on its own.",
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
     "reduction_db": "The most the noise is turned down, in dB, reached in pauses (around words it is at most 20 dB, where the voice covers the rest). 0 leaves the recording as it is; higher is quieter pauses.",
@@ -125,7 +125,7 @@ class DenoiseParams:
     loudness_lufs : float or None
         Integrated loudness in LUFS (-40 to -5) the result is brought to;
         ``None`` (default) leaves the level alone.
-    true_peak_dbtp : float
+    ceiling_dbtp : float
         With ``loudness_lufs``: ceiling in dBTP (-12 to 0, default -1) for the
         4x-oversampled peak, held by a look-ahead limiter.
     n_fft, hop_length, win_length : int or None
@@ -167,7 +167,7 @@ class DenoiseParams:
     channels: str = "linked"
     highpass_hz: float = 0.0
     loudness_lufs: float | None = None
-    true_peak_dbtp: float = -1.0
+    ceiling_dbtp: float = -1.0
     n_fft: int | None = None
     hop_length: int | None = None
     win_length: int | None = None
@@ -275,7 +275,7 @@ def _choice(name: str, value):
 PRESETS: dict[str, dict[str, object]] = {
     # Phones pick up handling noise and wind below the voice, and record quietly.
     "Voice memo": {"engine": "classic", "reduction_db": 45.0, "highpass_hz": 100.0, "loudness_lufs": -16.0},
-    "Podcast": {"engine": "classic", "highpass_hz": 80.0, "loudness_lufs": -16.0, "true_peak_dbtp": -1.0},
+    "Podcast": {"engine": "classic", "highpass_hz": 80.0, "loudness_lufs": -16.0, "ceiling_dbtp": -1.0},
     # A room's reverberation tails sit near the noise: a gentler, slower gate keeps them natural.
     "Lecture / room": {
         "engine": "classic",

@@ -16,11 +16,12 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import AudioInputError, ParameterError
+from .finishing import ArraySpool, clean
 from .noise import NoiseProfile
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import ArraySource
-from .stream import measure_noise, normalise, run_gate
+from .stream import measure_noise
 from .transform import StftConfig
 
 __all__ = ["denoise", "denoise_with_profile", "noise_profile"]
@@ -129,16 +130,7 @@ def denoise_with_profile(
         if on_block is not None:
             on_block(start, start + block.shape[0])
 
-    def store(start: int, block: np.ndarray) -> None:
-        out[start : start + block.shape[0]] = block
-
-    if params.loudness_lufs is None:
-        report = run_gate(source, noise, params, sink)
-    else:
-        # Gate into ``out``, then normalise it in place (the limiter writes behind what it reads).
-        report = run_gate(source, noise, params, store)
-        blocks = (out[start : start + source.block_samples] for start in range(0, len(out), source.block_samples))
-        report = normalise(blocks, sink, report, params, source.sr, source.n_channels)
+    report = clean(source, noise, params, sink, ArraySpool(out, source.block_samples))
     return (out[:, 0] if len(source.shape) == 1 else out), report
 
 
@@ -156,7 +148,7 @@ def denoise(
     channels: str = DenoiseParams.channels,
     highpass_hz: float = DenoiseParams.highpass_hz,
     loudness_lufs: float | None = DenoiseParams.loudness_lufs,
-    true_peak_dbtp: float = DenoiseParams.true_peak_dbtp,
+    ceiling_dbtp: float = DenoiseParams.ceiling_dbtp,
     n_fft: int | None = DenoiseParams.n_fft,
     hop_length: int | None = DenoiseParams.hop_length,
     win_length: int | None = DenoiseParams.win_length,
@@ -199,7 +191,7 @@ def denoise(
     loudness_lufs : float, optional
         Loudness target in LUFS (-40 to -5, e.g. -16 for a podcast); ``None``
         (default) keeps the level.
-    true_peak_dbtp : float
+    ceiling_dbtp : float
         With a loudness target: the true-peak ceiling in dBTP (-12 to 0).
     n_fft, hop_length, win_length : int, optional
         STFT settings in samples; default 20 to 40 ms frames, 75 % overlap.
@@ -238,7 +230,7 @@ def denoise(
         channels=channels,
         highpass_hz=highpass_hz,
         loudness_lufs=loudness_lufs,
-        true_peak_dbtp=true_peak_dbtp,
+        ceiling_dbtp=ceiling_dbtp,
         n_fft=n_fft,
         hop_length=hop_length,
         win_length=win_length,

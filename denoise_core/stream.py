@@ -9,11 +9,9 @@ the CLI and the app) reads its recording through a
 * :func:`measure_noise`: the noise profile of a window, or of the quietest
   stretch, reading only that stretch; a mains hum found there is taken out
   of everything that follows (:class:`_Dehummed`);
-* :func:`run_gate`: gates the whole recording, cuts the rumble and hands the
-  samples to a sink, block by block, measuring their loudness when it is to
-  be normalised;
-* :func:`normalise`: a second pass over that result, to the loudness target
-  under a true-peak ceiling.
+* :func:`run_gate`: gates the whole recording and hands the samples on,
+  block by block, to the finishing (:mod:`denoise_core.finishing`, which
+  owns the whole path).
 
 Inside, three private stages are fed in order and each gives out what is final so far:
 ``_FrameAnalyzer`` (samples in, STFT frames out), ``_GateStream`` (frames in,
@@ -22,8 +20,8 @@ of ``DD_SEGMENT_FRAMES``, and its time smoothing waits for the frames it
 needs on the right) and ``_FrameSynthesizer`` (gated frames in, finished
 samples out). Fed a recording in one block or in any blocks, they give
 exactly the same result. :func:`run_gate` runs the steps before the gate
-(reading, the STFT) and after it (the inverse STFT, the rumble filter, the
-sink) on two threads of their own (:class:`_Overlap`), so they go on while
+(reading, the STFT) and after it (the inverse STFT and the finishing)
+on two threads of their own (:class:`_Overlap`), so they go on while
 the gate works on another block: NumPy lets go of the interpreter in its
 loops and FFTs. Each stage still sees its blocks in order, so the result is
 the same bits.
@@ -32,14 +30,13 @@ the same bits.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
 
-from .filters import HighPass
 from .gain import (
     DD_SEGMENT_FRAMES,
     GainParts,
@@ -52,17 +49,14 @@ from .gain import (
     speech_band_bins,
 )
 from .hum import LEAD_IN_S, MIN_DETECT_S, HumRemover, detect_hum
-from .loudness import LoudnessMeter, TruePeakLimiter, TruePeakMeter, normalize_gain_db
 from .noise import NoiseProfile, quietest_window_from_energy, window_frames
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
 from .source import Source
 from .transform import StftConfig, overlap_add
 
-__all__ = ["Sink", "measure_noise", "normalise", "run_gate", "smoothing_widths", "survey"]
+__all__ = ["measure_noise", "run_gate", "smoothing_widths", "survey"]
 
-#: ``sink(start, block)``: cleaned samples ``start:start + len(block)`` as ``(n, n_channels)`` float32.
-Sink = Callable[[int, np.ndarray], None]
 
 T = TypeVar("T")
 
@@ -291,28 +285,6 @@ class _GateStream:
         self._parts = rest
 
 
-class _Finish:
-    """After the gate: the rumble filter, then the sink; meters the loudness when it is to be normalised."""
-
-    def __init__(self, params: DenoiseParams, sr: float, n_channels: int, sink: Sink) -> None:
-        self.highpass = HighPass(sr, int(params.highpass_hz), n_channels=n_channels) if params.highpass_hz else None
-        self.meter = LoudnessMeter(sr, n_channels) if params.loudness_lufs is not None else None
-        self.sink, self.n_out = sink, 0
-
-    def push(self, block: np.ndarray, last: bool = False) -> None:
-        """Gated samples ``(n_channels, m)`` within full scale; ``last`` on the final block."""
-        if self.highpass is not None:
-            block = self.highpass.push(block)
-            if last:
-                block = np.concatenate([block, self.highpass.flush()], axis=-1)
-            block = np.clip(block, -1.0, 1.0).astype(np.float32)
-        if block.shape[-1]:
-            if self.meter is not None:
-                self.meter.push(block)
-            self.sink(self.n_out, block.T)
-            self.n_out += block.shape[-1]
-
-
 class _Overlap:
     """The steps before and after the gate, each on a thread of its own, beside the gate's.
 
@@ -367,8 +339,8 @@ class _Overlap:
             self._waiting.popleft().result()
 
 
-def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: Sink) -> DenoiseReport:
-    """Gate a whole recording against a noise profile, block by block, and cut its rumble.
+def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: Callable[[np.ndarray], None]) -> DenoiseReport:
+    """Gate a whole recording against a noise profile, block by block.
 
     Parameters
     ----------
@@ -377,17 +349,16 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     noise : NoiseProfile
         The starting noise profile; its transform (and sample rate) is used.
     params : DenoiseParams
-    sink : callable
-        ``sink(start, block)`` receives the cleaned samples in order as soon
-        as they are final: ``(m, n_channels)`` float32 within [-1, 1], in all
-        exactly ``source.n_samples`` of them. It is called on a thread of
+    push : callable
+        ``push(block)`` receives the gated samples in order as soon as they
+        are final: ``(n_channels, m)`` float32 within [-1, 1], in all exactly
+        ``source.n_samples`` of them (the finishing,
+        :class:`denoise_core.finishing.Finishing`). It is called on a thread of
         the engine's (:class:`_Overlap`), one call at a time.
 
     Returns
     -------
     DenoiseReport
-        With ``params.loudness_lufs`` set, it also holds the loudness of the
-        input and of the result so far (before :func:`normalise`).
     """
     config, n_channels = noise.config, source.n_channels
     if noise.hum_hz is not None:
@@ -395,21 +366,16 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     gate = _GateStream(noise, params, n_channels)
     analyzer = _FrameAnalyzer(config, n_channels)
     synth = _FrameSynthesizer(config, n_channels)
-    finish = _Finish(params, source.sr, n_channels, sink)
-    meter_in = LoudnessMeter(source.sr, n_channels) if finish.meter is not None else None
 
     def spectra():
         for block in source.blocks():
-            channels = np.ascontiguousarray(block.T)
-            if meter_in is not None:
-                meter_in.push(channels.astype(np.float64) * source.scale if source.scale != 1.0 else channels)
-            yield block.shape[0], analyzer.push(channels)
+            yield block.shape[0], analyzer.push(np.ascontiguousarray(block.T))
 
     def emit(gated: np.ndarray) -> None:
         nonlocal n_out
         out = synth.push(gated)
         if out.shape[-1]:
-            finish.push(source.restore(out))
+            push(source.restore(out))
             n_out += out.shape[-1]
 
     n_in = n_out = 0
@@ -421,62 +387,9 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: S
     tail = np.concatenate(
         [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish()), synth.finish()], axis=-1
     )[:, : n_in - n_out]
-    finish.push(source.restore(tail), last=True)
-    report = gate.report()
-    if meter_in is not None:
-        report = replace(
-            report, loudness_before_lufs=meter_in.integrated_lufs(), loudness_after_lufs=finish.meter.integrated_lufs()
-        )
-    return report
-
-
-def normalise(
-    blocks: Iterable[np.ndarray],
-    sink: Sink,
-    report: DenoiseReport,
-    params: DenoiseParams,
-    sr: float,
-    n_channels: int,
-) -> DenoiseReport:
-    """Bring a result of :func:`run_gate` to ``params.loudness_lufs`` under ``params.true_peak_dbtp``.
-
-    Parameters
-    ----------
-    blocks : iterable of np.ndarray [shape=(m, n_channels), dtype=float32]
-        The result of :func:`run_gate`, in order.
-    sink : callable
-        ``sink(start, block)`` receives the normalised samples, as many as came in.
-    report : DenoiseReport
-        From :func:`run_gate` (it holds the loudness measured on the way).
-    params : DenoiseParams
-        ``loudness_lufs`` (not ``None``) and ``true_peak_dbtp``.
-    sr : float
-        Sample rate in Hz.
-    n_channels : int
-
-    Returns
-    -------
-    DenoiseReport
-        ``report`` with the loudness and the true peak of the normalised result.
-    """
-    gain = 10.0 ** (normalize_gain_db(report.loudness_after_lufs, params.loudness_lufs) / 20.0)
-    limiter = TruePeakLimiter(sr, n_channels, ceiling_dbtp=params.true_peak_dbtp)
-    meter, peak = LoudnessMeter(sr, n_channels), TruePeakMeter(sr, n_channels)
-    n_out = 0
-
-    def emit(out: np.ndarray) -> None:
-        nonlocal n_out
-        if out.shape[-1]:
-            out = np.clip(out, -1.0, 1.0).astype(np.float32)
-            meter.push(out)
-            peak.push(out)
-            sink(n_out, out.T)
-            n_out += out.shape[-1]
-
-    for block in blocks:
-        emit(limiter.push(block.T * gain))
-    emit(limiter.flush())
-    return replace(report, loudness_after_lufs=meter.integrated_lufs(), true_peak_dbtp=peak.true_peak_dbtp())
+    if tail.shape[-1]:
+        push(source.restore(tail))
+    return gate.report()
 
 
 def _power(spec: np.ndarray) -> np.ndarray:

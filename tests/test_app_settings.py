@@ -27,7 +27,7 @@ def _example(query=None) -> AppTest:
 def _params(at: AppTest) -> DenoiseParams:
     """The settings the page's widgets hold, as the engine's parameters."""
     shown = [f.name for f in fields(DenoiseParams) if f.name in DenoiseParams.RANGES or f.name in DenoiseParams.CHOICES]
-    values = {name: at.session_state[name] for name in shown if name != "true_peak_dbtp" and name in at.session_state}
+    values = {name: at.session_state[name] for name in shown if name != "ceiling_dbtp" and name in at.session_state}
     values["loudness_lufs"] = settings.LOUDNESS_CHOICES[values["loudness_lufs"]]
     return DenoiseParams(**values)
 

@@ -27,13 +27,13 @@ def level_change_db(sr: int, freq_hz: float, cutoff_hz: int) -> float:
 
 
 def push_in_random_blocks(stream, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Feed ``x`` ``(channels, n)`` in blocks of 0 to 3000 samples (some of one sample), then flush."""
+    """Feed ``x`` ``(channels, n)`` in blocks of 0 to 3000 samples (some of one sample), then finish."""
     parts, start = [], 0
     while start < x.shape[1]:
         size = int(rng.choice([0, 1, int(rng.integers(2, 3000))]))
         parts.append(stream.push(x[:, start : start + size]))
         start += size
-    parts.append(stream.flush())
+    parts.append(stream.finish())
     return np.concatenate(parts, axis=1)
 
 
@@ -77,7 +77,7 @@ def test_length_is_kept_even_when_shorter_than_the_latency(n, rng):
 def test_block_sizes_do_not_change_a_single_bit(rng):
     x = rng.standard_normal((2, 50000))
     whole = HighPass(16000, 60, n_channels=2)
-    reference = np.concatenate([whole.push(x), whole.flush()], axis=1)
+    reference = np.concatenate([whole.push(x), whole.finish()], axis=1)
     pieces = push_in_random_blocks(HighPass(16000, 60, n_channels=2), x, rng)
     assert pieces.shape == x.shape
     np.testing.assert_array_equal(pieces, reference)
@@ -104,11 +104,11 @@ def test_step_onset_leaves_little_before_it():
     assert np.abs(out[: onset - int(0.011 * sr)]).max() < 10 ** (-40 / 20)
 
 
-def test_flushed_stream_refuses_more_audio():
+def test_finished_stream_refuses_more_audio():
     hp = HighPass(16000, 80)
     hp.push(np.zeros((1, 100)))
-    hp.flush()
-    with pytest.raises(AudioInputError, match="flushed"):
+    hp.finish()
+    with pytest.raises(AudioInputError, match="has finished"):
         hp.push(np.zeros((1, 100)))
 
 

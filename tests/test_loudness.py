@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pyloudnorm
 import pytest
+from whole import measured_true_peak_dbtp as true_peak_dbtp
 
+from denoise_core import denoise
 from denoise_core.errors import AudioInputError, ParameterError
 from denoise_core.loudness import (
     LoudnessMeter,
@@ -15,9 +17,6 @@ from denoise_core.loudness import (
     TruePeakMeter,
     integrated_loudness,
     k_weighting_sos,
-    normalize_gain_db,
-    normalize_loudness,
-    true_peak_dbtp,
 )
 
 RATES = [8000, 16000, 44100, 48000]
@@ -46,7 +45,7 @@ def feed_in_random_blocks(meter, x: np.ndarray, rng: np.random.Generator) -> Non
 def limit(x: np.ndarray, sr: int, **kwargs) -> np.ndarray:
     """Run a ``(channels, n)`` array through a limiter in one block."""
     limiter = TruePeakLimiter(sr, x.shape[0], **kwargs)
-    return np.concatenate([limiter.push(x), limiter.flush()], axis=1)
+    return np.concatenate([limiter.push(x), limiter.finish()], axis=1)
 
 
 def loud_speech_like(sr: int, rng: np.random.Generator, duration_s: float = 6.0) -> np.ndarray:
@@ -212,49 +211,73 @@ def test_true_peak_includes_the_last_samples_not_yet_in_a_chunk():
 # ---- gain, limiter and normalisation ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("measured", "target", "gain"), [(-23.0, -16.0, 7.0), (-12.5, -16.0, -3.5), (-math.inf, -16.0, 0.0)])
-def test_normalize_gain_moves_measured_to_target(measured, target, gain):
-    assert normalize_gain_db(measured, target) == pytest.approx(gain)
+def _normalized(y: np.ndarray, sr: int, target_lufs: float, ceiling_dbtp: float = -1.0):
+    """``y`` brought to a loudness by the engine's one path, the gate left open (0 dB of reduction)."""
+    return denoise(
+        y, sr, reduction_db=0.0, hum="off", loudness_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, return_report=True
+    )
 
 
-@pytest.mark.parametrize("target", [-41.0, 0.0, float("nan"), "loud"])
-def test_normalize_gain_refuses_targets_out_of_range(target):
-    with pytest.raises(ParameterError, match="loudness target must be from -40 to -5 LUFS"):
-        normalize_gain_db(-20.0, target)
+def _meter(y: np.ndarray, sr: int) -> LoudnessMeter:
+    x = np.atleast_2d(np.asarray(y, np.float64).T)
+    meter = LoudnessMeter(sr, x.shape[0])
+    meter.push(x)
+    return meter
+
+
+@pytest.mark.parametrize("target", [-16.0, -23.0, -40.0])
+def test_gain_to_lands_on_the_target_with_the_gates_moved(target, rng):
+    sr = 48000
+    y = np.concatenate([sine(1000, -20.0, 3.0, sr), 1e-4 * rng.standard_normal(3 * sr)])  # a stretch near the gate
+    meter = _meter(y, sr)
+    gain_db = meter.gain_to(target)
+    assert meter.integrated_lufs(gain_db) == pytest.approx(target, abs=1e-6)
+    assert integrated_loudness(y * 10 ** (gain_db / 20), sr) == pytest.approx(target, abs=1e-6)
+
+
+def test_gain_to_leaves_silence_alone_and_refuses_targets_out_of_range():
+    meter = _meter(np.zeros(48000), 48000)
+    assert meter.gain_to(-16.0) == 0.0
+    for target in (-41.0, 0.0, float("nan"), "loud"):
+        with pytest.raises(ParameterError, match="loudness target must be from -40 to -5 LUFS"):
+            meter.gain_to(target)
 
 
 @pytest.mark.parametrize("sr", RATES)
-def test_loud_synthetic_normalised_to_minus_16_keeps_the_ceiling(sr, rng):
+def test_loud_synthetic_normalized_to_minus_16_keeps_the_ceiling(sr, rng):
     y = loud_speech_like(sr, rng)
-    out, report = normalize_loudness(y, sr, target_lufs=-16.0, ceiling_dbtp=-1.0, return_report=True)
-    assert report.limiter_reduction_db > 6.0  # the clicks really needed limiting
+    assert true_peak_dbtp(y, sr) - integrated_loudness(y, sr) > 21.0  # the clicks really need limiting at -16
+    out, report = _normalized(y.astype(np.float32), sr, -16.0)
     assert out.shape == y.shape
-    assert integrated_loudness(out, sr) == pytest.approx(-16.0, abs=0.5)
+    assert integrated_loudness(out, sr) == pytest.approx(-16.0, abs=0.1)
     assert true_peak_dbtp(out, sr) <= -1.0
-    assert report.output_dbtp == pytest.approx(true_peak_dbtp(out, sr), abs=1e-4)
+    assert report.true_peak_dbtp == pytest.approx(true_peak_dbtp(out, sr), abs=1e-4)
 
 
 @pytest.mark.parametrize("name", ["p257_089_clean.flac", "speech_16k.wav"])
-def test_real_speech_normalised_to_minus_16_keeps_the_ceiling(name, load_data):
+@pytest.mark.parametrize("target", [-16.0, -23.0, -14.0])
+def test_real_speech_normalized_within_a_tenth_of_a_lu(name, target, load_data):
     y, sr = load_data(name)
-    out, report = normalize_loudness(y, sr, target_lufs=-16.0, ceiling_dbtp=-1.0, return_report=True)
+    out, report = _normalized(y, sr, target)
     assert out.shape == y.shape and out.dtype == np.float32
-    assert report.input_lufs == pytest.approx(integrated_loudness(y, sr))
-    assert integrated_loudness(out, sr) == pytest.approx(-16.0, abs=0.5)
+    assert report.loudness_before_lufs == pytest.approx(integrated_loudness(y, sr), abs=1e-3)
+    assert integrated_loudness(out, sr) == pytest.approx(target, abs=0.1)
+    assert report.loudness_after_lufs == pytest.approx(integrated_loudness(out, sr), abs=1e-6)
     assert true_peak_dbtp(out, sr) <= -1.0
 
 
 def test_quiet_enough_audio_is_only_scaled():
     sr = 48000
-    y = sine(1000, -30.0, 3.0, sr)  # -33 LUFS mono, peak -30 dBFS
-    out = normalize_loudness(y, sr, target_lufs=-23.0, ceiling_dbtp=-1.0).astype(np.float64)
-    np.testing.assert_allclose(out, y * 10 ** (normalize_gain_db(integrated_loudness(y, sr), -23.0) / 20), atol=1e-6)
+    y = sine(1000, -30.0, 3.0, sr).astype(np.float32)  # -33 LUFS mono, peak -30 dBFS
+    out, _ = _normalized(y, sr, -23.0)
+    gain_db = _meter(y, sr).gain_to(-23.0)
+    np.testing.assert_allclose(out, y * 10 ** (gain_db / 20), atol=1e-5)
 
 
 def test_silence_comes_back_unchanged():
-    out, report = normalize_loudness(np.zeros((4800, 2)), 48000, return_report=True)
+    out, report = _normalized(np.zeros((4800, 2), np.float32), 48000, -16.0)
     np.testing.assert_array_equal(out, 0.0)
-    assert report.gain_db == 0.0 and report.output_lufs == -math.inf
+    assert report.loudness_after_lufs == -math.inf
 
 
 def test_limiter_below_the_ceiling_is_transparent_and_aligned(rng):
@@ -273,7 +296,7 @@ def test_limiter_gives_the_same_bits_for_any_block_sizes(rng):
         size = int(rng.choice([0, 1, int(rng.integers(2, 5000))]))
         parts.append(limiter.push(x[:, start : start + size]))
         start += size
-    parts.append(limiter.flush())
+    parts.append(limiter.finish())
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), reference)
 
 

@@ -13,8 +13,9 @@ import soundfile as sf
 
 from denoise_core import DenoiseParams, StftConfig, denoise, denoise_file
 from denoise_core.cli import main
+from denoise_core.finishing import ArraySpool, clean
 from denoise_core.source import ArraySource, Source
-from denoise_core.stream import measure_noise, run_gate
+from denoise_core.stream import measure_noise
 
 SR = 48_000
 N = 20 * SR + 1234
@@ -53,7 +54,7 @@ def _gate(source, noise, params):
         starts.append((start, start + block.shape[0]))
         out[start : start + block.shape[0]] = block
 
-    report = run_gate(source, noise, params, sink)
+    report = clean(source, noise, params, sink, ArraySpool(np.empty_like(out), source.block_samples))
     return out, report, len(starts)
 
 
@@ -118,7 +119,7 @@ class _FailingSource(ArraySource):
 
 
 def test_a_failing_sink_stops_the_gate_with_its_error_and_leaves_no_thread(recording):
-    # The sink runs on the engine's writing thread: its error must come out where run_gate was called.
+    # The sink runs on the engine's writing thread: its error must come out where the cleaning was called.
     source = ArraySource(recording[: 4 * SR], SR)
     noise = measure_noise(source, StftConfig.for_sr(SR), (0.0, 0.15))
     calls = []
@@ -129,7 +130,7 @@ def test_a_failing_sink_stops_the_gate_with_its_error_and_leaves_no_thread(recor
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        run_gate(source, noise, DenoiseParams(), sink)
+        clean(source, noise, DenoiseParams(), sink, ArraySpool(np.empty((source.n_samples, 2), np.float32), 4096))
     assert len(calls) == 2
     assert _engine_threads() == []
 
@@ -140,5 +141,5 @@ def test_a_failing_source_stops_the_gate_with_its_error_and_leaves_no_thread(rec
     noise = measure_noise(source, StftConfig.for_sr(SR), (0.0, 0.15))
     source.failing = True
     with pytest.raises(OSError, match="the drive went away"):
-        run_gate(source, noise, DenoiseParams(), lambda start, block: None)
+        clean(source, noise, DenoiseParams(), lambda start, block: None, ArraySpool(np.empty((1, 2), np.float32), 1))
     assert _engine_threads() == []

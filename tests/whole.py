@@ -11,19 +11,28 @@ import numpy as np
 
 from denoise_core.filters import HighPass, as_channels_first, from_channels_first
 from denoise_core.hum import DEFAULT_N_HARMONICS, LEAD_IN_S, HumRemover, HumReport, _check_mode, _detect
+from denoise_core.loudness import TruePeakMeter
 from denoise_core.validation import validate_sr
 
-__all__ = ["DETECT_S", "high_pass", "remove_hum"]
+__all__ = ["DETECT_S", "high_pass", "measured_true_peak_dbtp", "remove_hum"]
 
 #: Seconds at the start of a recording that :func:`remove_hum` detects on, when no stretch is given.
 DETECT_S = 4.0
+
+
+def measured_true_peak_dbtp(y: np.ndarray, sr: float) -> float:
+    """True peak of a whole recording ``(n,)`` or ``(n, channels)`` in dBTP (:class:`TruePeakMeter`)."""
+    x = as_channels_first(y, sr)
+    meter = TruePeakMeter(sr, x.shape[0])
+    meter.push(x)
+    return meter.dbtp()
 
 
 def high_pass(y: np.ndarray, sr: float, cutoff_hz: int) -> np.ndarray:
     """High-pass a whole recording ``(n,)`` or ``(n, channels)`` with :class:`HighPass`; float32, aligned with ``y``."""
     x = as_channels_first(y, sr)
     hp = HighPass(sr, cutoff_hz, n_channels=x.shape[0])
-    out = np.concatenate([hp.push(x), hp.flush()], axis=1)
+    out = np.concatenate([hp.push(x), hp.finish()], axis=1)
     return from_channels_first(out, y)
 
 

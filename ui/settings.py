@@ -53,7 +53,7 @@ _NOTES = "_quiet_url_notes"
 _SHOWN = [
     f.name
     for f in fields(DenoiseParams)
-    if (f.name in DenoiseParams.RANGES or f.name in DenoiseParams.CHOICES) and f.name != "true_peak_dbtp"
+    if (f.name in DenoiseParams.RANGES or f.name in DenoiseParams.CHOICES) and f.name != "ceiling_dbtp"
 ]
 
 
