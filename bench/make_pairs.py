@@ -57,6 +57,7 @@ thirds at 48 kHz and one third at 16 kHz, as ``X_noisy.wav`` / ``X_clean.wav``.
     python bench/make_pairs.py                  # -> bench/out/tune and bench/out/heldout
     python bench/quality.py bench/out/tune      # may be used to choose parameters
     python bench/quality.py bench/out/heldout   # only for checking, never for tuning
+    python bench/quality.py bench/out/heldout --family moving   # one group: steady, moving or burst
 
 As a library (from another script in ``bench/``)::
 
