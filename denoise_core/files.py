@@ -19,10 +19,10 @@ import soundfile as sf
 from . import audio_io
 from .errors import AudioFileError, AudioInputError, DenoiseError
 from .finishing import Spool, clean
+from .noise import measure_noise, survey
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import Source
-from .stream import measure_noise, survey
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 

@@ -15,19 +15,8 @@ Cohen 2001) on top of the decision-directed a priori SNR (Ephraim and Malah
   the bin holds speech, and the final gain ``G = G_lsa**p * G_min**(1 - p)``
   falls to ``G_min`` (the ``reduction_db`` floor) where speech is absent.
 
-The noise power starts from the profile (a window or the quietest stretch)
-and is then tracked frame by frame with the unbiased MMSE estimator
-(Gerkmann and Hendriks 2012): ``lambda <- a * lambda + (1 - a) * E[|N|^2 | Y]``
-with ``E[|N|^2 | Y] = (1 - P) |Y|^2 + P lambda``, where ``P`` is the
-probability that the bin holds speech. Noise that drifts or changes is
-followed; speech, which pushes ``P`` towards 1, barely moves it. When the
-estimate starts far below the noise (the quietest stretch of a recording
-whose noise swings), every bin looks like speech and the tracker would
-hardly move: a minimum-statistics floor (Martin 2001) is its safety net.
-The estimate never falls below the least of the smoothed power over the
-last ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` (about the
-mean of steady noise) and capped ``MINSTAT_CEILING_DB`` above the profile
-(:func:`minimum_statistics`).
+The noise power ``lambda`` of every frame comes from the tracker of
+:mod:`denoise_core.noise` (:class:`~denoise_core.noise.NoiseTracker`).
 
 Against "musical noise" (isolated bins of noise that the gain lets
 through), each frame's speech-band level above the noise decides how surely
@@ -53,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .noise import NoiseTracker
 from .running import window_reduce
 
 __all__ = [
@@ -73,29 +63,6 @@ XI_MIN_DB = -15.0
 DD_ALPHA = 0.97
 #: A priori probability that a bin holds no speech.
 SPEECH_ABSENCE_PRIOR = 0.5
-#: Time constant in seconds of the noise tracker's recursive average.
-TRACK_TIME_CONSTANT_S = 1.5
-#: Speech SNR in dB assumed by the noise tracker's speech detector.
-TRACK_SPEECH_SNR_DB = 15.0
-#: Cap on the tracker's speech probability, so the noise estimate keeps moving.
-TRACK_MAX_PRESENCE = 0.99
-#: The tracked noise never rises more than this many dB above the starting
-#: profile, so a steady sound well above the noise (a held tone, a sustained
-#: note) is never learned as noise.
-TRACK_CEILING_DB = 6.0
-#: The minimum-statistics floor under the tracked noise: the least power over this many seconds ...
-MINSTAT_WINDOW_S = 2.5
-#: ... of the power averaged over this many tracker updates (``TRACK_DECIMATION`` frames each) ...
-MINSTAT_SMOOTH_UPDATES = 4
-#: ... raised by this many dB: the least of those averages lies this far below the mean of steady noise ...
-MINSTAT_BIAS_DB = 4.0
-#: ... and never more than this many dB above the starting profile (a sound held for seconds, such
-#: as a sung note, is not taken for noise).
-MINSTAT_CEILING_DB = 12.0
-#: Frames per block of the noise tracker (see :func:`track_noise`).
-TRACK_BLOCK_FRAMES = 16
-#: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
-TRACK_DECIMATION = 4
 #: The decision-directed recursion restarts every this many frames ...
 DD_SEGMENT_FRAMES = 64
 #: ... after warming up on this many frames before the restart.
@@ -190,166 +157,25 @@ class GainState:
 
     Attributes
     ----------
-    noise_power : np.ndarray [shape=(n_freqs,)]
-        Current noise power estimate, shared by all channels.
+    tracker : NoiseTracker
+        The noise estimate, shared by all channels, and its history.
     tail_power : np.ndarray [shape=(n_channels, n_freqs, k)]
         The last ``k <= DD_WARMUP_FRAMES`` frames seen, to warm up the
         decision-directed recursion of the next block.
     tail_noise : np.ndarray [shape=(n_freqs, k)]
         The noise estimate of those frames.
-    profile : np.ndarray [shape=(n_freqs,)]
-        The starting noise profile, which bounds the tracked estimate from
-        above (``TRACK_CEILING_DB``).
-    minstat_updates : np.ndarray [shape=(n_freqs, MINSTAT_SMOOTH_UPDATES - 1)]
-        Power of the last tracker updates (mean over their frames and the
-        channels), for the smoothing of :func:`minimum_statistics` (none
-        before the first frame).
-    minstat_least : np.ndarray [shape=(n_freqs, j)]
-        The least smoothed power of each of the last blocks of the tracker,
-        a window of them less one.
     """
 
-    noise_power: np.ndarray
+    tracker: NoiseTracker
     tail_power: np.ndarray
     tail_noise: np.ndarray
-    profile: np.ndarray
-    minstat_updates: np.ndarray
-    minstat_least: np.ndarray
 
     @classmethod
     def start(cls, noise_power: np.ndarray, n_channels: int) -> GainState:
-        """State before the first frame: the given noise profile and no history.
-
-        The minimum statistics have no history: until ``MINSTAT_WINDOW_S``
-        has passed, their floor is the least of what was heard so far
-        (see :func:`minimum_statistics`).
-        """
-        noise = np.asarray(noise_power, dtype=np.float64).copy()
-        n_freqs = noise.shape[0]
-        empty = np.zeros((n_freqs, 0), np.float32)
-        return cls(noise, np.zeros((n_channels, n_freqs, 0), np.float32), empty, noise.copy(), empty, empty)
-
-
-def minimum_statistics(power: np.ndarray, state: GainState, hop_s: float) -> np.ndarray:
-    """The minimum-statistics floor under the noise estimate, one value per block of the tracker.
-
-    The power of each tracker update (the mean over its ``TRACK_DECIMATION``
-    frames and the channels) is averaged over ``MINSTAT_SMOOTH_UPDATES``
-    updates. The floor of a block of ``TRACK_BLOCK_FRAMES`` updates is the
-    least such average over it and the blocks before it, back
-    ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` and capped
-    ``MINSTAT_CEILING_DB`` above the starting profile. Speech never holds a
-    bin for that long, so the floor follows the noise alone, at its mean when
-    the noise is steady.
-
-    Parameters
-    ----------
-    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
-        Squared STFT magnitudes; the first frame must be the first of a
-        block of the tracker (a multiple of ``TRACK_BLOCK_FRAMES *
-        TRACK_DECIMATION`` into the stream).
-    state : GainState
-        Its minimum-statistics history is used and updated in place.
-    hop_s : float
-        Time between frames in seconds.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_freqs, n_blocks), dtype=float32]
-        ``n_blocks = ceil(n_frames / (TRACK_BLOCK_FRAMES * TRACK_DECIMATION))``.
-    """
-    step, block = TRACK_DECIMATION, TRACK_BLOCK_FRAMES
-    n_channels, n_freqs, n_frames = power.shape
-    n_updates = -(-n_frames // step)
-    n_blocks = -(-n_updates // block)
-    if n_blocks == 0:
-        return np.zeros((n_freqs, 0), np.float32)
-    if n_updates * step > n_frames:  # the end of the stream: the last update has fewer frames
-        power = np.concatenate([power, np.repeat(power[..., -1:], n_updates * step - n_frames, axis=-1)], axis=-1)
-    total = power[..., 0::step].sum(axis=0)
-    for k in range(1, step):
-        total += power[..., k::step].sum(axis=0)
-    updates = total * np.float32(1 / (step * n_channels))
-    width = max(1, round(MINSTAT_WINDOW_S / (block * step * hop_s)))
-    if state.minstat_updates.shape[-1] == 0:
-        # The start: the first update stands for those before it, and the window holds only what
-        # was heard (no value of the profile: when it came from the quietest stretch, it may lie
-        # far below the noise here).
-        state.minstat_updates = np.repeat(updates[:, :1], MINSTAT_SMOOTH_UPDATES - 1, axis=-1)
-        state.minstat_least = np.full((n_freqs, width - 1), np.inf, np.float32)
-    updates = np.concatenate([state.minstat_updates, updates], axis=-1)
-    averages = window_reduce(updates, MINSTAT_SMOOTH_UPDATES) * np.float32(1 / MINSTAT_SMOOTH_UPDATES)
-    state.minstat_updates = updates[:, updates.shape[-1] - (MINSTAT_SMOOTH_UPDATES - 1) :]
-    if n_blocks * block > n_updates:  # the end of the stream: the last block has fewer updates
-        averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
-    least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
-    state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
-    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
-    return np.minimum(window_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
-
-
-def track_noise(
-    power: np.ndarray,
-    noise_power: np.ndarray,
-    hop_s: float,
-    ceiling: np.ndarray,
-    floor: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Noise power of every frame, tracked from a starting profile.
-
-    The estimate is updated on every ``TRACK_DECIMATION``-th frame (counted
-    from the first frame given, so blocks must start at a multiple of it) and
-    held in between: it moves over seconds, not frames. The speech
-    probability that steers each update is computed against the noise
-    estimate at the start of each block of ``TRACK_BLOCK_FRAMES`` updates;
-    within a block the recursion is linear and solved for all of them at once.
-
-    Parameters
-    ----------
-    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
-        Squared STFT magnitudes.
-    noise_power : np.ndarray [shape=(n_freqs,)]
-        Noise estimate before the first frame.
-    hop_s : float
-        Time between frames in seconds.
-    ceiling : np.ndarray [shape=(n_freqs,)]
-        Highest value the estimate may take in each bin.
-    floor : np.ndarray [shape=(n_freqs, n_blocks)]
-        Lowest value the estimate may take in each block of
-        ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
-        overrides ``ceiling``.
-
-    Returns
-    -------
-    track : np.ndarray [shape=(n_freqs, n_frames), dtype=float32]
-        Noise estimate used for each frame (the one before its update).
-    last : np.ndarray [shape=(n_freqs,), dtype=float64]
-        Estimate after the last frame, to continue a stream.
-    """
-    step = TRACK_DECIMATION
-    n_total = power.shape[-1]
-    power = power[..., ::step]
-    n_channels, n_freqs, n_frames = power.shape
-    xi_h1 = 10 ** (TRACK_SPEECH_SNR_DB / 10)
-    rate = (1.0 - np.exp(-step * hop_s / TRACK_TIME_CONSTANT_S)) / n_channels
-    noise = np.maximum(np.asarray(noise_power, dtype=np.float64), _TINY)
-    track = np.empty((n_freqs, n_frames), dtype=np.float32)
-    for start in range(0, n_frames, TRACK_BLOCK_FRAMES):
-        block = power[:, :, start : start + TRACK_BLOCK_FRAMES]
-        # 1 - P(speech | Y) = c / (1 + c), c = (1 + xi_h1) exp(-snr xi_h1 / (1 + xi_h1)).
-        scale = (-xi_h1 / (1.0 + xi_h1)) / noise.astype(np.float32)
-        c = np.float32(1.0 + xi_h1) * np.exp(block * scale[None, :, None])
-        absence = np.maximum(c / (1.0 + c), np.float32(1.0 - TRACK_MAX_PRESENCE))
-        # noise_k = m_k * noise_{k-1} + b_k, solved with running products.
-        m = 1.0 - rate * absence.sum(axis=0)
-        b = rate * (absence * block).sum(axis=0)
-        prod = np.cumprod(m, axis=-1)
-        after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
-        after = np.maximum(np.minimum(after, ceiling[:, None]), floor[:, start // TRACK_BLOCK_FRAMES, None])
-        track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
-        noise = np.maximum(after[:, -1], _TINY)
-    track = np.repeat(track, step, axis=-1)[:, :n_total]
-    return track, noise
+        """State before the first frame: the given noise profile and no history."""
+        tracker = NoiseTracker.start(noise_power)
+        n_freqs = tracker.noise_power.shape[0]
+        return cls(tracker, np.zeros((n_channels, n_freqs, 0), np.float32), np.zeros((n_freqs, 0), np.float32))
 
 
 def speech_band_bins(frequencies: np.ndarray) -> tuple[int, int]:
@@ -422,14 +248,12 @@ def gain_parts(
         level against the noise decides whether it holds speech; all bins by
         default.
     """
-    ceiling = np.maximum(state.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
-    track, last_noise = track_noise(power, state.noise_power, hop_s, ceiling, minimum_statistics(power, state, hop_s))
+    track = state.tracker.track(power, hop_s)
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
     n_tail = state.tail_power.shape[-1]
     all_power = np.concatenate([state.tail_power, power], axis=-1)
     all_noise = np.concatenate([state.tail_noise, track], axis=-1)
     keep = min(DD_WARMUP_FRAMES, all_power.shape[-1])
-    state.noise_power = last_noise
     state.tail_power = all_power[..., all_power.shape[-1] - keep :].copy()
     state.tail_noise = all_noise[..., all_noise.shape[-1] - keep :].copy()
 

@@ -27,11 +27,13 @@ import numpy as np
 
 from .errors import AudioInputError, ParameterError
 from .filters import as_channels_first
+from .source import Source
 from .validation import validate_sr
 
 __all__ = [
     "HUM_MODES",
     "MIN_DETECT_S",
+    "Dehummed",
     "HumRemover",
     "HumReport",
     "detect_hum",
@@ -541,3 +543,35 @@ class HumRemover:
 
 #: Seconds at the start of a recording that prime the tracker.
 LEAD_IN_S = 2.0
+
+
+class Dehummed(Source):
+    """A source with the harmonic lines of a mains hum at ``f0_hz`` taken out (:class:`~denoise_core.hum.HumRemover`).
+
+    The remover runs from the first sample whatever stretch is read, primed
+    on the first :data:`~denoise_core.hum.LEAD_IN_S` seconds, so any stretch
+    reads the same samples as a read of the whole.
+    """
+
+    def __init__(self, base: Source, f0_hz: float) -> None:
+        self._base, self.f0_hz = base, f0_hz
+        self.sr, self.n_channels, self.n_samples = base.sr, base.n_channels, base.n_samples
+        self.scale, self.block_samples = base.scale, base.block_samples
+        lead = [b.T for b in base.blocks(0, min(base.n_samples, int(LEAD_IN_S * base.sr)))]
+        self._lead_in = np.concatenate(lead, axis=-1)
+
+    def blocks(self, start: int = 0, stop: int | None = None):
+        remover = HumRemover(self.sr, self.n_channels, self.f0_hz, lead_in=self._lead_in)
+        position = 0
+        for block in self._base.blocks(0, stop):
+            out = remover.push(np.ascontiguousarray(block.T)).T
+            if position + out.shape[0] > start:
+                yield out[max(0, start - position) :]
+            position += out.shape[0]
+
+    def read(self, start: int = 0, stop: int | None = None):
+        for block in self.blocks(start, stop):
+            yield block * np.float32(self.scale) if self.scale != 1.0 else block
+
+    def restore(self, block: np.ndarray) -> np.ndarray:
+        return self._base.restore(block)

@@ -1,27 +1,77 @@
-"""Noise profile: the per-frequency noise power the gate works against.
+"""Noise estimation, all of it: the profile, the survey, and following the noise through a stream.
 
 The profile comes either from a stretch of the recording that the caller says
 holds only noise, or, when the caller does not know, from the quietest stretch
-of the recording (:func:`quietest_window_from_energy`). The block pipeline
-(:mod:`denoise_core.stream`) measures it.
+of the recording (:func:`quietest_window_from_energy`, on the frame energies
+of one :func:`survey` pass); :func:`measure_noise` measures it, reading only
+that stretch, with a mains hum found there taken out first.
+
+While the recording is gated, :class:`NoiseTracker` follows the noise from
+that profile, frame by frame, with the unbiased MMSE estimator (Gerkmann
+and Hendriks 2012): ``lambda <- a * lambda + (1 - a) * E[|N|^2 | Y]`` with
+``E[|N|^2 | Y] = (1 - P) |Y|^2 + P lambda``, where ``P`` is the probability
+that the bin holds speech. Noise that drifts or changes is followed; speech,
+which pushes ``P`` towards 1, barely moves it. When the estimate starts far
+below the noise (the quietest stretch of a recording whose noise swings),
+every bin looks like speech and the tracker would hardly move: a
+minimum-statistics floor (Martin 2001) is its safety net. The estimate never
+falls below the least of the smoothed power over the last
+``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` (about the mean
+of steady noise) and capped ``MINSTAT_CEILING_DB`` above the profile
+(:func:`minimum_statistics`).
+
+The module holds every part of one subject, so it is longer than most.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .errors import NoiseWindowError
-from .transform import StftConfig
+from .hum import MIN_DETECT_S, Dehummed, detect_hum
+from .running import window_reduce
+from .source import Source
+from .transform import FrameAnalyzer, StftConfig, power_of
 
 __all__ = [
     "AUTO_WINDOW_S",
     "NoiseProfile",
+    "NoiseTracker",
+    "measure_noise",
+    "minimum_statistics",
     "quietest_window_from_energy",
+    "survey",
+    "track_noise",
     "validate_noise_window",
     "window_frames",
 ]
+
+#: Time constant in seconds of the noise tracker's recursive average.
+TRACK_TIME_CONSTANT_S = 1.5
+#: Speech SNR in dB assumed by the noise tracker's speech detector.
+TRACK_SPEECH_SNR_DB = 15.0
+#: Cap on the tracker's speech probability, so the noise estimate keeps moving.
+TRACK_MAX_PRESENCE = 0.99
+#: The tracked noise never rises more than this many dB above the starting
+#: profile, so a steady sound well above the noise (a held tone, a sustained
+#: note) is never learned as noise.
+TRACK_CEILING_DB = 6.0
+#: The minimum-statistics floor under the tracked noise: the least power over this many seconds ...
+MINSTAT_WINDOW_S = 2.5
+#: ... of the power averaged over this many tracker updates (``TRACK_DECIMATION`` frames each) ...
+MINSTAT_SMOOTH_UPDATES = 4
+#: ... raised by this many dB: the least of those averages lies this far below the mean of steady noise ...
+MINSTAT_BIAS_DB = 4.0
+#: ... and never more than this many dB above the starting profile (a sound held for seconds, such
+#: as a sung note, is not taken for noise).
+MINSTAT_CEILING_DB = 12.0
+#: Frames per block of the noise tracker (see :func:`track_noise`).
+TRACK_BLOCK_FRAMES = 16
+#: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
+TRACK_DECIMATION = 4
 
 #: Length in seconds of the stretch the automatic mode looks for.
 AUTO_WINDOW_S = 0.5
@@ -29,6 +79,8 @@ AUTO_WINDOW_S = 0.5
 #: Frames this far (in dB) below the loudest frame count as digital silence
 #: and are never taken as the noise: gating against silence would do nothing.
 _SILENCE_DB = -100.0
+
+_TINY = 1e-20
 
 
 @dataclass(frozen=True)
@@ -213,3 +265,280 @@ def quietest_window_from_energy(
     end_s = min(duration_s, start_s + max(length_s, min_len_s))
     start_s = max(0.0, end_s - max(length_s, min_len_s))
     return float(start_s), float(end_s)
+
+
+def survey(
+    source: Source,
+    config: StftConfig,
+    need_energy: bool,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> tuple[np.ndarray, float, int]:
+    """One pass over a recording: frame energies (for the automatic window) and the peak.
+
+    Returns
+    -------
+    energy : np.ndarray [shape=(n_frames,)]
+        Energy of every frame (:meth:`StftConfig.frame_energies`, averaged
+        over the channels; empty unless ``need_energy``).
+    peak : float
+        Largest absolute sample (in the recording's own scale).
+    n_read : int
+        Samples per channel actually read (a compressed file may decode to
+        another length than its header announces).
+    """
+    analyzer = FrameAnalyzer(config, source.n_channels, energies=True)
+    energies, peak, n_read = [], 0.0, 0
+    for block in source.blocks():
+        n_read += block.shape[0]
+        peak = max(peak, float(np.abs(block).max()) * source.scale)
+        if need_energy:
+            energies.append(analyzer.push(np.ascontiguousarray(block.T)).mean(axis=0))
+        progress(n_read / max(source.n_samples, 1))
+    if need_energy:
+        energies.append(analyzer.finish(n_read).mean(axis=0))
+    return (np.concatenate(energies) if energies else np.zeros(0)), peak, n_read
+
+
+def _window_profile(source: Source, config: StftConfig, noise_window, method: str) -> NoiseProfile:
+    """Noise profile of ``noise_window``, reading only that stretch."""
+    n_samples = source.n_samples
+    frames, window_s = window_frames(config, n_samples, noise_window)
+    first, last = int(frames[0]), int(frames[-1])
+    analyzer = FrameAnalyzer(config, source.n_channels, first_frame=first)
+    stop = min(n_samples, last * config.hop_length - config.n_fft // 2 + config.n_fft)
+    spectra = [analyzer.push(np.ascontiguousarray(b.T)) for b in source.blocks(analyzer.first_sample, stop)]
+    if stop == n_samples:
+        spectra.append(analyzer.finish(n_samples))
+    power = power_of(np.concatenate(spectra, axis=-1)[..., frames - first])
+    return NoiseProfile(power=power.mean(axis=(0, 2)).astype(np.float64), config=config, window_s=window_s, method=method)
+
+
+def _find_hum(source: Source, window_s: tuple[float, float], hum: str) -> float | None:
+    """The hum's fundamental in the window, widened to what the detector needs (``None``: none, or off)."""
+    if hum == "off":
+        return None
+    sr, n = source.sr, source.n_samples
+    start, stop = int(window_s[0] * sr), int(np.ceil(window_s[1] * sr))
+    need = int(np.ceil(MIN_DETECT_S * sr))
+    if stop - start < need:  # widen around its centre, shifted to stay inside the recording
+        start = max(0, (start + stop) // 2 - need // 2)
+        stop = min(n, start + need)
+        start = max(0, stop - need)
+    stretch = np.concatenate(list(source.blocks(start, stop)), axis=0)
+    return detect_hum(stretch, sr, mode=hum)
+
+
+def measure_noise(
+    source: Source,
+    config: StftConfig,
+    noise_window: tuple[float, float] | None = None,
+    energy: np.ndarray | None = None,
+    hum: str = "auto",
+) -> NoiseProfile:
+    """Noise profile from ``noise_window``, or from the quietest stretch when it is ``None``.
+
+    Parameters
+    ----------
+    source : Source
+    config : StftConfig
+        The transform to measure (and later gate) with.
+    noise_window : (float, float), optional
+        Start and end in seconds of a noise-only stretch.
+    energy : np.ndarray, optional
+        Frame energies from :func:`survey`, when already at hand; otherwise
+        the automatic mode makes one pass over the recording for them.
+    hum : {"auto", "50", "60", "off"}
+        Look for a mains hum in the window (widened to half a second if
+        shorter): ``"auto"`` near 50 or 60 Hz, or the base given; when one is
+        found, its lines are taken out before the noise is measured, and the
+        profile's ``hum_hz`` says so.
+
+    Raises
+    ------
+    NoiseWindowError
+        If the window does not fit the recording.
+    """
+    if noise_window is not None:
+        window, method = window_frames(config, source.n_samples, noise_window)[1], "window"
+    else:
+        if energy is None:
+            energy = survey(source, config, need_energy=True)[0]
+        window, method = quietest_window_from_energy(energy, config, source.n_samples), "quietest stretch"
+    hum_hz = _find_hum(source, window, hum)
+    measured = source if hum_hz is None else Dehummed(source, hum_hz)
+    return replace(_window_profile(measured, config, window, method), hum_hz=hum_hz)
+
+
+# ---------------------------------------------------------------- following the noise through a stream
+
+
+@dataclass
+class NoiseTracker:
+    """The noise estimate of a stream, followed frame by frame, and what it carries from block to block.
+
+    Attributes
+    ----------
+    noise_power : np.ndarray [shape=(n_freqs,)]
+        Current noise power estimate, shared by all channels.
+    profile : np.ndarray [shape=(n_freqs,)]
+        The starting noise profile, which bounds the tracked estimate from
+        above (``TRACK_CEILING_DB``) and caps the minimum statistics.
+    minstat_updates : np.ndarray [shape=(n_freqs, MINSTAT_SMOOTH_UPDATES - 1)]
+        Power of the last tracker updates (mean over their frames and the
+        channels), for the smoothing of :func:`minimum_statistics` (none
+        before the first frame).
+    minstat_least : np.ndarray [shape=(n_freqs, j)]
+        The least smoothed power of each of the last blocks of the tracker,
+        a window of them less one.
+    """
+
+    noise_power: np.ndarray
+    profile: np.ndarray
+    minstat_updates: np.ndarray
+    minstat_least: np.ndarray
+
+    @classmethod
+    def start(cls, profile: np.ndarray) -> NoiseTracker:
+        """State before the first frame: the given noise profile and no history.
+
+        The minimum statistics have no history: until ``MINSTAT_WINDOW_S``
+        has passed, their floor is the least of what was heard so far
+        (see :func:`minimum_statistics`).
+        """
+        noise = np.asarray(profile, dtype=np.float64).copy()
+        empty = np.zeros((noise.shape[0], 0), np.float32)
+        return cls(noise, noise.copy(), empty, empty)
+
+    def track(self, power: np.ndarray, hop_s: float) -> np.ndarray:
+        """The noise estimate of every frame of ``power`` ``(n_channels, n_freqs, n_frames)``, continuing the stream.
+
+        Returns ``(n_freqs, n_frames)`` float32 (:func:`track_noise` under the
+        :func:`minimum_statistics` floor and the ``TRACK_CEILING_DB`` ceiling).
+        """
+        ceiling = np.maximum(self.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
+        track, self.noise_power = track_noise(
+            power, self.noise_power, hop_s, ceiling, minimum_statistics(power, self, hop_s)
+        )
+        return track
+
+
+def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> np.ndarray:
+    """The minimum-statistics floor under the noise estimate, one value per block of the tracker.
+
+    The power of each tracker update (the mean over its ``TRACK_DECIMATION``
+    frames and the channels) is averaged over ``MINSTAT_SMOOTH_UPDATES``
+    updates. The floor of a block of ``TRACK_BLOCK_FRAMES`` updates is the
+    least such average over it and the blocks before it, back
+    ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` and capped
+    ``MINSTAT_CEILING_DB`` above the starting profile. Speech never holds a
+    bin for that long, so the floor follows the noise alone, at its mean when
+    the noise is steady.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
+        Squared STFT magnitudes; the first frame must be the first of a
+        block of the tracker (a multiple of ``TRACK_BLOCK_FRAMES *
+        TRACK_DECIMATION`` into the stream).
+    state : NoiseTracker
+        Its minimum-statistics history is used and updated in place.
+    hop_s : float
+        Time between frames in seconds.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_freqs, n_blocks), dtype=float32]
+        ``n_blocks = ceil(n_frames / (TRACK_BLOCK_FRAMES * TRACK_DECIMATION))``.
+    """
+    step, block = TRACK_DECIMATION, TRACK_BLOCK_FRAMES
+    n_channels, n_freqs, n_frames = power.shape
+    n_updates = -(-n_frames // step)
+    n_blocks = -(-n_updates // block)
+    if n_blocks == 0:
+        return np.zeros((n_freqs, 0), np.float32)
+    if n_updates * step > n_frames:  # the end of the stream: the last update has fewer frames
+        power = np.concatenate([power, np.repeat(power[..., -1:], n_updates * step - n_frames, axis=-1)], axis=-1)
+    total = power[..., 0::step].sum(axis=0)
+    for k in range(1, step):
+        total += power[..., k::step].sum(axis=0)
+    updates = total * np.float32(1 / (step * n_channels))
+    width = max(1, round(MINSTAT_WINDOW_S / (block * step * hop_s)))
+    if state.minstat_updates.shape[-1] == 0:
+        # The start: the first update stands for those before it, and the window holds only what
+        # was heard (no value of the profile: when it came from the quietest stretch, it may lie
+        # far below the noise here).
+        state.minstat_updates = np.repeat(updates[:, :1], MINSTAT_SMOOTH_UPDATES - 1, axis=-1)
+        state.minstat_least = np.full((n_freqs, width - 1), np.inf, np.float32)
+    updates = np.concatenate([state.minstat_updates, updates], axis=-1)
+    averages = window_reduce(updates, MINSTAT_SMOOTH_UPDATES) * np.float32(1 / MINSTAT_SMOOTH_UPDATES)
+    state.minstat_updates = updates[:, updates.shape[-1] - (MINSTAT_SMOOTH_UPDATES - 1) :]
+    if n_blocks * block > n_updates:  # the end of the stream: the last block has fewer updates
+        averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
+    least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
+    state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
+    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
+    return np.minimum(window_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
+
+
+def track_noise(
+    power: np.ndarray,
+    noise_power: np.ndarray,
+    hop_s: float,
+    ceiling: np.ndarray,
+    floor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noise power of every frame, tracked from a starting profile.
+
+    The estimate is updated on every ``TRACK_DECIMATION``-th frame (counted
+    from the first frame given, so blocks must start at a multiple of it) and
+    held in between: it moves over seconds, not frames. The speech
+    probability that steers each update is computed against the noise
+    estimate at the start of each block of ``TRACK_BLOCK_FRAMES`` updates;
+    within a block the recursion is linear and solved for all of them at once.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_channels, n_freqs, n_frames)]
+        Squared STFT magnitudes.
+    noise_power : np.ndarray [shape=(n_freqs,)]
+        Noise estimate before the first frame.
+    hop_s : float
+        Time between frames in seconds.
+    ceiling : np.ndarray [shape=(n_freqs,)]
+        Highest value the estimate may take in each bin.
+    floor : np.ndarray [shape=(n_freqs, n_blocks)]
+        Lowest value the estimate may take in each block of
+        ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
+        overrides ``ceiling``.
+
+    Returns
+    -------
+    track : np.ndarray [shape=(n_freqs, n_frames), dtype=float32]
+        Noise estimate used for each frame (the one before its update).
+    last : np.ndarray [shape=(n_freqs,), dtype=float64]
+        Estimate after the last frame, to continue a stream.
+    """
+    step = TRACK_DECIMATION
+    n_total = power.shape[-1]
+    power = power[..., ::step]
+    n_channels, n_freqs, n_frames = power.shape
+    xi_h1 = 10 ** (TRACK_SPEECH_SNR_DB / 10)
+    rate = (1.0 - np.exp(-step * hop_s / TRACK_TIME_CONSTANT_S)) / n_channels
+    noise = np.maximum(np.asarray(noise_power, dtype=np.float64), _TINY)
+    track = np.empty((n_freqs, n_frames), dtype=np.float32)
+    for start in range(0, n_frames, TRACK_BLOCK_FRAMES):
+        block = power[:, :, start : start + TRACK_BLOCK_FRAMES]
+        # 1 - P(speech | Y) = c / (1 + c), c = (1 + xi_h1) exp(-snr xi_h1 / (1 + xi_h1)).
+        scale = (-xi_h1 / (1.0 + xi_h1)) / noise.astype(np.float32)
+        c = np.float32(1.0 + xi_h1) * np.exp(block * scale[None, :, None])
+        absence = np.maximum(c / (1.0 + c), np.float32(1.0 - TRACK_MAX_PRESENCE))
+        # noise_k = m_k * noise_{k-1} + b_k, solved with running products.
+        m = 1.0 - rate * absence.sum(axis=0)
+        b = rate * (absence * block).sum(axis=0)
+        prod = np.cumprod(m, axis=-1)
+        after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
+        after = np.maximum(np.minimum(after, ceiling[:, None]), floor[:, start // TRACK_BLOCK_FRAMES, None])
+        track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
+        noise = np.maximum(after[:, -1], _TINY)
+    track = np.repeat(track, step, axis=-1)[:, :n_total]
+    return track, noise

@@ -17,11 +17,10 @@ import numpy as np
 
 from .errors import AudioInputError, ParameterError
 from .finishing import ArraySpool, clean
-from .noise import NoiseProfile
+from .noise import NoiseProfile, measure_noise
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import ArraySource
-from .stream import measure_noise
 from .transform import StftConfig
 
 __all__ = ["denoise", "denoise_with_profile", "noise_profile"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["StftConfig", "overlap_add"]
+__all__ = ["FrameAnalyzer", "FrameSynthesizer", "StftConfig", "overlap_add", "power_of"]
 
 #: Shortest frame duration in seconds for the default FFT size.
 _MIN_FRAME_S = 0.020
@@ -306,3 +306,117 @@ def overlap_add(
     for t in range(n_frames):
         out[..., t * hop_length : t * hop_length + n_fft] += frames[..., min(t, frames.shape[-2] - 1), :]
     return out
+
+
+def power_of(spec: np.ndarray) -> np.ndarray:
+    """Squared magnitudes of complex STFT bins (no square root taken)."""
+    return spec.real**2 + spec.imag**2
+
+
+class FrameAnalyzer:
+    """Samples in, STFT frames out, exactly as :meth:`StftConfig.stft` frames them.
+
+    Frame ``t`` covers samples ``t * hop - n_fft // 2`` to ``t * hop + n_fft // 2``
+    (zeros before the start and after the end).
+
+    Parameters
+    ----------
+    config : StftConfig
+    n_channels : int
+    first_frame : int
+        Index of the first frame wanted. Samples must then be pushed from
+        sample ``max(0, first_frame * hop - n_fft // 2)`` on.
+    energies : bool
+        Give each frame's energy (its squared magnitudes summed over the bins,
+        ``(n_channels, k)``) instead of its spectrum: a survey needs no more.
+    """
+
+    def __init__(self, config: StftConfig, n_channels: int, first_frame: int = 0, energies: bool = False) -> None:
+        self.config = config
+        self._measure = config.frame_energies if energies else config.frame_spectra
+        self.next_frame = first_frame
+        lead = first_frame * config.hop_length - config.n_fft // 2
+        self._buffer = np.zeros((n_channels, max(0, -lead)), dtype=np.float32)
+        self._pushed = 0
+
+    @property
+    def first_sample(self) -> int:
+        """Index of the first sample :meth:`push` expects."""
+        return max(0, self.next_frame * self.config.hop_length - self.config.n_fft // 2)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Add samples ``(n_channels, n)``; return the frames now complete ``(n_channels, n_freqs, k)``."""
+        self._pushed += samples.shape[-1]
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)], axis=-1)
+        return self._take(self._buffer.shape[-1])
+
+    def finish(self, n_samples: int) -> np.ndarray:
+        """The remaining frames of a recording of ``n_samples`` samples (zero-padded at the end)."""
+        n_frames = self.config.n_frames(n_samples) - self.next_frame
+        if n_frames <= 0:
+            return self._measure(self._buffer, 0)
+        needed = (n_frames - 1) * self.config.hop_length + self.config.n_fft
+        if self._buffer.shape[-1] < needed:
+            pad = np.zeros((self._buffer.shape[0], needed - self._buffer.shape[-1]), dtype=np.float32)
+            self._buffer = np.concatenate([self._buffer, pad], axis=-1)
+        return self._take(needed)
+
+    def _take(self, available: int) -> np.ndarray:
+        cfg = self.config
+        k = (available - cfg.n_fft) // cfg.hop_length + 1 if available >= cfg.n_fft else 0
+        frames = self._measure(self._buffer, k)
+        self._buffer = self._buffer[:, k * cfg.hop_length :]
+        self.next_frame += k
+        return frames
+
+
+class FrameSynthesizer:
+    """Gated frames in, finished samples out, as :meth:`StftConfig.istft` would add them.
+
+    Parameters
+    ----------
+    config : StftConfig
+    n_channels : int
+    """
+
+    def __init__(self, config: StftConfig, n_channels: int) -> None:
+        self.config = config
+        self._acc = np.zeros((n_channels, 0), dtype=np.float32)
+        self._norm = np.zeros(0, dtype=np.float32)
+        self._acc_start = 0  # index in the padded signal of self._acc[:, 0]
+        self._n_frames = 0
+
+    def push(self, spec: np.ndarray) -> np.ndarray:
+        """Add frames ``(n_channels, n_freqs, k)``; return the samples now final ``(n_channels, m)``."""
+        k = spec.shape[-1]
+        if k == 0:
+            return self._acc[:, :0]
+        cfg = self.config
+        hop = cfg.hop_length
+        start = self._n_frames * hop - self._acc_start
+        total = start + (k - 1) * hop + cfg.n_fft
+        acc = np.zeros((self._acc.shape[0], total), dtype=np.float32)
+        norm = np.zeros(total, dtype=np.float32)
+        acc[:, : self._acc.shape[-1]] = self._acc
+        norm[: self._norm.shape[0]] = self._norm
+        span = (k - 1) * hop + cfg.n_fft
+        # Added in place, older frames first: the sums do not depend on how the frames were split into pushes.
+        overlap_add(cfg.frame_signals(spec), hop, span, out=acc[:, start : start + span])
+        overlap_add(cfg.window.astype(np.float32) ** 2, hop, span, k, out=norm[start : start + span])
+        self._n_frames += k
+        # Positions before the next frame's start get nothing more.
+        final = self._n_frames * hop - self._acc_start
+        self._acc, self._norm = acc, norm
+        return self._emit(final)
+
+    def finish(self) -> np.ndarray:
+        """Everything left (the caller cuts it to the recording's length)."""
+        return self._emit(self._acc.shape[-1])
+
+    def _emit(self, final: int) -> np.ndarray:
+        values = self._acc[:, :final] / np.maximum(self._norm[:final], np.float32(1e-12))
+        self._acc, self._norm = self._acc[:, final:], self._norm[final:]
+        # The first n_fft // 2 padded positions precede the signal.
+        skip = max(0, self.config.n_fft // 2 - self._acc_start)
+        self._acc_start += final
+        return values[:, skip:]

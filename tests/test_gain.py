@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
-from denoise_core import StftConfig
 from denoise_core.gain import (
-    MINSTAT_CEILING_DB,
-    TRACK_BLOCK_FRAMES,
-    TRACK_DECIMATION,
     GainState,
     expint_e1,
     gain_from_parts,
     gain_parts,
     lsa_gain,
-    minimum_statistics,
     pause_floor_db,
     smooth_gain,
 )
@@ -154,44 +147,3 @@ def test_smooth_gain_stays_within_the_input_range(rng):
     assert out.min() >= gain.min() - 1e-6
     assert out.max() <= gain.max() + 1e-6
     assert out.std() < 0.5 * gain.std()
-
-
-# ---------------------------------------------------------------- the minimum-statistics floor under the noise
-
-
-def _white_power(rng, sr: int, seconds: float):
-    config = StftConfig.for_sr(sr)
-    x = rng.standard_normal(int(seconds * sr)).astype(np.float32)
-    power = (np.abs(config.stft(x[None])) ** 2).astype(np.float32)
-    return power, power.mean(axis=(0, 2)), config.hop_s
-
-
-@pytest.mark.parametrize("sr", [16000, 48000], ids=lambda sr: f"{sr}Hz")
-def test_minimum_statistics_sit_at_the_mean_of_steady_noise(rng, sr):
-    # The least of the smoothed power over 2.5 s lies about 4 dB under the mean; the bias puts it back.
-    power, mean, hop_s = _white_power(rng, sr, 20.0)
-    floor = minimum_statistics(power, GainState.start(mean, 1), hop_s)
-    settled = floor[:, 8:]  # past the first window
-    error_db = 10 * np.log10(settled / mean[:, None])
-    assert abs(np.median(error_db)) < 1.0
-    assert np.percentile(error_db, 5) > -3.0 and np.percentile(error_db, 95) < 3.0
-
-
-def test_minimum_statistics_stay_under_their_ceiling_above_the_profile(rng):
-    # Noise 20 dB above the profile: the floor stops 12 dB above it.
-    power, mean, hop_s = _white_power(rng, 16000, 10.0)
-    profile = mean / 100
-    floor = minimum_statistics(power, GainState.start(profile, 1), hop_s)
-    ceiling = profile[:, None] * 10 ** (MINSTAT_CEILING_DB / 10)
-    assert (floor <= ceiling * (1 + 1e-6)).all()
-    assert np.median(floor[:, 8:] / ceiling) > 0.99
-
-
-def test_minimum_statistics_are_the_same_in_any_blocks(rng):
-    power, mean, hop_s = _white_power(rng, 16000, 12.0)
-    whole = minimum_statistics(power, GainState.start(mean, 1), hop_s)
-    state = GainState.start(mean, 1)
-    block = TRACK_BLOCK_FRAMES * TRACK_DECIMATION
-    cuts = [0, block, 5 * block, 6 * block, 13 * block, power.shape[-1]]
-    pieces = [minimum_statistics(power[..., a:b], state, hop_s) for a, b in itertools.pairwise(cuts)]
-    np.testing.assert_array_equal(np.concatenate(pieces, axis=-1), whole)

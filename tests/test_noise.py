@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from denoise_core import DenoiseError, NoiseProfile, NoiseWindowError, StftConfig, noise_profile
-from denoise_core.noise import AUTO_WINDOW_S, validate_noise_window
+from denoise_core.noise import (
+    AUTO_WINDOW_S,
+    MINSTAT_CEILING_DB,
+    TRACK_BLOCK_FRAMES,
+    TRACK_DECIMATION,
+    NoiseTracker,
+    minimum_statistics,
+    validate_noise_window,
+)
 
 SR = 16000
 DURATION_S = 2.0
@@ -188,3 +198,44 @@ def test_digital_silence_followed_by_noise_is_not_taken_as_the_noise(speech_burs
     padded = np.concatenate([np.zeros(sr, np.float32), y])
     start, end = _quietest(padded, sr)
     assert 1.0 <= start < end <= 1.8
+
+
+# ---------------------------------------------------------------- the minimum-statistics floor under the noise
+
+
+def _white_power(rng, sr: int, seconds: float):
+    config = StftConfig.for_sr(sr)
+    x = rng.standard_normal(int(seconds * sr)).astype(np.float32)
+    power = (np.abs(config.stft(x[None])) ** 2).astype(np.float32)
+    return power, power.mean(axis=(0, 2)), config.hop_s
+
+
+@pytest.mark.parametrize("sr", [16000, 48000], ids=lambda sr: f"{sr}Hz")
+def test_minimum_statistics_sit_at_the_mean_of_steady_noise(rng, sr):
+    # The least of the smoothed power over 2.5 s lies about 4 dB under the mean; the bias puts it back.
+    power, mean, hop_s = _white_power(rng, sr, 20.0)
+    floor = minimum_statistics(power, NoiseTracker.start(mean), hop_s)
+    settled = floor[:, 8:]  # past the first window
+    error_db = 10 * np.log10(settled / mean[:, None])
+    assert abs(np.median(error_db)) < 1.0
+    assert np.percentile(error_db, 5) > -3.0 and np.percentile(error_db, 95) < 3.0
+
+
+def test_minimum_statistics_stay_under_their_ceiling_above_the_profile(rng):
+    # Noise 20 dB above the profile: the floor stops 12 dB above it.
+    power, mean, hop_s = _white_power(rng, 16000, 10.0)
+    profile = mean / 100
+    floor = minimum_statistics(power, NoiseTracker.start(profile), hop_s)
+    ceiling = profile[:, None] * 10 ** (MINSTAT_CEILING_DB / 10)
+    assert (floor <= ceiling * (1 + 1e-6)).all()
+    assert np.median(floor[:, 8:] / ceiling) > 0.99
+
+
+def test_minimum_statistics_are_the_same_in_any_blocks(rng):
+    power, mean, hop_s = _white_power(rng, 16000, 12.0)
+    whole = minimum_statistics(power, NoiseTracker.start(mean), hop_s)
+    state = NoiseTracker.start(mean)
+    block = TRACK_BLOCK_FRAMES * TRACK_DECIMATION
+    cuts = [0, block, 5 * block, 6 * block, 13 * block, power.shape[-1]]
+    pieces = [minimum_statistics(power[..., a:b], state, hop_s) for a, b in itertools.pairwise(cuts)]
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=-1), whole)

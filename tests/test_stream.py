@@ -14,8 +14,8 @@ import soundfile as sf
 from denoise_core import DenoiseParams, StftConfig, denoise, denoise_file
 from denoise_core.cli import main
 from denoise_core.finishing import ArraySpool, clean
+from denoise_core.noise import measure_noise
 from denoise_core.source import ArraySource, Source
-from denoise_core.stream import measure_noise
 
 SR = 48_000
 N = 20 * SR + 1234
