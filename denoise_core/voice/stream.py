@@ -45,8 +45,9 @@ which BLAS threads slow down rather than speed up.
 
 from __future__ import annotations
 
+from collections import deque
 from functools import lru_cache
-from typing import List, Tuple
+from typing import Deque, List, Tuple
 
 import numpy as np
 import soxr
@@ -75,12 +76,15 @@ CHUNK_HOPS = 100
 RESAMPLE_BLOCK = 4096
 #: Duration of a local-SNR frame in seconds.
 FRAME_S = HOP_LENGTH / SR
-#: Recommended pre-roll, in seconds, before a stretch cleaned on its own.
-#: Measured on 20 s of noisy speech: the stretch's output differs from the
-#: same stretch within a whole-file run by about -20 dB (energy ratio) with
-#: no pre-roll, and by less than -60 dB after 3 s (the normalisations forget
-#: with a 1 s time constant and the GRUs follow them).
-PREROLL_S = 3.0
+#: Recommended pre-roll, in seconds, before a stretch cleaned on its own (start the stream this much
+#: earlier, on a multiple of 10 ms from the recording's start, and drop this much output). Measured
+#: (``bench/voice_oracle.py``) on 3 s stretches of the public pairs against the same stretches within
+#: a whole-recording run: without pre-roll they differ by -3 to -25 dB (median -20 dB; energy of the
+#: difference relative to the output), with 3 s by -21 to -34 dB (median -29 dB), with 5 s by -26 to
+#: -37 dB (median -29 dB), with 8 s by -24 to -47 dB (median -37 dB). The feature normalisation
+#: forgets its start with a 1 s time constant, the GRUs more slowly; a start off the 10 ms grid
+#: frames the audio differently and costs about 5 dB more.
+PREROLL_S = 5.0
 
 
 @lru_cache(maxsize=1)
@@ -123,7 +127,7 @@ class _Fifo:
     """Samples of several channels waiting to be taken in blocks."""
 
     def __init__(self, n_channels: int) -> None:
-        self.parts: List[np.ndarray] = []
+        self.parts: Deque[np.ndarray] = deque()
         self.n_channels = n_channels
         self.size = 0
 
@@ -133,12 +137,19 @@ class _Fifo:
             self.size += y.shape[1]
 
     def take(self, n: int) -> np.ndarray:
-        """The first ``n`` samples (all there are if fewer)."""
-        joined = np.concatenate(self.parts, axis=1) if self.parts else np.zeros((self.n_channels, 0), np.float32)
-        head, tail = joined[:, :n], joined[:, n:]
-        self.parts = [tail] if tail.shape[1] else []
-        self.size = tail.shape[1]
-        return head
+        """The first ``n`` samples (all there are if fewer), as a new array."""
+        taken = []
+        while n > 0 and self.parts:
+            head = self.parts.popleft()
+            if head.shape[1] > n:
+                self.parts.appendleft(head[:, n:])
+                head = head[:, :n]
+            taken.append(head)
+            n -= head.shape[1]
+            self.size -= head.shape[1]
+        if not taken:
+            return np.zeros((self.n_channels, 0), np.float32)
+        return np.concatenate(taken, axis=1)
 
 
 class VoiceStream:
