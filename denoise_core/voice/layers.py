@@ -16,6 +16,8 @@ the recurrence goes frame by frame.
 
 from __future__ import annotations
 
+from typing import List, Sequence
+
 import numpy as np
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "depthwise_conv_transpose_freq",
     "grouped_linear",
     "GRU",
+    "run_grus",
 ]
 
 
@@ -145,21 +148,25 @@ def depthwise_conv_freq(x: np.ndarray, weight: np.ndarray, stride: int) -> np.nd
     x : np.ndarray [shape=(n_frames, n_freqs, n_channels), dtype=float32]
     weight : np.ndarray [shape=(n_channels, 1, 1, 3), dtype=float32]
     stride : int
-        1, or 2 to halve the bins.
+        1, or 2 to halve the bins (``n_freqs`` even).
 
     Returns
     -------
-    np.ndarray [shape=(n_frames, (n_freqs - 1) // stride + 1, n_channels), dtype=float32]
+    np.ndarray [shape=(n_frames, n_freqs // stride, n_channels), dtype=float32]
+        Bin ``j`` is ``x[s*j - 1] * w[0] + x[s*j] * w[1] + x[s*j + 1] * w[2]`` (zero outside).
     """
-    n_frames, n_freqs, n_channels = x.shape
-    n_out = (n_freqs - 1) // stride + 1
-    padded = np.zeros((n_frames, n_freqs + 2, n_channels), dtype=np.float32)
-    padded[:, 1:-1] = x
     taps = weight[:, 0, 0, :]
-    span = stride * (n_out - 1) + 1
-    out = padded[:, 0:span:stride] * taps[:, 0]
-    out += padded[:, 1 : 1 + span : stride] * taps[:, 1]
-    out += padded[:, 2 : 2 + span : stride] * taps[:, 2]
+    if stride == 1:
+        out = x * taps[:, 1]
+        out[:, 1:] += x[:, :-1] * taps[:, 0]
+        out[:, :-1] += x[:, 1:] * taps[:, 2]
+        return out
+    n_frames, n_freqs, n_channels = x.shape
+    pairs = x.reshape(n_frames, n_freqs // 2, 2, n_channels)
+    even, odd = pairs[:, :, 0], pairs[:, :, 1]
+    out = even * taps[:, 1]
+    out += odd * taps[:, 2]
+    out[:, 1:] += odd[:, :-1] * taps[:, 0]
     return out
 
 
@@ -252,33 +259,60 @@ class GRU:
         np.ndarray [shape=(n_frames, hidden), dtype=float32]
             The state after each frame.
         """
-        hidden, n_frames = self.hidden, x.shape[0]
-        projected = x @ self.w_in
-        projected += self.b_in
-        states = np.empty((n_frames + 1, hidden + 1), dtype=np.float32)
-        states[:, hidden] = 1.0
-        states[0, :hidden] = h
-        recurrent = np.empty(3 * hidden, dtype=np.float32)
-        gates = np.empty(2 * hidden, dtype=np.float32)
-        candidate = np.empty(hidden, dtype=np.float32)
-        blend = np.empty(hidden, dtype=np.float32)
-        rec_zr, rec_h = recurrent[: 2 * hidden], recurrent[2 * hidden :]
-        gate_z, gate_r = gates[:hidden], gates[hidden:]
-        r_aug = self.r_aug
-        dot, add, multiply, subtract, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
-        for t in range(n_frames):
-            row, prev, new = projected[t], states[t], states[t + 1, :hidden]
-            dot(prev, r_aug, out=recurrent)
-            add(rec_zr, row[: 2 * hidden], out=gates)
-            tanh(gates, out=gates)
-            multiply(gate_r, rec_h, out=candidate)
-            candidate += rec_h
-            candidate += row[2 * hidden :]
-            tanh(candidate, out=candidate)
-            subtract(prev[:hidden], candidate, out=blend)
-            gate_z += 1.0
-            blend *= gate_z
-            blend *= 0.5
-            add(blend, candidate, out=new)
-        h[:] = states[n_frames, :hidden]
-        return states[1:, :hidden]
+        return run_grus([self], [x], [h])[0]
+
+
+def run_grus(grus: Sequence[GRU], xs: Sequence[np.ndarray], hs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Run independent GRU layers of one hidden size side by side, frame by frame.
+
+    Each layer does its own matrix-vector product per frame; the gate
+    arithmetic runs on all of them at once, so two layers cost little more
+    than one in vector operations.
+
+    Parameters
+    ----------
+    grus : sequence of GRU
+    xs : sequence of np.ndarray [shape=(n_frames, n_in), dtype=float32]
+        Each layer's input, all over the same frames.
+    hs : sequence of np.ndarray [shape=(hidden,), dtype=float32]
+        Each layer's state before the first frame; updated in place.
+
+    Returns
+    -------
+    list of np.ndarray [shape=(n_frames, hidden), dtype=float32]
+        Each layer's state after each frame.
+    """
+    hidden, n_frames, n_layers = grus[0].hidden, xs[0].shape[0], len(grus)
+    projected = np.empty((n_frames, n_layers, 3 * hidden), dtype=np.float32)
+    states = np.empty((n_frames + 1, n_layers, hidden + 1), dtype=np.float32)
+    for k, (gru, x, h) in enumerate(zip(grus, xs, hs)):
+        np.matmul(x, gru.w_in, out=projected[:, k])
+        projected[:, k] += gru.b_in
+        states[0, k, :hidden] = h
+    states[:, :, hidden] = 1.0
+    recurrent = np.empty((n_layers, 3 * hidden), dtype=np.float32)
+    gates = np.empty((n_layers, 2 * hidden), dtype=np.float32)
+    candidate = np.empty((n_layers, hidden), dtype=np.float32)
+    blend = np.empty((n_layers, hidden), dtype=np.float32)
+    rec_zr, rec_h = recurrent[:, : 2 * hidden], recurrent[:, 2 * hidden :]
+    gate_z, gate_r = gates[:, :hidden], gates[:, hidden:]
+    pairs = [(gru.r_aug, recurrent[k]) for k, gru in enumerate(grus)]
+    dot, add, multiply, subtract, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
+    for t in range(n_frames):
+        row, prev = projected[t], states[t]
+        for k, (r_aug, rec) in enumerate(pairs):
+            dot(prev[k], r_aug, out=rec)
+        add(rec_zr, row[:, : 2 * hidden], out=gates)
+        tanh(gates, out=gates)
+        multiply(gate_r, rec_h, out=candidate)
+        candidate += rec_h
+        candidate += row[:, 2 * hidden :]
+        tanh(candidate, out=candidate)
+        subtract(prev[:, :hidden], candidate, out=blend)
+        gate_z += 1.0
+        blend *= gate_z
+        blend *= 0.5
+        add(blend, candidate, out=states[t + 1, :, :hidden])
+    for k, h in enumerate(hs):
+        h[:] = states[n_frames, k, :hidden]
+    return [states[1:, k, :hidden] for k in range(n_layers)]
