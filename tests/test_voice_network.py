@@ -32,7 +32,7 @@ def numpy_outputs(features):
     for start in range(0, len(feat_erb), CHUNK_HOPS):
         enc = network.encode(feat_erb[start : start + CHUNK_HOPS], feat_spec[start : start + CHUNK_HOPS], state)
         encoded.append(enc)
-        parts.append((*network.decode(enc, state), enc.lsnr_db))
+        parts.append((network.erb_decode(enc, state), network.df_decode(enc, state), enc.lsnr_db))
     gains, coefs, lsnr = (np.concatenate(p) for p in zip(*parts))
     return gains, coefs, lsnr, {name: np.concatenate([getattr(e, name) for e in encoded]) for name in encoded[0]._fields}
 

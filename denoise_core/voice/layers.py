@@ -16,8 +16,6 @@ the recurrence goes frame by frame.
 
 from __future__ import annotations
 
-from typing import List, Sequence
-
 import numpy as np
 
 __all__ = [
@@ -30,7 +28,6 @@ __all__ = [
     "depthwise_conv_transpose_freq",
     "grouped_linear",
     "GRU",
-    "run_grus",
 ]
 
 
@@ -130,11 +127,13 @@ def causal_conv_time(x: np.ndarray, history: np.ndarray, kernel: np.ndarray, bia
     np.ndarray [shape=(n_frames, n_freqs, c_out), dtype=float32]
     """
     n_frames = x.shape[0]
-    k = kernel.shape[0]
+    k, _, c_in, c_out = kernel.shape
     padded = np.concatenate([history, x], axis=0)
-    out = padded[:n_frames] @ kernel[0, 0]
+    # Every tap's contribution of every frame in one product, then shifted and summed.
+    taps = padded @ kernel[:, 0].transpose(1, 0, 2).reshape(c_in, k * c_out)
+    out = taps[:n_frames, :, :c_out].copy()
     for j in range(1, k):
-        out += padded[j : j + n_frames] @ kernel[j, 0]
+        out += taps[j : j + n_frames, :, j * c_out : (j + 1) * c_out]
     if bias is not None:
         out += bias
     return out
@@ -259,60 +258,33 @@ class GRU:
         np.ndarray [shape=(n_frames, hidden), dtype=float32]
             The state after each frame.
         """
-        return run_grus([self], [x], [h])[0]
-
-
-def run_grus(grus: Sequence[GRU], xs: Sequence[np.ndarray], hs: Sequence[np.ndarray]) -> List[np.ndarray]:
-    """Run independent GRU layers of one hidden size side by side, frame by frame.
-
-    Each layer does its own matrix-vector product per frame; the gate
-    arithmetic runs on all of them at once, so two layers cost little more
-    than one in vector operations.
-
-    Parameters
-    ----------
-    grus : sequence of GRU
-    xs : sequence of np.ndarray [shape=(n_frames, n_in), dtype=float32]
-        Each layer's input, all over the same frames.
-    hs : sequence of np.ndarray [shape=(hidden,), dtype=float32]
-        Each layer's state before the first frame; updated in place.
-
-    Returns
-    -------
-    list of np.ndarray [shape=(n_frames, hidden), dtype=float32]
-        Each layer's state after each frame.
-    """
-    hidden, n_frames, n_layers = grus[0].hidden, xs[0].shape[0], len(grus)
-    projected = np.empty((n_frames, n_layers, 3 * hidden), dtype=np.float32)
-    states = np.empty((n_frames + 1, n_layers, hidden + 1), dtype=np.float32)
-    for k, (gru, x, h) in enumerate(zip(grus, xs, hs)):
-        np.matmul(x, gru.w_in, out=projected[:, k])
-        projected[:, k] += gru.b_in
-        states[0, k, :hidden] = h
-    states[:, :, hidden] = 1.0
-    recurrent = np.empty((n_layers, 3 * hidden), dtype=np.float32)
-    gates = np.empty((n_layers, 2 * hidden), dtype=np.float32)
-    candidate = np.empty((n_layers, hidden), dtype=np.float32)
-    blend = np.empty((n_layers, hidden), dtype=np.float32)
-    rec_zr, rec_h = recurrent[:, : 2 * hidden], recurrent[:, 2 * hidden :]
-    gate_z, gate_r = gates[:, :hidden], gates[:, hidden:]
-    pairs = [(gru.r_aug, recurrent[k]) for k, gru in enumerate(grus)]
-    dot, add, multiply, subtract, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
-    for t in range(n_frames):
-        row, prev = projected[t], states[t]
-        for k, (r_aug, rec) in enumerate(pairs):
-            dot(prev[k], r_aug, out=rec)
-        add(rec_zr, row[:, : 2 * hidden], out=gates)
-        tanh(gates, out=gates)
-        multiply(gate_r, rec_h, out=candidate)
-        candidate += rec_h
-        candidate += row[:, 2 * hidden :]
-        tanh(candidate, out=candidate)
-        subtract(prev[:, :hidden], candidate, out=blend)
-        gate_z += 1.0
-        blend *= gate_z
-        blend *= 0.5
-        add(blend, candidate, out=states[t + 1, :, :hidden])
-    for k, h in enumerate(hs):
-        h[:] = states[n_frames, k, :hidden]
-    return [states[1:, k, :hidden] for k in range(n_layers)]
+        hidden, n_frames = self.hidden, x.shape[0]
+        projected = x @ self.w_in
+        projected += self.b_in
+        proj_zr, proj_h = projected[:, : 2 * hidden], projected[:, 2 * hidden :]
+        states = np.empty((n_frames + 1, hidden + 1), dtype=np.float32)
+        states[:, hidden] = 1.0
+        states[0, :hidden] = h
+        state_h = states[:, :hidden]
+        recurrent = np.empty(3 * hidden, dtype=np.float32)
+        gates = np.empty(2 * hidden, dtype=np.float32)
+        candidate = np.empty(hidden, dtype=np.float32)
+        blend = np.empty(hidden, dtype=np.float32)
+        rec_zr, rec_h = recurrent[: 2 * hidden], recurrent[2 * hidden :]
+        gate_z, gate_r = gates[:hidden], gates[hidden:]
+        r_aug = self.r_aug
+        dot, add, multiply, subtract, tanh = np.dot, np.add, np.multiply, np.subtract, np.tanh
+        for t in range(n_frames):
+            dot(states[t], r_aug, out=recurrent)
+            add(rec_zr, proj_zr[t], out=gates)
+            tanh(gates, out=gates)
+            gates += 1.0  # now 2 z and 2 r
+            multiply(gate_r, rec_h, out=candidate)
+            candidate += proj_h[t]
+            tanh(candidate, out=candidate)
+            subtract(state_h[t], candidate, out=blend)
+            blend *= gate_z
+            blend *= 0.5
+            add(blend, candidate, out=state_h[t + 1])
+        h[:] = state_h[n_frames]
+        return state_h[1:]

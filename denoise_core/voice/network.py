@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, NamedTuple
 
 import numpy as np
 
@@ -34,7 +34,6 @@ from .layers import (
     grouped_linear,
     pointwise_conv,
     relu,
-    run_grus,
 )
 
 __all__ = ["WEIGHTS_PATH", "DF_ORDER", "LSNR_MIN_DB", "LSNR_MAX_DB", "load_weights", "EncoderOutput", "NetworkState", "Dfn3"]
@@ -191,27 +190,20 @@ class Dfn3:
         lsnr_db = lsnr * np.float32(LSNR_MAX_DB - LSNR_MIN_DB) + np.float32(LSNR_MIN_DB)
         return EncoderOutput(e0, e1, e2, e3, emb, c0, lsnr_db.astype(np.float32))
 
-    def decode(self, enc: EncoderOutput, state: NetworkState) -> Tuple[np.ndarray, np.ndarray]:
-        """The ERB decoder graph (``erb_dec.onnx``) and the DF decoder graph (``df_dec.onnx``).
-
-        Their GRUs run side by side, layer by layer (:func:`~denoise_core.voice.layers.run_grus`).
+    def erb_decode(self, enc: EncoderOutput, state: NetworkState) -> np.ndarray:
+        """The ERB decoder graph (``erb_dec.onnx``): gains per ERB band.
 
         Returns
         -------
-        gains : np.ndarray [shape=(n_frames, 32), dtype=float32]
-            ERB gains in [0, 1] for the spectrum two frames before each frame.
-        coefs : np.ndarray [shape=(n_frames, 96, 5), dtype=complex64]
-            Deep-filter taps for the spectra from four frames before each frame to the frame itself.
+        np.ndarray [shape=(n_frames, 32), dtype=float32]
+            Gains in [0, 1] for the spectrum two frames before each frame.
         """
         w = self.w
         n_frames = enc.emb.shape[0]
-        x_erb = relu(grouped_linear(enc.emb, w["erb_dec.emb_gru.linear_in"]))
-        x_df = relu(grouped_linear(enc.emb, w["df_dec.df_gru.linear_in"]))
-        for layer in range(2):
-            grus = [self.erb_grus[layer], self.df_grus[layer]]
-            x_erb, x_df = run_grus(grus, [x_erb, x_df], [state.erb_h[layer], state.df_h[layer]])
-
-        x = relu(grouped_linear(x_erb, w["erb_dec.emb_gru.linear_out"])).reshape(n_frames, NB_ERB // 4, _CONV_CH)
+        x = relu(grouped_linear(enc.emb, w["erb_dec.emb_gru.linear_in"]))
+        for gru, h in zip(self.erb_grus, state.erb_h):
+            x = gru(x, h)
+        x = relu(grouped_linear(x, w["erb_dec.emb_gru.linear_out"])).reshape(n_frames, NB_ERB // 4, _CONV_CH)
         x = self._skip(enc.e3, "erb_dec.conv3p") + x
         x = self._sep_conv(x, "erb_dec.convt3", 1)
         x = self._skip(enc.e2, "erb_dec.conv2p") + x
@@ -225,14 +217,27 @@ class Dfn3:
         kernel = self.kernels["erb_dec.conv0_out"][..., 0]
         logit = padded[:, :-2] @ kernel[0] + padded[:, 1:-1] @ kernel[1] + padded[:, 2:] @ kernel[2]
         logit += w["erb_dec.conv0_out.bias"][0]
-        gains = (np.float32(1.0) / (np.float32(1.0) + np.exp(-logit))).astype(np.float32)
+        return (np.float32(1.0) / (np.float32(1.0) + np.exp(-logit))).astype(np.float32)
 
-        x_df = x_df + grouped_linear(enc.emb, w["df_dec.df_skip.weight"])
+    def df_decode(self, enc: EncoderOutput, state: NetworkState) -> np.ndarray:
+        """The DF decoder graph (``df_dec.onnx``): deep-filter coefficients.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_frames, 96, 5), dtype=complex64]
+            Taps for the spectra from four frames before each frame to the frame itself.
+        """
+        w = self.w
+        n_frames = enc.emb.shape[0]
+        x = relu(grouped_linear(enc.emb, w["df_dec.df_gru.linear_in"]))
+        for gru, h in zip(self.df_grus, state.df_h):
+            x = gru(x, h)
+        x = x + grouped_linear(enc.emb, w["df_dec.df_skip.weight"])
         conv = relu(causal_conv_time(enc.c0, state.c0_history, self.kernels["df_dec.df_convp"], w["df_dec.df_convp.bias"]))
         state.c0_history = np.concatenate([state.c0_history, enc.c0])[-_DF_CONVP_LOOKBACK:]
-        coefs = np.tanh(grouped_linear(x_df, w["df_dec.df_out.weight"])).reshape(n_frames, NB_DF, 2 * DF_ORDER)
+        coefs = np.tanh(grouped_linear(x, w["df_dec.df_out.weight"])).reshape(n_frames, NB_DF, 2 * DF_ORDER)
         coefs += conv
-        return gains, coefs.reshape(n_frames, NB_DF, DF_ORDER, 2).view(np.complex64)[..., 0]
+        return coefs.reshape(n_frames, NB_DF, DF_ORDER, 2).view(np.complex64)[..., 0]
 
     def __call__(self, feat_erb: np.ndarray, feat_spec: np.ndarray, state: NetworkState):
         """All three graphs over a chunk.
@@ -251,4 +256,4 @@ class Dfn3:
         lsnr_db : np.ndarray [shape=(n_frames,), dtype=float32]
         """
         enc = self.encode(feat_erb, feat_spec, state)
-        return (*self.decode(enc, state), enc.lsnr_db)
+        return self.erb_decode(enc, state), self.df_decode(enc, state), enc.lsnr_db
