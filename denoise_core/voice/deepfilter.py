@@ -20,6 +20,15 @@ Every channel gets the same gains and coefficients. The post-filter is off
 ``lim * noisy + (1 - lim) * enhanced`` with ``lim = 10**(-limit_db / 20)``;
 as the synthesis is linear, :func:`apply_atten_lim` does the same mix on the
 aligned waveforms.
+
+Digital silence: ``tract.rs`` counts hops whose mean square is below 1e-7
+and would output zeros, with every state frozen, after more than five in a
+row; but every cleaned frame resets the count (the ERB stage always runs with
+the C API's thresholds), so the runtime never freezes, as it measures, and
+nothing here freezes either. Only its pass-through at a 0 dB limit returns
+before that reset: it then outputs zeros instead of the sixth and later
+hops of such near-silence, where :func:`apply_atten_lim` returns the input
+unchanged.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .features import N_FREQS, NB_DF, erb_band_widths
+from .features import N_FREQS, NB_DF, erb_band_index
 from .network import DF_ORDER
 
 __all__ = [
@@ -54,7 +63,7 @@ _PASS_THROUGH_DB = 0.01
 #: Frames of noisy spectra the deep filter reads before the frame it enhances.
 _DF_LOOKBACK = DF_ORDER - 1
 
-_BAND_OF_BIN = np.repeat(np.arange(len(erb_band_widths())), erb_band_widths())
+_BAND_OF_BIN = erb_band_index()
 
 
 def gains_to_bins(gains: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ __all__ = [
     "NB_DF",
     "vorbis_window",
     "erb_band_widths",
+    "erb_band_index",
     "norm_alpha",
     "Analysis",
     "Synthesis",
@@ -108,6 +109,17 @@ def erb_band_widths(
     widths[-1] += 1
     widths[-1] -= max(int(widths.sum()) - (n_fft // 2 + 1), 0)
     return widths
+
+
+def erb_band_index() -> np.ndarray:
+    """The ERB band of each FFT bin.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_freqs,), dtype=int64]
+        Band numbers 0 to 31, in order, each repeated for its width (:func:`erb_band_widths`).
+    """
+    return np.repeat(np.arange(NB_ERB), erb_band_widths())
 
 
 def norm_alpha(sr: int = SR, hop_length: int = HOP_LENGTH, tau_s: float = NORM_TAU_S) -> float:
@@ -203,35 +215,42 @@ class FeatureExtractor:
 
     Parameters
     ----------
-    alpha : float
-        Smoothing factor of both normalisations (:func:`norm_alpha`).
+    alpha : float, optional
+        Smoothing factor of both normalisations; by default :func:`norm_alpha` (0.99).
     """
 
     def __init__(self, alpha: float | None = None) -> None:
         self.alpha = norm_alpha() if alpha is None else float(alpha)
         widths = erb_band_widths()
-        band_of_bin = np.repeat(np.arange(NB_ERB), widths)
+        band_of_bin = erb_band_index()
         self.band_matrix = np.zeros((N_FREQS, NB_ERB), dtype=np.float32)
         self.band_matrix[np.arange(N_FREQS), band_of_bin] = (np.float32(1.0) / widths.astype(np.float32))[band_of_bin]
         lo, hi = MEAN_NORM_INIT_DB
         self.mean_state = (np.float32(lo) + np.arange(NB_ERB, dtype=np.float32) * np.float32((hi - lo) / (NB_ERB - 1))).astype(np.float64)
         lo, hi = UNIT_NORM_INIT
         self.unit_state = (np.float32(lo) + np.arange(NB_DF, dtype=np.float32) * np.float32((hi - lo) / (NB_DF - 1))).astype(np.float64)
-        self._decay_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _decay(self, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-        """Matrices of ``s[t] = alpha * s[t - 1] + (1 - alpha) * x[t]`` over ``n_frames`` frames."""
-        if n_frames not in self._decay_cache:
-            t = np.arange(n_frames)
-            lag = t[:, None] - t[None, :]
-            gain = np.where(lag >= 0, (1.0 - self.alpha) * self.alpha ** np.maximum(lag, 0), 0.0)
-            self._decay_cache[n_frames] = (gain, self.alpha ** (t + 1.0))
-        return self._decay_cache[n_frames]
+        self._gain = np.zeros((0, 0))
+        self._carry = np.zeros(0)
 
     def _smooth(self, x: np.ndarray, state: np.ndarray) -> np.ndarray:
-        gain, carry = self._decay(x.shape[0])
-        smoothed = gain @ x + carry[:, None] * state
-        return smoothed
+        """``s[t] = alpha * s[t - 1] + (1 - alpha) * x[t]`` for every frame of ``x``, from ``s[-1] = state``.
+
+        Parameters
+        ----------
+        x : np.ndarray [shape=(n_frames, n_bands), dtype=float64]
+        state : np.ndarray [shape=(n_bands,), dtype=float64]
+
+        Returns
+        -------
+        np.ndarray [shape=(n_frames, n_bands), dtype=float64]
+        """
+        n_frames = x.shape[0]
+        if n_frames > len(self._carry):
+            t = np.arange(n_frames)
+            lag = t[:, None] - t[None, :]
+            self._gain = np.where(lag >= 0, (1.0 - self.alpha) * self.alpha ** np.maximum(lag, 0), 0.0)
+            self._carry = self.alpha ** (t + 1.0)
+        return self._gain[:n_frames, :n_frames] @ x + self._carry[:n_frames, None] * state
 
     def __call__(self, spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Features of consecutive frames of one spectrum.

@@ -126,7 +126,7 @@ class Dfn3:
 
     def __init__(self, weights: Dict[str, np.ndarray] | None = None) -> None:
         w = load_weights() if weights is None else weights
-        self.w = w
+        self.weights = w
         self.enc_gru = GRU(w["enc.emb_gru.gru0.W"], w["enc.emb_gru.gru0.R"], w["enc.emb_gru.gru0.B"])
         self.erb_grus = [GRU(*(w[f"erb_dec.emb_gru.gru{i}.{m}"] for m in "WRB")) for i in range(2)]
         self.df_grus = [GRU(*(w[f"df_dec.df_gru.gru{i}.{m}"] for m in "WRB")) for i in range(2)]
@@ -145,16 +145,16 @@ class Dfn3:
 
     def _pointwise(self, name: str) -> np.ndarray:
         """The 1x1 convolution ``name.pointwise`` as a (c_in, c_out) matrix."""
-        return conv_kernel_matrix(self.w[f"{name}.pointwise"], 1)[0, 0]
+        return conv_kernel_matrix(self.weights[f"{name}.pointwise"], 1)[0, 0]
 
     def _sep_conv(self, x: np.ndarray, name: str, stride: int) -> np.ndarray:
         """Depthwise convolution along frequency, then 1x1 convolution with bias, then ReLU."""
-        y = depthwise_conv_freq(x, self.w[f"{name}.depthwise"], stride)
-        return relu(pointwise_conv(y, self.kernels[name], self.w[f"{name}.bias"]))
+        y = depthwise_conv_freq(x, self.weights[f"{name}.depthwise"], stride)
+        return relu(pointwise_conv(y, self.kernels[name], self.weights[f"{name}.bias"]))
 
     def _skip(self, x: np.ndarray, name: str) -> np.ndarray:
         """The ERB decoder's depthwise 1x1 convolution with bias, then ReLU."""
-        return relu(x * self.w[f"{name}.weight"][:, 0, 0, 0] + self.w[f"{name}.bias"])
+        return relu(x * self.weights[f"{name}.weight"][:, 0, 0, 0] + self.weights[f"{name}.bias"])
 
     def encode(self, feat_erb: np.ndarray, feat_spec: np.ndarray, state: NetworkState) -> EncoderOutput:
         """The encoder graph (``enc.onnx``) over a chunk.
@@ -166,7 +166,7 @@ class Dfn3:
         state : NetworkState
             Updated in place.
         """
-        w = self.w
+        w = self.weights
         n_frames = feat_erb.shape[0]
         x_erb = feat_erb[:, :, None]
         e0 = relu(causal_conv_3x3(x_erb, state.erb_history, self.kernels["enc.erb_conv0"], w["enc.erb_conv0.bias"]))
@@ -198,7 +198,7 @@ class Dfn3:
         np.ndarray [shape=(n_frames, 32), dtype=float32]
             Gains in [0, 1] for the spectrum two frames before each frame.
         """
-        w = self.w
+        w = self.weights
         n_frames = enc.emb.shape[0]
         x = relu(grouped_linear(enc.emb, w["erb_dec.emb_gru.linear_in"]))
         for gru, h in zip(self.erb_grus, state.erb_h):
@@ -227,7 +227,7 @@ class Dfn3:
         np.ndarray [shape=(n_frames, 96, 5), dtype=complex64]
             Taps for the spectra from four frames before each frame to the frame itself.
         """
-        w = self.w
+        w = self.weights
         n_frames = enc.emb.shape[0]
         x = relu(grouped_linear(enc.emb, w["df_dec.df_gru.linear_in"]))
         for gru, h in zip(self.df_grus, state.df_h):
