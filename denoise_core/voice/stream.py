@@ -30,8 +30,10 @@ it were quiet.)
 
 The local SNR that the network estimates for each 10 ms frame (frame ``k``
 is centred on ``k * 10`` ms of the input) comes out through
-:meth:`VoiceStream.take_lsnr_db`; it lies in [-15, 35] dB, and speech
-frames are mostly above 0 dB.
+:meth:`VoiceStream.take_lsnr_db`; it lies in [-15, 35] dB. It tells speech
+from its absence: on the noisy test clip (p257_089) 79 % of the frames are
+above 10 dB (median 14 dB), on its noise alone 20 % (median -6 dB), on white
+noise none (median -15 dB); the clean speech sits near 32 dB.
 
 The states start cold: the feature normalisation takes about a second to
 settle. To preview a stretch that starts inside a recording, start the
@@ -39,8 +41,9 @@ stream :data:`PREROLL_S` seconds earlier and drop that much output (see
 :data:`PREROLL_S` for the measured differences).
 
 Run the engine with one BLAS thread (``threadpoolctl.threadpool_limits(1)``):
-the recurrences are 3,000 small matrix-vector products per second of audio,
-which BLAS threads slow down rather than speed up.
+the GRUs' recurrences are 500 small matrix-vector products per second of
+audio (five layers, 100 frames), which BLAS threads slow down rather than
+speed up, badly so when other processes keep the cores busy.
 """
 
 from __future__ import annotations
@@ -165,11 +168,13 @@ class VoiceStream:
 
     Examples
     --------
+    Clean ``y`` (shape ``(2, n)`` at 44.1 kHz) as it arrives in ``blocks``,
+    then make the output at a 12 dB limit:
+
     >>> stream = VoiceStream(44100, 2)
     >>> parts = [stream.push(block) for block in blocks]  # doctest: +SKIP
-    >>> parts.append(stream.finish())  # doctest: +SKIP
-    >>> y_enh = np.concatenate(parts, axis=1)  # doctest: +SKIP
-    >>> y_out = apply_atten_lim(y, y_enh, 12.0)  # doctest: +SKIP
+    >>> y_enh = np.concatenate(parts + [stream.finish()], axis=1)  # doctest: +SKIP
+    >>> y_12db = apply_atten_lim(y, y_enh, 12.0)  # doctest: +SKIP
     """
 
     def __init__(self, sr: float, n_channels: int = 1) -> None:
