@@ -5,9 +5,14 @@
 input frames the causal convolutions look back at and the five GRU states.
 Feeding a stream chunk by chunk gives what the graphs give on the whole
 sequence at once (and what the reference runtime's pulsed graphs give frame
-by frame): the graphs are causal, so frame ``t``'s outputs depend on the
-features of frames ``0 .. t`` only. The lookahead (two frames) is applied
-outside the network, by :mod:`denoise_core.voice.deepfilter`.
+by frame), to float rounding: the graphs are causal, so frame ``t``'s outputs
+depend on the features of frames ``0 .. t`` only. The lookahead (two frames)
+is applied outside the network, by :mod:`denoise_core.voice.deepfilter`.
+
+The graphs' operators are followed one by one, except that the two grouped
+convolutions that feed a 1x1 convolution directly (``df_conv0`` in the
+encoder, ``df_convp`` in the DF decoder) are folded into it, one matrix
+product instead of two (the same linear map; only the rounding differs).
 
 Weights come from ``dfn3.npz`` beside this module (written by
 :mod:`denoise_core.voice.convert`; MIT or Apache-2.0, see the licence files
@@ -19,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Tuple
 
 import numpy as np
 
@@ -239,7 +244,9 @@ class Dfn3:
         coefs += conv
         return coefs.reshape(n_frames, NB_DF, DF_ORDER, 2).view(np.complex64)[..., 0]
 
-    def __call__(self, feat_erb: np.ndarray, feat_spec: np.ndarray, state: NetworkState):
+    def __call__(
+        self, feat_erb: np.ndarray, feat_spec: np.ndarray, state: NetworkState
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All three graphs over a chunk.
 
         Parameters
