@@ -341,6 +341,12 @@ def enhance(y: np.ndarray, sr: float) -> Tuple[np.ndarray, np.ndarray]:
         to :func:`~denoise_core.voice.deepfilter.apply_atten_lim` for a limit.
     lsnr_db : np.ndarray [shape=(ceil(n * 48000 / sr / 480),), dtype=float32]
         The local SNR of each 10 ms frame in dB.
+
+    Notes
+    -----
+    The whole output is held in memory, twice for a moment (as its chunks and
+    joined); for long recordings, push blocks through a :class:`VoiceStream`,
+    whose memory does not grow with the duration.
     """
     y = np.asarray(y)
     mono = y.ndim == 1
