@@ -10,6 +10,9 @@ settings), with NumPy only (and soxr for rates other than 48 kHz).
   input sample for sample, and the local SNR of each 10 ms frame.
 - :func:`apply_atten_lim` makes the output at any attenuation limit from the
   input and the unlimited output, as the reference's limit does.
+- A stretch cleaned on its own should start :data:`PREROLL_S` seconds early
+  (on the 10 ms grid) so that the network's states are warm.
+- Run it with one BLAS thread (see :mod:`denoise_core.voice.stream`).
 """
 
 from .deepfilter import NO_LIMIT_DB, apply_atten_lim, atten_lim_factor

@@ -291,8 +291,8 @@ class VoiceStream:
             self._input_48k.put(np.zeros((self.n_channels, n_hops * HOP_LENGTH - self._input_48k.size), np.float32))
             while self._input_48k.size:
                 self._clean(self._input_48k.take(chunk))
-            lsnr = np.concatenate(self._lsnr) if self._lsnr else np.zeros(0, np.float32)
-            n_padding_frames = self._n_lsnr + self._n_in_48k // -HOP_LENGTH
+            n_padding_frames = self._n_lsnr - -(-self._n_in_48k // HOP_LENGTH)
+            lsnr = self.take_lsnr_db()
             self._lsnr = [lsnr[: len(lsnr) - n_padding_frames]]
         if self._resampled:
             while self._output_48k.size >= RESAMPLE_BLOCK:
