@@ -55,7 +55,7 @@ def onnx_encoder(feat_erb: np.ndarray, feat_spec: np.ndarray) -> dict[str, np.nd
     spec = np.stack([feat_spec.real, feat_spec.imag])[None].astype(np.float32)
     raw = onnx_sessions()["enc"].run(None, {"feat_erb": feat_erb[None, None].astype(np.float32), "feat_spec": spec})
     e0, e1, e2, e3, emb, c0, lsnr = raw
-    out = {name: x[0].transpose(1, 2, 0) for name, x in zip(("e0", "e1", "e2", "e3", "c0"), (e0, e1, e2, e3, c0))}
+    out = {name: x[0].transpose(1, 2, 0) for name, x in zip(("e0", "e1", "e2", "e3", "c0"), (e0, e1, e2, e3, c0), strict=False)}
     out.update(emb=emb[0], lsnr_db=lsnr[0, :, 0], raw=raw)
     return out
 

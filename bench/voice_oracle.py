@@ -52,8 +52,8 @@ def network_errors(y: np.ndarray):
     network, state, parts = Dfn3(), NetworkState(), []
     for start in range(0, len(feat_erb), CHUNK_HOPS):
         parts.append(network(feat_erb[start : start + CHUNK_HOPS], feat_spec[start : start + CHUNK_HOPS], state))
-    ours = [np.concatenate(p) for p in zip(*parts)]
-    return [float(np.abs(a - b).max()) for a, b in zip(ours, onnx_network(feat_erb, feat_spec))]
+    ours = [np.concatenate(p) for p in zip(*parts, strict=False)]
+    return [float(np.abs(a - b).max()) for a, b in zip(ours, onnx_network(feat_erb, feat_spec), strict=False)]
 
 
 def pipeline_differences(y: np.ndarray):
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     for name, y in clips.items():
         gains, coefs, lsnr = network_errors(y)
         unlimited, limited, lsnr_runtime = pipeline_differences(y)
-        passed &= all(e < bar for e, bar in zip((gains, coefs, lsnr), NETWORK_BARS))
+        passed &= all(e < bar for e, bar in zip((gains, coefs, lsnr), NETWORK_BARS, strict=False))
         passed &= unlimited < PIPELINE_BAR_DB and limited < PIPELINE_BAR_DB
         rows.append([name, f"{len(y) / REFERENCE_SR:.1f}", f"{gains:.1e}", f"{coefs:.1e}", f"{lsnr:.1e}",
                      f"{unlimited:.1f}", f"{limited:.1f}", f"{lsnr_runtime:.1e}"])

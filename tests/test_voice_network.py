@@ -33,7 +33,7 @@ def numpy_outputs(features):
         enc = network.encode(feat_erb[start : start + CHUNK_HOPS], feat_spec[start : start + CHUNK_HOPS], state)
         encoded.append(enc)
         parts.append((network.erb_decode(enc, state), network.df_decode(enc, state), enc.lsnr_db))
-    gains, coefs, lsnr = (np.concatenate(p) for p in zip(*parts))
+    gains, coefs, lsnr = (np.concatenate(p) for p in zip(*parts, strict=False))
     return gains, coefs, lsnr, {name: np.concatenate([getattr(e, name) for e in encoded]) for name in encoded[0]._fields}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +10,6 @@ import pytest
 
 from denoise_core.voice import convert
 from denoise_core.voice.network import WEIGHTS_PATH, load_weights
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    tomllib = pytest.importorskip("tomli")
 
 VOICE_DIR = WEIGHTS_PATH.parent
 ROOT = Path(__file__).resolve().parents[1]

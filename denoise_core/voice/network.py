@@ -206,7 +206,7 @@ class Dfn3:
         w = self.weights
         n_frames = enc.emb.shape[0]
         x = relu(grouped_linear(enc.emb, w["erb_dec.emb_gru.linear_in"]))
-        for gru, h in zip(self.erb_grus, state.erb_h):
+        for gru, h in zip(self.erb_grus, state.erb_h, strict=False):
             x = gru(x, h)
         x = relu(grouped_linear(x, w["erb_dec.emb_gru.linear_out"])).reshape(n_frames, NB_ERB // 4, _CONV_CH)
         x = self._skip(enc.e3, "erb_dec.conv3p") + x
@@ -235,7 +235,7 @@ class Dfn3:
         w = self.weights
         n_frames = enc.emb.shape[0]
         x = relu(grouped_linear(enc.emb, w["df_dec.df_gru.linear_in"]))
-        for gru, h in zip(self.df_grus, state.df_h):
+        for gru, h in zip(self.df_grus, state.df_h, strict=False):
             x = gru(x, h)
         x = x + grouped_linear(enc.emb, w["df_dec.df_skip.weight"])
         conv = relu(causal_conv_time(enc.c0, state.c0_history, self.kernels["df_dec.df_convp"], w["df_dec.df_convp.bias"]))
