@@ -4,8 +4,9 @@
 on arrays, :func:`denoise_core.denoise_file` on files, the CLI, the batch
 runner and the app):
 
-1. the engine (:func:`denoise_core.stream.run_gate`, the spectral gate)
-   cleans the recording block by block;
+1. the engine cleans the recording block by block: the spectral gate
+   (:func:`denoise_core.stream.run_gate`) or DeepFilterNet3
+   (:func:`denoise_core.voice.engine.run_voice`), as ``params.engine`` says;
 2. :class:`Finishing` cuts the rumble (``highpass_hz``) and, when a loudness
    target is set, meters the result's loudness and true peak on the way;
 3. with a loudness target the result waits in a :class:`Spool` (the caller's
@@ -36,14 +37,18 @@ from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import Source
 from .stream import run_gate
+from .voice.engine import run_voice
 
-__all__ = ["TOLERANCE_LU", "ArraySpool", "Finishing", "Sink", "Spool", "clean"]
+__all__ = ["ENGINES", "TOLERANCE_LU", "ArraySpool", "Finishing", "Sink", "Spool", "clean"]
 
 #: ``sink(start, block)``: finished samples ``start:start + len(block)`` as ``(m, n_channels)`` float32.
 Sink = Callable[[int, np.ndarray], None]
 
 #: The result lies this close to the loudness target, in LU (the meter's own reading).
 TOLERANCE_LU = 0.05
+
+#: What runs each engine of :data:`denoise_core.params.ENGINES`: a recording in, samples to the finishing, a report out.
+ENGINES = {"classic": run_gate, "voice": run_voice}
 
 #: Most measuring passes over the spool when the limiter takes loudness off.
 _MEASURING_PASSES = 5
@@ -173,14 +178,15 @@ def clean(source: Source, noise: NoiseProfile, params: DenoiseParams, sink: Sink
         With a loudness target, also the loudness before and after and the
         result's true peak.
     """
+    engine = ENGINES[params.engine]
     if params.loudness_lufs is None:
         finishing = Finishing(params, source.sr, source.n_channels, sink)
-        report = run_gate(source, noise, params, finishing.push)
+        report = engine(source, noise, params, finishing.push)
         finishing.finish()
         return report
     metered = _Metered(source)
     finishing = Finishing(params, source.sr, source.n_channels, spool.write)
-    report = run_gate(metered, noise, params, finishing.push)
+    report = engine(metered, noise, params, finishing.push)
     finishing.finish()
     after_lufs, peak_dbtp = _to_target(spool, sink, params, source.sr, source.n_channels, finishing)
     return replace(

@@ -20,6 +20,7 @@ from .loudness import CEILING_RANGE_DBTP, TARGET_RANGE_LUFS
 __all__ = [
     "ENGINES",
     "NOISE_FIELDS",
+    "NO_LIMIT_DB",
     "PARAM_CHOICES",
     "PARAM_HELP",
     "PARAM_OPTIONAL",
@@ -30,13 +31,16 @@ __all__ = [
     "preset_key",
 ]
 
-#: The engines: "classic" is the spectral gate, for any sound.
-ENGINES = ("classic",)
+#: The engines: "voice" (DeepFilterNet3) keeps only voices; "classic" is the spectral gate, for any sound.
+ENGINES = ("voice", "classic")
+
+#: ``reduction_db`` at which the voice engine has no attenuation limit (the reference runtime's 100 dB).
+NO_LIMIT_DB = 100.0
 
 #: Allowed range (inclusive) of each numeric setting, in its own unit.
 PARAM_RANGES: dict[str, tuple[float, float]] = {
     "threshold_db": (-10.0, 30.0),
-    "reduction_db": (0.0, 60.0),
+    "reduction_db": (0.0, NO_LIMIT_DB),
     "freq_smooth_hz": (0.0, 4000.0),
     "time_smooth_ms": (0.0, 500.0),
     "loudness_lufs": TARGET_RANGE_LUFS,
@@ -63,7 +67,7 @@ PARAM_CHOICES: dict[str, tuple] = {
 
 #: One-line plain-words description of each setting, for help texts.
 PARAM_HELP: dict[str, str] = {
-    "engine": "How the noise is told apart: 'classic' is a spectral gate against the noise measured in the recording, for any sound.",
+    "engine": "How the noise is told apart: 'voice' (a neural network, DeepFilterNet3) keeps only voices and removes everything else, cafes, streets and other moving noise included; 'classic' (a spectral gate against the noise measured in the recording) keeps any sound, for music, birdsong or anything that is not speech.",
     "noise_window": "Start and end (seconds) of a stretch that holds only noise; none finds the quietest stretch automatically.",
     "hum": "Mains hum: a steady buzz at 50 or 60 Hz and its overtones, found in the noise sample ('auto'), at the base given, or 'off'.",
     "highpass_hz": "Cuts rumble below this frequency (Hz): handling noise, wind, traffic and desk thumps below the voice. 0 is off; 80 suits most voices.",
@@ -71,7 +75,7 @@ PARAM_HELP: dict[str, str] = {
     "ceiling_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
     "channels": "How a stereo or multichannel recording is cleaned: 'linked' applies one gain to all channels so the stereo image does not move; 'independent' cleans each channel on its own.",
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
-    "reduction_db": "The most the noise is turned down, in dB, reached in pauses (around words it is at most 20 dB, where the voice covers the rest). 0 leaves the recording as it is; higher is quieter pauses.",
+    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter. Classic engine: reached in pauses (around words at most 20 dB, where the voice covers the rest). Voice engine: the network's attenuation limit; 100 is no limit.",
     "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
     "n_fft": "FFT size in samples; none picks 20 to 40 ms frames for the sample rate.",
@@ -89,8 +93,11 @@ class DenoiseParams:
 
     Parameters
     ----------
-    engine : {"classic"}
-        ``"classic"`` (default): the spectral gate.
+    engine : {"classic", "voice"}
+        ``"classic"`` (default): the spectral gate, for any sound.
+        ``"voice"``: DeepFilterNet3 (Schröter et al. 2023) run in NumPy,
+        which keeps only voices; the gate's own settings (threshold,
+        smoothing, STFT) do not apply to it.
     noise_window : (float, float) or None
         ``(start_s, end_s)`` in seconds of a stretch that holds only noise;
         ``None`` (default) finds the quietest stretch automatically. Checked
@@ -104,10 +111,12 @@ class DenoiseParams:
         Margin in dB above the noise floor that a bin must exceed to count as
         signal (-10 to 30 dB). Higher removes more noise.
     reduction_db : float
-        Largest attenuation in dB applied to noise (0 to 60 dB), reached in
-        pauses half a second or more from speech; around words the floor is at
-        most 20 dB deep. The gain never goes below ``-reduction_db``, so speech
-        is never gated to silence.
+        Largest attenuation in dB applied to noise (0 to 100 dB). Classic
+        engine: reached in pauses half a second or more from speech; around
+        words the floor is at most 20 dB deep, and the gain never goes below
+        ``-reduction_db``, so speech is never gated to silence. Voice engine:
+        the attenuation limit, a mix of the network's output with the input
+        (:data:`NO_LIMIT_DB`, 100, is none; 0 passes the input through).
     freq_smooth_hz : float
         Width in Hz of the smoothing over frequency of the a priori SNR that
         the gain is computed from (0 to 4000 Hz).

@@ -110,7 +110,7 @@ def test_several_inputs_go_into_the_output_folder(real_copy, stereo_wav, tmp_pat
     [
         pytest.param("text-as-wav", r"notes\.wav could not be read as audio", id="text-file-named-wav"),
         pytest.param("window-beyond-end", r"ends at 10\.000 s, after the end of the recording \(valid range: 0 to 3\.120 s\)", id="window-beyond-end"),
-        pytest.param("negative-reduction", r"reduction_db must be between 0 and 60, got -5\.0", id="negative-reduction"),
+        pytest.param("negative-reduction", r"reduction_db must be between 0 and 100, got -5\.0", id="negative-reduction"),
         pytest.param("missing", r"missing\.flac does not exist", id="missing-file"),
         pytest.param("output-is-input", r"is an input file; refusing to overwrite it", id="output-is-the-input"),
         pytest.param("nan-sample", r"nan\.wav: The audio holds invalid samples \(NaN or infinite values\)", id="float-wav-with-nan"),

@@ -58,9 +58,13 @@ def _gate(source, noise, params):
     return out, report, len(starts)
 
 
-@pytest.mark.parametrize("noise_window", [(0.0, 0.15), None], ids=["window", "auto"])
-def test_ragged_blocks_give_the_whole_file_result_exactly(recording, monkeypatch, noise_window):
-    params = DenoiseParams(reduction_db=30.0)
+@pytest.mark.parametrize(
+    ("engine", "noise_window"),
+    [("classic", (0.0, 0.15)), ("classic", None), ("voice", (0.0, 0.15))],
+    ids=["classic-window", "classic-auto", "voice"],
+)
+def test_ragged_blocks_give_the_whole_file_result_exactly(recording, monkeypatch, engine, noise_window):
+    params = DenoiseParams(engine=engine, reduction_db=30.0)
     monkeypatch.setattr(Source, "block_samples", N)  # the whole recording in one block
     whole_source = ArraySource(recording, SR)
     noise = measure_noise(whole_source, StftConfig.for_sr(SR), noise_window)
@@ -77,20 +81,24 @@ def test_ragged_blocks_give_the_whole_file_result_exactly(recording, monkeypatch
         assert getattr(ragged_report, name) == pytest.approx(getattr(whole_report, name), rel=1e-9)
     assert ragged_report.noise_window_s == whole_report.noise_window_s
     # And it is what the public API gives.
-    np.testing.assert_array_equal(whole, denoise(recording, SR, noise_window=noise_window, reduction_db=30.0))
+    np.testing.assert_array_equal(
+        whole, denoise(recording, SR, engine=engine, noise_window=noise_window, reduction_db=30.0)
+    )
 
 
-def test_file_path_and_cli_give_the_same_bytes_for_any_block_size(recording, tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["classic", "voice"])
+def test_file_path_and_cli_give_the_same_bytes_for_any_block_size(recording, tmp_path, monkeypatch, engine):
     source = tmp_path / "take.wav"
     sf.write(source, recording, SR, subtype="PCM_24")  # no PEAK chunk with a time stamp: comparable bytes
-    expected = denoise(sf.read(source, dtype="float32")[0], SR, noise_window=(0.0, 0.15))
+    expected = denoise(sf.read(source, dtype="float32")[0], SR, engine=engine, noise_window=(0.0, 0.15))
     outputs = {}
     for block in (7919, 1 << 18, N):
         monkeypatch.setattr(Source, "block_samples", block)
         target = tmp_path / f"file_{block}.wav"
-        denoise_file(source, target, noise_window=(0.0, 0.15))
+        denoise_file(source, target, engine=engine, noise_window=(0.0, 0.15))
         cli_target = tmp_path / f"cli_{block}.wav"
-        assert main([str(source), "-o", str(cli_target), "--noise-window", "0", "0.15", "-q"]) == 0
+        flags = ["--noise-window", "0", "0.15", "--engine", engine, "-q"]
+        assert main([str(source), "-o", str(cli_target), *flags]) == 0
         outputs[block] = target.read_bytes()
         assert cli_target.read_bytes() == outputs[block]
         written = sf.read(target, dtype="float32")[0]

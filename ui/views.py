@@ -218,8 +218,6 @@ def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Progr
         box.empty()
 
 
-def _db_text(value: float) -> str:
-    return f"{value:.1f} dB" if math.isfinite(value) else "—"
 
 
 def _span(stretch: Stretch) -> str:
@@ -241,13 +239,16 @@ def verdict(box, preview: Preview, whole: bool, window: tuple[float, float] | No
         with st.expander("Details"):
             start, end = report.noise_window_s
             how = "found automatically" if window is None else "chosen by you"
-            st.markdown(
-                f"- Noise reduced by **{_db_text(removed)}** ({messages.VERDICT_HELP})\n"
-                f"- Estimated speech-to-noise ratio: **{_db_text(report.snr_before_db)}** before, "
-                f"**{_db_text(report.snr_after_db)}** after. {messages.SNR_HELP}\n"
-                f"- Noise sample: {start:.2f} to {end:.2f} s, {how}.\n"
-                f"- Preview cleaned and prepared in {preview.seconds:.2f} s."
-            )
+            lines = [f"- Noise reduced by **{removed:.1f} dB** ({messages.VERDICT_HELP})"]
+            # The report gives only what it could measure; nothing is shown for what it could not.
+            if report.snr_before_db is not None and report.snr_after_db is not None:
+                lines.append(
+                    f"- Estimated speech-to-noise ratio: **{report.snr_before_db:.1f} dB** before, "
+                    f"**{report.snr_after_db:.1f} dB** after. {messages.SNR_HELP}"
+                )
+            lines.append(f"- Noise sample: {start:.2f} to {end:.2f} s, {how}.")
+            lines.append(f"- Preview cleaned and prepared in {preview.seconds:.2f} s.")
+            st.markdown("\n".join(lines))
 
 
 def players(lay: Layout, preview: Preview, n_channels: int) -> None:
