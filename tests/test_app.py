@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 from denoise_core import DenoiseParams
-from ui import budget, loading, processing
+from ui import budget, limits, loading, processing
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"
@@ -302,7 +302,7 @@ def test_low_sample_rate_is_resampled_and_said(app):
 
 
 def test_duration_limit_is_said(app, monkeypatch):
-    monkeypatch.setattr(loading, "MAX_DURATION_S", 2.0)
+    monkeypatch.setattr(limits, "MAX_DURATION_S", 2.0)
     st.cache_resource.clear()
     data = (DATA / "p257_089_noisy.flac").read_bytes()
     app.file_uploader(key="upload").set_value(("long.flac", data, "audio/flac")).run()

@@ -27,7 +27,7 @@ from denoise_core import (
     noise_profile,
 )
 
-from . import budget, loading, media
+from . import budget, limits, loading, media
 from .controls import AUDIO_TYPES
 from .store import MB
 
@@ -204,7 +204,7 @@ def batch_section(params: DenoiseParams) -> None:
         type=AUDIO_TYPES,
         accept_multiple_files=True,
         key="batch_files",
-        help=f"Up to {loading.MAX_UPLOAD_MB} MB each. Each result comes back in its own format, in one ZIP.",
+        help=f"Up to {limits.MAX_UPLOAD_MB} MB each. Each result comes back in its own format, in one ZIP.",
     )
     uploads = [(f.name, f.getbuffer()) for f in files or []]
     shared = _noise_choice(uploads)

@@ -15,7 +15,8 @@ import streamlit as st
 
 from denoise_core import DenoiseParams, StftConfig
 
-from .loading import EXAMPLE_PATH, MAX_DURATION_S, MAX_UPLOAD_MB, content_digest, describe_duration
+from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
+from .loading import EXAMPLE_PATH, content_digest, describe_duration
 
 __all__ = [
     "AUDIO_TYPES",

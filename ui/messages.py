@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .loading import MAX_DURATION_S, MAX_UPLOAD_MB, describe_duration
+from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
+from .loading import describe_duration
 
 TAGLINE = "Removes steady background noise (hiss, hum, fans, traffic) from speech recordings."
 
