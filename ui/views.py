@@ -26,7 +26,8 @@ from .media import (
     encode_download,
     player_mime,
 )
-from .plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
+from .plots import detail_figure, overview_figure
+from .pooling import WAVEFORM_COLUMNS, envelope
 from .preview import Preview, Stretch
 from .processing import Job, Progress, clean_recording, download
 
