@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -29,13 +29,10 @@ from denoise_core import (
 
 from . import budget, limits, loading, media
 from .controls import AUDIO_TYPES
+from .jobs import Progress
 from .store import MB
 
 __all__ = ["BatchRow", "NoiseChoice", "batch_section", "clean_batch"]
-
-#: ``progress(fraction, text)``.
-Progress = Callable[[float, str], None]
-
 
 @dataclass(frozen=True)
 class NoiseChoice:

@@ -24,7 +24,7 @@ __all__ = [
     "MANY_FILES",
     "ONE_RECORDING",
     "RECOMMENDED_WINDOW_S",
-    "Source",
+    "Input",
     "fft_control",
     "gate_controls",
     "input_picker",
@@ -58,13 +58,13 @@ _SLIDERS = {
     "time_smooth_ms": ("Smoothing over time", 5.0, "%.0f ms"),
 }
 _DIGESTS = "_quiet_digests"
-_ACTIVE = "_quiet_active_source"
+_ACTIVE = "_quiet_active_input"
 _WINDOW_FOR = "_quiet_window_for"
 _STRETCH_FOR = "_quiet_stretch_for"
 
 
 @dataclass(frozen=True)
-class Source:
+class Input:
     """The file chosen for cleaning.
 
     Attributes
@@ -99,15 +99,15 @@ def _digest_of(uploaded) -> str:
     return memo[uploaded.file_id]
 
 
-def _from_upload(uploaded, kind: str, name: str) -> Source:
+def _from_upload(uploaded, kind: str, name: str) -> Input:
     # getvalue: the bytes object Streamlit already holds (an UploadedFile is a BytesIO sharing it), where
     # getbuffer would copy them (58 MB for 10 minutes of 48 kHz 16-bit mono, on every call).
-    return Source(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getvalue)
+    return Input(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getvalue)
 
 
-def _example() -> Source:
+def _example() -> Input:
     data = EXAMPLE_PATH.read_bytes()
-    return Source(kind="example", name=EXAMPLE_PATH.name, digest=content_digest(data), read_bytes=lambda: data)
+    return Input(kind="example", name=EXAMPLE_PATH.name, digest=content_digest(data), read_bytes=lambda: data)
 
 
 def mode_control() -> str:
@@ -121,7 +121,7 @@ def mode_control() -> str:
     )
 
 
-def input_picker() -> Source | None:
+def input_picker() -> Input | None:
     """Upload, example button and microphone; returns the most recently chosen input.
 
     Widget keys: ``upload``, ``example``, ``record``.
@@ -158,17 +158,17 @@ def input_picker() -> Source | None:
         args=("record",),
         help="Press the microphone to start and the square to stop. The recording is cleaned right away.",
     )
-    sources = {
+    inputs = {
         "upload": (lambda: _from_upload(uploaded, "upload", uploaded.name)) if uploaded is not None else None,
         "record": (lambda: _from_upload(recorded, "record", "recording.wav")) if recorded is not None else None,
         "example": _example,
     }
     active = st.session_state.get(_ACTIVE)
-    if active in sources and sources[active] is not None:
-        return sources[active]()
+    if active in inputs and inputs[active] is not None:
+        return inputs[active]()
     for kind in ("upload", "record"):  # e.g. after the active upload was removed
-        if sources[kind] is not None:
-            return sources[kind]()
+        if inputs[kind] is not None:
+            return inputs[kind]()
     return None
 
 

@@ -40,17 +40,17 @@ def _stretch(lay: views.Layout, rec: loading.Recording, window) -> preview.Stret
     return stretch
 
 
-def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
-    """The job's preview of ``stretch``, from the session's store (made now if new)."""
+def _preview(cleaning: processing.Cleaning, stretch: preview.Stretch) -> preview.Preview:
+    """The cleaning's preview of ``stretch``, from the session's store (made now if new)."""
     store = st.session_state.setdefault(_STORE, preview.PreviewStore())
-    rec, config = job.rec, job.analysed.config
+    rec, config = cleaning.rec, cleaning.analysed.config
     noise = store.get(
-        ("noise", rec.digest, tuple(job.params.noise_settings().items())),
-        lambda: processing.noise_of(rec, job.analysed, job.params),
+        ("noise", rec.digest, tuple(cleaning.params.noise_settings().items())),
+        lambda: processing.noise_of(rec, cleaning.analysed, cleaning.params),
     )
     original = store.get(("original", rec.digest, config, stretch), lambda: preview.original_of(rec.y, config, stretch))
     # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
-    params = replace(job.params, loudness_lufs=None)
+    params = replace(cleaning.params, loudness_lufs=None)
     key = ("preview", rec.digest, params, stretch)
     result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
@@ -120,9 +120,9 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
             lay.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s, min_window_s
         )
         stretch = _stretch(lay, rec, window)
-        job = processing.Job(rec, analysed, replace(params, noise_window=window))
+        cleaning = processing.Cleaning(rec, analysed, replace(params, noise_window=window))
         try:
-            shown = _preview(job, stretch)
+            shown = _preview(cleaning, stretch)
         except DenoiseError as exc:  # the settings cannot be used: say why, keep the last good result
             shown = _last_good(rec.digest)
             lay.verdict.warning(f"{exc} {messages.WINDOW_HINT}", icon=":material/warning:")
@@ -134,7 +134,7 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
         whole = shown.stretch.n_samples == rec.n_samples
         views.verdict(lay.verdict, shown, whole, window, preview.window_hint(window, controls.RECOMMENDED_WINDOW_S) or "")
         views.players(lay, shown, rec.n_channels)
-        views.downloads(lay, job, shown)
+        views.downloads(lay, cleaning, shown)
         views.look(lay, rec, shown, shown.report.noise_window_s, min_window_s)
 
 
@@ -146,19 +146,19 @@ def page() -> None:
     if controls.mode_control() == controls.MANY_FILES:
         _many_files()
         return
-    source = controls.input_picker()
-    if source is None:
+    picked = controls.input_picker()
+    if picked is None:
         views.intro()
         return
     rec = None
-    with _plain_messages(source.kind):
+    with _plain_messages(picked.kind):
         with st.spinner("Reading the recording…", show_time=True):
-            rec = loading.load_recording(source.digest, source.name, source.read_bytes)
+            rec = loading.load_recording(picked.digest, picked.name, picked.read_bytes)
         views.file_summary(rec)
     if rec is None:
         return
     if rec.duration_s < preview.MIN_CLEAN_S:
         views.too_short(rec, preview.MIN_CLEAN_S)
         return
-    results(rec, source.kind, url_notes)
+    results(rec, picked.kind, url_notes)
 
