@@ -113,8 +113,10 @@ def test_example_runs_end_to_end(example):
         assert example.slider(key=key).value == getattr(DenoiseParams(), key)
         assert example.slider(key=key).help
     assert example.selectbox(key="n_fft").value == 0  # automatic
-    (settings,) = [e for e in example.expander if e.label == "More settings"]  # labelled, in the page
-    assert {s.key for s in settings.slider} == {"threshold_db", "freq_smooth_hz", "time_smooth_ms"}
+    # "Noise reduction" beside the players; the gate's other sliders in the sidebar (no "More settings" in the page).
+    assert [s.key for s in example.main.slider] == ["reduction_db"]
+    assert {s.key for s in example.sidebar.slider} == {"threshold_db", "freq_smooth_hz", "time_smooth_ms"}
+    assert not [e for e in example.expander if e.label == "More settings"]
     # Downloads: the input's own format first, then WAV; each with its size.
     buttons = [b.proto for b in example.get("download_button")]
     assert [b.id.rsplit("-", 1)[-1] for b in buttons] == ["download_flac", "download_wav"]

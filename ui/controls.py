@@ -1,8 +1,10 @@
-"""Widgets: where the audio comes from, and the sidebar settings.
+"""Widgets: where the audio comes from, the gate's settings, the noise sample and the preview's stretch.
 
 Each function draws its widgets and returns plain values. Every widget has a
 key; the gate's sliders are keyed by the engine's parameter names
-(``threshold_db``, ...), so tests and the engine speak the same words.
+(``threshold_db``, ...), so tests and the engine speak the same words. The
+settings in the sidebar are drawn into a :class:`ui.sidebar.Group`, greyed
+when the group does not apply.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from denoise_core import DenoiseParams, StftConfig
 
 from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
 from .loading import EXAMPLE_PATH, content_digest, describe_duration
+from .sidebar import Group
 
 __all__ = [
     "AUDIO_TYPES",
@@ -33,6 +36,7 @@ __all__ = [
     "noise_window_controls",
     "pick_noise_window",
     "pick_stretch",
+    "reset_button",
     "stretch_control",
     "tidy_window",
 ]
@@ -45,9 +49,9 @@ FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
 ONE_RECORDING, MANY_FILES = "One recording", "Many files"
 #: Sample rate asked of the browser for microphone recordings.
 RECORD_SR = 48_000
-#: Shortest noise window that gets no hint, in seconds.
+#: Shortest noise sample that gets no hint, in seconds.
 RECOMMENDED_WINDOW_S = 0.5
-#: The slider drawn next to the players; the others are under "More settings".
+#: The slider drawn next to the players; the others are in the sidebar.
 MAIN_SLIDER = "reduction_db"
 
 _SLIDERS = {
@@ -172,13 +176,13 @@ def input_picker() -> Input | None:
     return None
 
 
-def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> DenoiseParams:
+def gate_controls(main_box, group: Group) -> DenoiseParams:
     """Sliders for the gate's settings, with the engine's ranges, defaults and help texts.
 
     "Noise reduction" (the strength) goes in ``main_box``, next to the players;
-    the rest and the reset button (which calls ``on_reset``) in ``settings_box``.
-    Widget keys: ``threshold_db``, ``reduction_db``, ``freq_smooth_hz``,
-    ``time_smooth_ms`` and ``reset``.
+    the threshold and the smoothing in ``group`` (the sidebar's, greyed if it
+    does not apply). Widget keys: ``threshold_db``, ``reduction_db``,
+    ``freq_smooth_hz`` and ``time_smooth_ms``.
     """
     defaults = DenoiseParams()
     values = {}
@@ -186,7 +190,7 @@ def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> Denoi
         low, high = DenoiseParams.RANGES[name]
         # Each widget gets its value one way only: through the session state.
         st.session_state.setdefault(name, float(getattr(defaults, name)))
-        with main_box if name == MAIN_SLIDER else settings_box:
+        with main_box if name == MAIN_SLIDER else group.box:
             values[name] = st.slider(
                 label,
                 min_value=float(low),
@@ -195,16 +199,20 @@ def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> Denoi
                 format=fmt,
                 key=name,
                 help=DenoiseParams.HELP[name],
+                disabled=name != MAIN_SLIDER and group.disabled,
             )
-    with settings_box:
-        st.button(
-            "Recommended settings",
-            key="reset",
-            on_click=on_reset,
-            icon=":material/restart_alt:",
-            help="Sets every setting (and the FFT size) back to the values that suit most speech recordings.",
-        )
     return DenoiseParams(**values)
+
+
+def reset_button(box, on_reset: Callable[[], None]) -> None:
+    """ "Recommended settings" (key ``reset``): calls ``on_reset``, which sets every setting back."""
+    box.button(
+        "Recommended settings",
+        key="reset",
+        on_click=on_reset,
+        icon=":material/restart_alt:",
+        help="Sets every setting (and the FFT size) back to the values that suit most speech recordings.",
+    )
 
 
 def _fft_label(n_fft: int, sr: int | None) -> str:
@@ -218,14 +226,15 @@ def _fft_label(n_fft: int, sr: int | None) -> str:
     return f"{n_fft} samples ({1000 * n_fft / sr:.0f} ms)"
 
 
-def fft_control(box, sr: int | None) -> int | None:
-    """FFT size (``None`` for automatic). Widget key: ``n_fft``."""
+def fft_control(group: Group, sr: int | None) -> int | None:
+    """FFT size (``None`` for automatic), in ``group``. Widget key: ``n_fft``."""
     st.session_state.setdefault("n_fft", FFT_SIZES[0])
-    with box:
+    with group.box:
         choice = st.selectbox(
             "FFT size",
             FFT_SIZES,
             key="n_fft",
+            disabled=group.disabled,
             format_func=lambda n: _fft_label(n, sr),
             help=(
                 "Length of the slices the sound is cut into for cleaning. Longer slices separate pitches "
@@ -284,8 +293,8 @@ def pick_noise_window(chart_key: str, duration_s: float, min_s: float) -> None:
     state["noise_start_s"], state["noise_end_s"] = tidy_window(*picked, duration_s, min_s)
 
 
-def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tuple[float, float], min_s: float):
-    """Noise sample: automatic, or start and end in seconds (typed, or dragged on the waveform).
+def noise_window_controls(group: Group, digest: str, duration_s: float, auto_window_s: tuple[float, float], min_s: float):
+    """Noise sample, in ``group``: automatic, or start and end in seconds (typed, or dragged on the waveform).
 
     The start and end boxes show the automatically found stretch until the
     user switches automatic off or drags on the waveform; a new file switches
@@ -305,11 +314,11 @@ def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tu
         state[_WINDOW_FOR] = digest
         state["noise_auto"] = True
     state.setdefault("noise_auto", True)
-    with box:
-        st.markdown("**Noise sample**")
+    with group.box:
         auto = st.toggle(
             "Find the noise automatically",
             key="noise_auto",
+            disabled=group.disabled,
             help=(
                 "Quiet learns what the noise sounds like from a stretch with no speech. Automatic uses the "
                 "quietest half second. Switch it off, or drag across a pause on the waveform, to pick it yourself."
@@ -327,7 +336,7 @@ def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tu
             max_value=float(duration_s),
             step=0.05,
             format="%.2f",
-            disabled=auto,
+            disabled=auto or group.disabled,
         )
         start = left.number_input(
             "Start (s)",

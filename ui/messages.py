@@ -41,6 +41,7 @@ PICTURE_HELP = (
     "(across), brighter is louder. **Drag across a pause** to use it as the noise sample (shaded in blue); "
     "use the zoom tool above the chart to zoom, all three rows follow; double-click to zoom out."
 )
+SETTINGS_WHERE = "Settings for the noise sample, threshold and finishing are in the sidebar (» at the top left when it is folded)."
 WINDOW_HINT = (
     "Choose a stretch where nobody speaks, inside the recording, or switch on "
     "**Find the noise automatically**."

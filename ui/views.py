@@ -127,17 +127,18 @@ def file_summary(rec: Recording) -> None:
 
 @dataclass(frozen=True)
 class Layout:
-    """Places on the page, created in display order and filled once their contents are known.
+    """Places in the page, created in display order and filled once their contents are known.
+
+    The settings beyond the preset and the strength are in the sidebar (:mod:`ui.sidebar`).
 
     Attributes
     ----------
     verdict : container
         The one-line result and its folded details.
-    strength, stretch, players : containers
-        Next to each other: the main slider, the choice of stretch, the players.
-    settings, noise, advanced : containers
-        "More settings" (a labelled expander in the page, not a hidden sidebar),
-        with the noise sample and the FFT size inside it.
+    stretch : container
+        The choice of stretch (the overview strip and its slider), above the players.
+    strength, players : containers
+        Next to each other: the preset, "Noise reduction" and where the other settings are; the players.
     downloads, look : containers
     """
 
@@ -145,23 +146,16 @@ class Layout:
     strength: object
     stretch: object
     players: object
-    settings: object
-    noise: object
-    advanced: object
     downloads: object
     look: object
 
 
 def layout() -> Layout:
-    """Create the page's places: verdict, then listen (strength beside the players), settings, downloads, pictures."""
+    """Create the page's places: verdict, then listen (strength beside the players), downloads, pictures."""
     verdict_box = st.container()
     st.subheader("Listen")
     stretch_box = st.container()
     left, right = st.columns([2, 3], gap="large")
-    settings = st.expander("More settings", icon=":material/tune:")
-    with settings:
-        noise, gate = st.columns(2, gap="large")
-    advanced = settings.container()
     downloads_box = st.container()
     look_box = st.container()
     return Layout(
@@ -169,9 +163,6 @@ def layout() -> Layout:
         strength=left,
         stretch=stretch_box,
         players=right.container(key="players"),
-        settings=gate,
-        noise=noise,
-        advanced=advanced,
         downloads=downloads_box,
         look=look_box,
     )
