@@ -160,10 +160,9 @@ def _noise_choice(uploads, group: Group) -> NoiseChoice | None:
     """The noise-sample choice, in ``group`` (keys ``batch_noise``, ``batch_noise_file``, ``batch_noise_start_s``, ``batch_noise_end_s``)."""
     with group.box:
         mode = st.radio(
-            "Noise sample for the files",
+            "Where Quiet learns the noise",
             ["Found in each file", "One sample for all"],
             key="batch_noise",
-            label_visibility="collapsed",
             disabled=group.disabled,
             help="Quiet finds the quietest stretch of each file, or you give one stretch of one file that holds only "
             "the noise, and it is used for every file (same sample rate).",
