@@ -44,7 +44,7 @@ PICTURE_HELP = (
 SETTINGS_WHERE = "Settings for the noise sample, threshold and finishing are in the sidebar (» at the top left when it is folded)."
 WINDOW_HINT = (
     "Choose a stretch where nobody speaks, inside the recording, or switch on "
-    "**Find the noise automatically**."
+    "**Find the noise automatically** in the sidebar."
 )
 UNEXPECTED = (
     "Something went wrong while cleaning this recording, and it is not your fault. "
