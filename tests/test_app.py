@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 from denoise_core import DenoiseParams
-from ui import budget, loading, processing
+from ui import budget, limits, loading, processing
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"
@@ -113,8 +113,10 @@ def test_example_runs_end_to_end(example):
         assert example.slider(key=key).value == getattr(DenoiseParams(), key)
         assert example.slider(key=key).help
     assert example.selectbox(key="n_fft").value == 0  # automatic
-    (settings,) = [e for e in example.expander if e.label == "More settings"]  # labelled, in the page
-    assert {s.key for s in settings.slider} == {"threshold_db", "freq_smooth_hz", "time_smooth_ms"}
+    # "Noise reduction" beside the players; the gate's other sliders in the sidebar (no "More settings" in the page).
+    assert [s.key for s in example.main.slider] == ["reduction_db"]
+    assert {s.key for s in example.sidebar.slider} == {"threshold_db", "freq_smooth_hz", "time_smooth_ms"}
+    assert not [e for e in example.expander if e.label == "More settings"]
     # Downloads: the input's own format first, then WAV; each with its size.
     buttons = [b.proto for b in example.get("download_button")]
     assert [b.id.rsplit("-", 1)[-1] for b in buttons] == ["download_flac", "download_wav"]
@@ -302,7 +304,7 @@ def test_low_sample_rate_is_resampled_and_said(app):
 
 
 def test_duration_limit_is_said(app, monkeypatch):
-    monkeypatch.setattr(loading, "MAX_DURATION_S", 2.0)
+    monkeypatch.setattr(limits, "MAX_DURATION_S", 2.0)
     st.cache_resource.clear()
     data = (DATA / "p257_089_noisy.flac").read_bytes()
     app.file_uploader(key="upload").set_value(("long.flac", data, "audio/flac")).run()

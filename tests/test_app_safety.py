@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from ui import loading
+from ui import limits, loading
 
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"
@@ -198,7 +198,7 @@ def test_hostile_file_names_are_never_paths(media, monkeypatch, tmp_path, name, 
 
 
 def test_upload_size_limit_is_said(monkeypatch):
-    monkeypatch.setattr(loading, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setattr(limits, "MAX_UPLOAD_MB", 1)
     at = _upload(_session(), "big.wav", _wav(_noisy(48_000, 20.0), 48_000))  # 1.8 MB
     assert not at.exception
     (error,) = at.error
@@ -209,12 +209,12 @@ def test_upload_size_limit_is_said(monkeypatch):
 def test_the_limits_are_on_the_page():
     at = _session()
     text = at.info[0].value + at.file_uploader(key="upload").proto.help
-    assert f"{loading.MAX_UPLOAD_MB} MB" in text
-    assert loading.describe_duration(loading.MAX_DURATION_S) in text
+    assert f"{limits.MAX_UPLOAD_MB} MB" in text
+    assert loading.describe_duration(limits.MAX_DURATION_S) in text
 
 
 def test_sample_budget_is_said(monkeypatch):
-    monkeypatch.setattr(loading, "MAX_SAMPLES", 40_000)
+    monkeypatch.setattr(limits, "MAX_SAMPLES", 40_000)
     st.cache_resource.clear()
     at = _upload(_session(), "stereo.wav", _wav(_noisy(16_000, 2.0, channels=2), 16_000))
     assert not at.exception

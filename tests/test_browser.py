@@ -1,5 +1,6 @@
 """The whole app in a real browser: upload, listen, download, record, bad file, drag the noise
-sample on the waveform, an MP3 back as MP3; plus timings on 1- and 10-minute files.
+sample on the waveform, the sidebar on a desktop and a phone, an MP3 back as MP3; plus timings on
+1- and 10-minute files.
 
 Starts ``streamlit run app.py`` on a free port and drives Debian's Chromium
 with Playwright (never a downloaded browser). Skips when Chromium is missing,
@@ -26,6 +27,8 @@ DATA = Path(__file__).resolve().parent / "data"
 NOISY = DATA / "p257_089_noisy.flac"
 SPEECH_16K = DATA / "speech_16k.wav"
 CHROMIUM = Path("/usr/bin/chromium")
+#: Where the browser tests save the screenshots a person looks at (desktop and phone).
+SHOTS = Path(os.environ.get("QUIET_SHOTS", "/tmp/quiet-shots"))
 REQUIRED = os.environ.get("QUIET_REQUIRE_BROWSER") == "1"
 
 RESULT_TIMEOUT_MS = 180_000
@@ -308,18 +311,93 @@ def _drag(page, x0: float, x1: float, y: float) -> None:
     page.mouse.up()
 
 
-def test_dragging_across_the_waveform_sets_the_noise_window(page):
+def _sidebar(page):
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def _settle(page) -> None:
+    """Until the script run is over and nothing on the page is stale."""
+    page.wait_for_function(
+        """() => document.querySelectorAll('[data-stale="true"]').length === 0
+            && document.querySelectorAll('[data-testid="stStatusWidget"]').length === 0"""
+    )
+
+
+def test_on_a_desktop_the_sidebar_holds_the_settings_and_a_drag_on_the_waveform_still_sets_the_noise_sample(page):
     _upload(page, NOISY)
     _wait_for_result(page, NOISY.name)
+    # 1400 px wide: the sidebar is open and holds the noise sample and the threshold; "Noise reduction" is on the page.
+    sidebar = _sidebar(page)
+    assert sidebar.get_attribute("data-collapsed") == "false"
+    box = sidebar.bounding_box()
+    assert box["x"] >= 0 and box["width"] >= 250
+    for key in ("noise_auto", "noise_start_s", "noise_end_s", "threshold_db", "freq_smooth_hz", "n_fft", "loudness_lufs"):
+        assert sidebar.locator(f".st-key-{key}").is_visible(), key
+    assert sidebar.locator(".st-key-reduction_db").count() == 0
+    assert page.locator('[data-testid="stMain"] .st-key-reduction_db').is_visible()
+    # A drag across 1 to 2 s on the waveform sets the noise sample shown in the sidebar.
     before = _cleaned_src(page)
     (x0, y), (x1, _) = _plot_x_to_page(page, 1.0), _plot_x_to_page(page, 2.0)
     _drag(page, x0, x1, y)
     page.wait_for_function(_NEW_RESULT, arg=before, timeout=RESULT_TIMEOUT_MS)
     _no_exception(page)
-    start = float(page.locator('.st-key-noise_start_s input').input_value())
-    end = float(page.locator('.st-key-noise_end_s input').input_value())
+    start = float(sidebar.locator('.st-key-noise_start_s input').input_value())
+    end = float(sidebar.locator('.st-key-noise_end_s input').input_value())
     assert start == pytest.approx(1.0, abs=0.1) and end == pytest.approx(2.0, abs=0.1)
-    assert page.locator('.st-key-noise_auto input[type="checkbox"]').is_checked() is False
+    assert sidebar.locator('.st-key-noise_auto input[type="checkbox"]').is_checked() is False
+    # A slider in the sidebar reruns the results fragment (which draws it): a new preview, no error.
+    before = _cleaned_src(page)
+    threshold = sidebar.locator('.st-key-threshold_db input[type="range"]')
+    threshold.focus()
+    threshold.press("ArrowRight")
+    page.wait_for_function(_NEW_RESULT, arg=before, timeout=RESULT_TIMEOUT_MS)
+    _no_exception(page)
+    assert "threshold_db=-1.5" in page.url
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(700, 5)  # no tooltip over the picture
+    page.screenshot(path=str(SHOTS / "desktop-1400.png"))
+    print(f"\nscreenshot: {SHOTS / 'desktop-1400.png'}")
+
+
+def test_on_a_phone_the_sidebar_is_folded_and_the_page_says_where_the_settings_are(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(server)
+        page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached")
+        page.locator(".st-key-example button:visible").first.click()
+        _wait_for_result(page, "example_noisy_speech.flac")
+        _no_exception(page)
+        # Folded away: off the screen, behind the control at the top left.
+        sidebar = _sidebar(page)
+        assert sidebar.get_attribute("data-collapsed") == "true"
+        box = sidebar.bounding_box()
+        assert box is None or box["x"] + box["width"] <= 0
+        opener = page.locator('[data-testid="stExpandSidebarButton"]')
+        assert opener.is_visible()
+        opener_box = opener.bounding_box()
+        assert opener_box["x"] < 60 and opener_box["y"] < 60
+        # The page says in one line where the settings are, beside the preset and "Noise reduction".
+        line = page.get_by_text("are in the sidebar", exact=False)
+        assert line.count() == 1
+        line.scroll_into_view_if_needed()
+        assert "noise sample" in line.inner_text() and "threshold" in line.inner_text()
+        assert page.locator('[data-testid="stMain"] .st-key-reduction_db').is_visible()
+        assert opener.is_visible()  # still there after scrolling: the header stays at the top
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "phone-390.png"))
+        print(f"\nscreenshot: {SHOTS / 'phone-390.png'}")
+        # The control opens it, and the settings are there.
+        opener.click()
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]').dataset.collapsed === 'false'")
+        page.wait_for_timeout(500)  # the slide-in animation
+        assert sidebar.bounding_box()["x"] >= 0
+        assert sidebar.locator(".st-key-threshold_db").is_visible()
+        _settle(page)
+        _no_exception(page)
+    finally:
+        context.close()
 
 
 def test_an_mp3_comes_back_as_an_mp3(page, tmp_path):

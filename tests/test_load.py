@@ -20,7 +20,7 @@ import soundfile as sf
 import visitors
 from visitors import Visitor, chromium, serve, tiled_wav, wait_all
 
-from ui import loading
+from ui import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 NOISY = Path(__file__).resolve().parent / "data" / "p257_089_noisy.flac"
@@ -45,7 +45,7 @@ def test_three_visitors_at_once_and_a_short_job_beside_a_long_one(browser, tmp_p
     # 16 kHz, a third of the work of 48 kHz: the test stays short on a busy machine.
     files = [tiled_wav(NOISY, 120.0, tmp_path / f"visitor_{i}.wav", variant=i, every=3) for i in range(3)]
     long_file = tiled_wav(NOISY, 180.0, tmp_path / "long_take.wav", variant=3)
-    budget_mb = loading.MEMORY_BUDGET_MB
+    budget_mb = limits.MEMORY_BUDGET_MB
     with serve(ROOT, tmp_path / "server.log", env={"QUIET_MEMORY_MB": str(budget_mb)}) as server:
         people = [Visitor(browser, server.url) for _ in range(3)]
         try:

@@ -13,7 +13,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from ui import loading
+from ui import limits, loading
 from ui.loading import InputProblem, content_digest, decode, describe_duration, safe_stem
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -84,13 +84,13 @@ def test_size_limit_is_named(noise):
 
 
 def test_duration_limit_is_named(monkeypatch, noise):
-    monkeypatch.setattr(loading, "MAX_DURATION_S", 0.25)
+    monkeypatch.setattr(limits, "MAX_DURATION_S", 0.25)
     with pytest.raises(InputProblem, match=r"is 0\.5 s long; Quiet cleans recordings of up to 0\.2 s"):
         decode(_wav(noise, 16_000), "long.wav")
 
 
 def test_sample_budget_refuses_long_multichannel(monkeypatch, noise):
-    monkeypatch.setattr(loading, "MAX_SAMPLES", 10_000)
+    monkeypatch.setattr(limits, "MAX_SAMPLES", 10_000)
     with pytest.raises(InputProblem, match="too much to clean at once"):
         decode(_wav(np.stack([noise, noise], axis=1), 16_000), "stereo.wav")
 
@@ -136,7 +136,7 @@ def test_describe_duration(seconds, text):
 
 def test_upload_limit_matches_the_server_setting():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] == loading.MAX_UPLOAD_MB
+    assert config["server"]["maxUploadSize"] == limits.MAX_UPLOAD_MB
 
 
 def test_example_is_bundled():
@@ -152,7 +152,7 @@ def test_duration_limit_can_be_lowered_from_the_environment(monkeypatch, value, 
         monkeypatch.delenv("QUIET_MAX_MINUTES", raising=False)
     else:
         monkeypatch.setenv("QUIET_MAX_MINUTES", value)
-    assert loading.number_from_env("QUIET_MAX_MINUTES", 30.0) == minutes
+    assert limits.number_from_env("QUIET_MAX_MINUTES", 30.0) == minutes
 
 
 @pytest.mark.parametrize(
@@ -166,18 +166,18 @@ def test_duration_limit_can_be_lowered_from_the_environment(monkeypatch, value, 
     ],
 )
 def test_limits_follow_the_memory_budget(budget_mb, max_minutes, minutes, upload_mb):
-    max_samples, max_upload_mb = loading.limits(budget_mb, max_minutes)
+    max_samples, max_upload_mb = limits.limits(budget_mb, max_minutes)
     assert max_samples == minutes * 60 * 48_000
     assert max_upload_mb == upload_mb
-    if minutes < max_minutes and budget_mb > loading.BASE_MB:  # set by the budget: one more minute would not fit
-        per_minute = 60 * 48_000 * loading.BYTES_PER_SAMPLE
-        assert max_samples * loading.BYTES_PER_SAMPLE <= (budget_mb - loading.BASE_MB) * 1024**2 < (minutes + 1) * per_minute
+    if minutes < max_minutes and budget_mb > limits.BASE_MB:  # set by the budget: one more minute would not fit
+        per_minute = 60 * 48_000 * limits.BYTES_PER_SAMPLE
+        assert max_samples * limits.BYTES_PER_SAMPLE <= (budget_mb - limits.BASE_MB) * 1024**2 < (minutes + 1) * per_minute
 
 
 @pytest.mark.skipif(bool(os.environ.get("QUIET_MEMORY_MB") or os.environ.get("QUIET_MAX_MINUTES")), reason="limits set")
 def test_default_limits_are_the_default_budgets():
-    assert loading.MEMORY_BUDGET_MB == 690
-    assert (loading.MAX_SAMPLES, loading.MAX_UPLOAD_MB) == loading.limits(690, 30) == (12 * 60 * 48_000, 132)
+    assert limits.MEMORY_BUDGET_MB == 690
+    assert (limits.MAX_SAMPLES, limits.MAX_UPLOAD_MB) == limits.limits(690, 30) == (12 * 60 * 48_000, 132)
 
 
 def test_a_view_of_the_upload_decodes_like_its_bytes(noise):

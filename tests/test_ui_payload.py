@@ -19,8 +19,10 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent.parent
 
 from denoise_core import DenoiseParams, noise_profile
-from ui.loading import EXAMPLE_PATH, MAX_DURATION_S
-from ui.plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
+from ui.limits import MAX_DURATION_S
+from ui.loading import EXAMPLE_PATH
+from ui.plots import detail_figure, overview_figure
+from ui.pooling import WAVEFORM_COLUMNS, envelope
 from ui.preview import PREVIEW_SAMPLES, default_stretch, make_preview, stretch_frames
 
 

@@ -13,17 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 from spectra import pool_spectrogram
 
 from denoise_core import StftConfig
-from ui.plots import (
+from ui.plots import FREQ_TICKS, detail_figure, overview_figure
+from ui.pooling import (
     DB_RANGE,
-    FREQ_TICKS,
     MAX_FREQ_ROWS,
     MAX_TIME_COLUMNS,
     WAVEFORM_COLUMNS,
-    detail_figure,
     envelope,
     frequency_bands,
     level_codes,
-    overview_figure,
 )
 
 #: What the issue allows the two spectrograms together to send.
@@ -99,7 +97,7 @@ def test_waveform_and_spectrograms_share_one_time_axis_and_the_window_covers_no_
     assert heatmap_json[0]["z"]["dtype"] == "u1"  # sent as a typed array, not a list of numbers
 
 
-def test_log_scale_is_the_default_labelled_100_hz_to_10_khz_and_drawn_as_one_image():
+def test_log_scale_is_the_default_labelled_100_hz_to_20_khz_and_drawn_as_one_image():
     spec, config = _long_spec(2.0, 48_000)
     pooled = pool_spectrogram(spec, config)
     fig = _detail(pooled, pooled)
@@ -221,14 +219,14 @@ def test_overview_of_ten_minutes_is_bounded_and_shades_the_stretch(rng):
     [(16_000 * 7 + 123, 1, 16_000, 50), (48_000 * 2 + 7, 2, 48_000, 1000), (1, 1, 8_000, 1000), (300, 3, 8_000, 7)],
 )
 def test_picture_from_the_audio_equals_pooling_the_whole_stft(rng, n, channels, sr, max_columns, monkeypatch):
-    import ui.plots as plots
+    import ui.pooling as pooling
 
-    monkeypatch.setattr(plots, "_CHUNK_VALUES", 20_000)  # many chunks, with groups cut at their edges
+    monkeypatch.setattr(pooling, "_CHUNK_VALUES", 20_000)  # many chunks, with groups cut at their edges
     y = (0.1 * rng.standard_normal((n, channels))).astype(np.float32)
     y = y[:, 0] if channels == 1 else y
     config = StftConfig.for_sr(sr)
     whole = pool_spectrogram(config.stft(y.reshape(n, -1).T), config, max_columns=max_columns)
-    chunked = plots.audio_spectrogram(y, config, max_columns=max_columns)
+    chunked = pooling.audio_spectrogram(y, config, max_columns=max_columns)
     assert chunked.power.shape == whole.power.shape
     np.testing.assert_allclose(chunked.power, whole.power, rtol=1e-5, atol=1e-12)
     assert (chunked.t0_s, chunked.dt_s) == (whole.t0_s, whole.dt_s)
@@ -238,7 +236,7 @@ def test_picture_from_the_audio_equals_pooling_the_whole_stft(rng, n, channels, 
 def test_picture_of_a_long_recording_needs_little_memory():
     import tracemalloc
 
-    from ui.plots import audio_spectrogram
+    from ui.pooling import audio_spectrogram
 
     sr = 48_000
     y = np.full(10 * 60 * sr, 0.01, dtype=np.float32)  # 10 minutes: its STFT would be 230 MB

@@ -113,27 +113,27 @@ def fresh_budget(monkeypatch):
 def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budget, monkeypatch):
     rec = _recording(_speechy(16_000, 2.0), 16_000)
     analysed = processing.analyse_recording(rec.digest, rec, DenoiseParams())
-    job = processing.Job(rec, analysed, DenoiseParams())
+    cleaning = processing.Cleaning(rec, analysed, DenoiseParams())
     steps = []
-    first = processing.clean_recording(job, lambda f, text: steps.append((f, text)))
-    again = processing.clean_recording(job, lambda f, text: steps.append((f, text)))  # e.g. the log-frequency switch
+    first = processing.clean_recording(cleaning, lambda f, text: steps.append((f, text)))
+    again = processing.clean_recording(cleaning, lambda f, text: steps.append((f, text)))  # e.g. the log-frequency switch
     assert again is first and fresh_budget.RUNNER.started == 1
     fractions = [f for f, _ in steps]  # polled while it runs, told only on the first call
     assert fractions == sorted(fractions) and all(0.0 <= f <= 1.0 for f in fractions)
     store = fresh_budget.STORE
-    assert store.pinned("local", "result") == ("result", *job.key)
+    assert store.pinned("local", "result") == ("result", *cleaning.key)
     # The result is counted with the room for one download of it, beside the analysis.
     counted = first.audio.nbytes + fresh_budget.download_bytes(first.audio.nbytes) + analysed.auto_noise.power.nbytes
     assert store.used == counted
     # The download is encoded from that result in the room kept with it: nothing is cleaned again,
     # nothing more is reserved; a second format while Streamlit keeps the first is counted on its own.
-    data = processing.download(job, "WAV", "PCM_16")()
+    data = processing.download(cleaning, "WAV", "PCM_16")()
     assert sf.info(io.BytesIO(data)).frames == rec.n_samples and fresh_budget.RUNNER.started == 1
     assert store.reserved == 0
-    flac = processing.download(job, "FLAC", "PCM_16")()
+    flac = processing.download(cleaning, "FLAC", "PCM_16")()
     assert sf.info(io.BytesIO(flac)).frames == rec.n_samples and store.reserved == len(flac)
     # New settings: while they are cleaned, the result shown before is no longer held for this page.
-    other = processing.Job(rec, analysed, DenoiseParams(threshold_db=6.0))
+    other = processing.Cleaning(rec, analysed, DenoiseParams(threshold_db=6.0))
     seen = []
     real = processing.run_cleaning
 
@@ -149,31 +149,31 @@ def test_a_result_is_cleaned_once_and_kept_for_the_page_that_shows_it(fresh_budg
 def test_a_cleaning_that_does_not_fit_says_the_server_is_busy(fresh_budget):
     rec = _recording(_speechy(48_000, 60.0), 48_000)  # 11 MB, so a cleaning reserves about 62 MB
     analysed = processing.run_analysis(rec, DenoiseParams())
-    job = processing.Job(rec, analysed, DenoiseParams())
+    cleaning = processing.Cleaning(rec, analysed, DenoiseParams())
     with fresh_budget.reserve(60 * 1024**2, "another visitor"), pytest.raises(
         fresh_budget.Busy, match=r"busy.*try again in a minute"
     ) as busy:
-        processing.clean_recording(job)
+        processing.clean_recording(cleaning)
     assert busy.value.level == "warning"
-    assert processing.clean_recording(job).audio.shape == rec.y.shape  # once the other visitor is done
+    assert processing.clean_recording(cleaning).audio.shape == rec.y.shape  # once the other visitor is done
 
 
 def test_a_result_can_be_downloaded_on_a_full_server_and_a_second_format_waits_for_room(fresh_budget, monkeypatch):
     rec = _recording(_speechy(16_000, 2.0), 16_000)
     analysed = processing.analyse_recording(rec.digest, rec, DenoiseParams())
-    job = processing.Job(rec, analysed, DenoiseParams(threshold_db=1.0))
-    processing.clean_recording(job)
+    cleaning = processing.Cleaning(rec, analysed, DenoiseParams(threshold_db=1.0))
+    processing.clean_recording(cleaning)
     store = fresh_budget.STORE
     # Other visitors' work fills the server: the first download still comes at once, in the result's room.
     other = fresh_budget.reserve(store.capacity - store.used - store.reserved - 1024, "another visitor")
     started = time.monotonic()
-    data = processing.download(job, "WAV", "PCM_16")()
+    data = processing.download(cleaning, "WAV", "PCM_16")()
     assert sf.info(io.BytesIO(data)).frames == rec.n_samples and time.monotonic() - started < 2.0
     # A second format while Streamlit keeps the first waits for room: here the other work ends after 0.8 s.
     timer = threading.Timer(0.8, other.release)
     timer.start()
     started = time.monotonic()
-    flac = processing.download(job, "FLAC", "PCM_16")()
+    flac = processing.download(cleaning, "FLAC", "PCM_16")()
     waited = time.monotonic() - started
     timer.join()
     assert 0.7 <= waited <= 5.0 and sf.info(io.BytesIO(flac)).frames == rec.n_samples
@@ -182,5 +182,5 @@ def test_a_result_can_be_downloaded_on_a_full_server_and_a_second_format_waits_f
     with fresh_budget.reserve(store.capacity - store.used - store.reserved - 1024, "another visitor"):
         started = time.monotonic()
         with pytest.raises(fresh_budget.Busy, match="try again in a minute"):
-            processing.download(job, "WAV", "PCM_24")()
+            processing.download(cleaning, "WAV", "PCM_24")()
         assert 0.9 <= time.monotonic() - started <= 5.0

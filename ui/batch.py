@@ -5,14 +5,15 @@ plain function): each upload is decoded, cleaned and encoded in its own
 format, written into the ZIP and dropped before the next one, so at most one
 recording and its result are in memory at a time besides the uploads. A file
 that cannot be cleaned becomes a row with its reason and does not stop the
-others. :func:`batch_section` draws it on the page.
+others. :func:`batch_section` draws it on the page, its noise sample in the
+sidebar with the other shared settings.
 """
 
 from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -27,15 +28,13 @@ from denoise_core import (
     noise_profile,
 )
 
-from . import budget, loading, media
+from . import budget, limits, loading, media
 from .controls import AUDIO_TYPES
+from .jobs import Progress
+from .sidebar import Group
 from .store import MB
 
 __all__ = ["BatchRow", "NoiseChoice", "batch_section", "clean_batch"]
-
-#: ``progress(fraction, text)``.
-Progress = Callable[[float, str], None]
-
 
 @dataclass(frozen=True)
 class NoiseChoice:
@@ -157,23 +156,28 @@ def _clean_one(name, data, params, shared, archive: zipfile.ZipFile, taken: set)
 _RESULT = "_quiet_batch"
 
 
-def _noise_choice(uploads) -> NoiseChoice | None:
-    """The noise-sample choice (keys ``batch_noise``, ``batch_noise_file``, ``batch_noise_start_s``, ``batch_noise_end_s``)."""
-    mode = st.radio(
-        "Noise sample",
-        ["Found in each file", "One sample for all"],
-        key="batch_noise",
-        horizontal=True,
-        help="Quiet finds the quietest stretch of each file, or you give one stretch of one file that holds only "
-        "the noise, and it is used for every file (same sample rate).",
-    )
-    if mode == "Found in each file" or not uploads:
-        return None
-    names = [name for name, _ in uploads]
-    cols = st.columns([2, 1, 1])
-    index = cols[0].selectbox("From the file", range(len(names)), format_func=names.__getitem__, key="batch_noise_file")
-    start = cols[1].number_input("Start (s)", min_value=0.0, value=0.0, step=0.1, key="batch_noise_start_s")
-    end = cols[2].number_input("End (s)", min_value=0.0, value=0.5, step=0.1, key="batch_noise_end_s")
+def _noise_choice(uploads, group: Group) -> NoiseChoice | None:
+    """The noise-sample choice, in ``group`` (keys ``batch_noise``, ``batch_noise_file``, ``batch_noise_start_s``, ``batch_noise_end_s``)."""
+    with group.box:
+        mode = st.radio(
+            "Where Quiet learns the noise",
+            ["Found in each file", "One sample for all"],
+            key="batch_noise",
+            disabled=group.disabled,
+            help="Quiet finds the quietest stretch of each file, or you give one stretch of one file that holds only "
+            "the noise, and it is used for every file (same sample rate).",
+        )
+        if mode == "Found in each file" or not uploads:
+            return None
+        names = [name for name, _ in uploads]
+        index = st.selectbox(
+            "From the file", range(len(names)), format_func=names.__getitem__, key="batch_noise_file", disabled=group.disabled
+        )
+        left, right = st.columns(2)
+        start = left.number_input(
+            "Start (s)", min_value=0.0, value=0.0, step=0.1, key="batch_noise_start_s", disabled=group.disabled
+        )
+        end = right.number_input("End (s)", min_value=0.0, value=0.5, step=0.1, key="batch_noise_end_s", disabled=group.disabled)
     return NoiseChoice(int(index), (min(start, end), max(start, end)))
 
 
@@ -194,8 +198,8 @@ def _table(rows: list[BatchRow]) -> list[dict]:
     ]
 
 
-def batch_section(params: DenoiseParams) -> None:
-    """The page's "many files" section: uploads, the noise choice, a button, the table and the ZIP.
+def batch_section(params: DenoiseParams, noise: Group) -> None:
+    """The page's "many files" section: uploads, a button, the table and the ZIP; the noise choice in ``noise``.
 
     Widget keys: ``batch_files``, ``batch_noise`` (and its stretch), ``batch_run``, ``batch_zip``.
     """
@@ -204,10 +208,10 @@ def batch_section(params: DenoiseParams) -> None:
         type=AUDIO_TYPES,
         accept_multiple_files=True,
         key="batch_files",
-        help=f"Up to {loading.MAX_UPLOAD_MB} MB each. Each result comes back in its own format, in one ZIP.",
+        help=f"Up to {limits.MAX_UPLOAD_MB} MB each. Each result comes back in its own format, in one ZIP.",
     )
     uploads = [(f.name, f.getbuffer()) for f in files or []]
-    shared = _noise_choice(uploads)
+    shared = _noise_choice(uploads, noise)
     signature = (tuple((f.name, f.file_id) for f in files or []), params, shared)
     label = f"Clean {len(uploads)} file{'s' if len(uploads) != 1 else ''}"
     if st.button(label, key="batch_run", type="primary", disabled=not uploads, icon=":material/cleaning_services:"):

@@ -6,7 +6,7 @@ session; cleanings run in :data:`RUNNER` (a :class:`ui.jobs.JobRunner`).
 Settings, read from the environment (Streamlit Cloud secrets set it too):
 
 * ``QUIET_MEMORY_MB``: memory budget of the whole server process in MB
-  (:data:`ui.loading.MEMORY_BUDGET_MB`, which also sets the app's limits);
+  (:data:`ui.limits.MEMORY_BUDGET_MB`, which also sets the app's limits);
 * ``QUIET_IDLE_MINUTES``: a visitor with no action for this long is idle and
   their results may go to make room for others (default 10).
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from .jobs import JobRunner
-from .loading import BASE_MB, MEMORY_BUDGET_MB, InputProblem, number_from_env
+from .limits import BASE_MB, MEMORY_BUDGET_MB, InputProblem, number_from_env
 from .store import MB, MemoryStore, ServerBusy, process_rss
 
 __all__ = [

@@ -1,8 +1,10 @@
-"""Widgets: where the audio comes from, and the sidebar settings.
+"""Widgets: where the audio comes from, the gate's settings, the noise sample and the preview's stretch.
 
 Each function draws its widgets and returns plain values. Every widget has a
 key; the gate's sliders are keyed by the engine's parameter names
-(``threshold_db``, ...), so tests and the engine speak the same words.
+(``threshold_db``, ...), so tests and the engine speak the same words. The
+settings in the sidebar are drawn into a :class:`ui.sidebar.Group`, greyed
+when the group does not apply.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import streamlit as st
 
 from denoise_core import DenoiseParams, StftConfig
 
-from .loading import EXAMPLE_PATH, MAX_DURATION_S, MAX_UPLOAD_MB, content_digest, describe_duration
+from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
+from .loading import EXAMPLE_PATH, content_digest, describe_duration
+from .sidebar import Group
 
 __all__ = [
     "AUDIO_TYPES",
@@ -23,7 +27,7 @@ __all__ = [
     "MANY_FILES",
     "ONE_RECORDING",
     "RECOMMENDED_WINDOW_S",
-    "Source",
+    "Input",
     "fft_control",
     "gate_controls",
     "input_picker",
@@ -32,6 +36,7 @@ __all__ = [
     "noise_window_controls",
     "pick_noise_window",
     "pick_stretch",
+    "reset_button",
     "stretch_control",
     "tidy_window",
 ]
@@ -44,9 +49,9 @@ FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
 ONE_RECORDING, MANY_FILES = "One recording", "Many files"
 #: Sample rate asked of the browser for microphone recordings.
 RECORD_SR = 48_000
-#: Shortest noise window that gets no hint, in seconds.
+#: Shortest noise sample that gets no hint, in seconds.
 RECOMMENDED_WINDOW_S = 0.5
-#: The slider drawn next to the players; the others are under "More settings".
+#: The slider drawn next to the players; the others are in the sidebar.
 MAIN_SLIDER = "reduction_db"
 
 _SLIDERS = {
@@ -57,13 +62,13 @@ _SLIDERS = {
     "time_smooth_ms": ("Smoothing over time", 5.0, "%.0f ms"),
 }
 _DIGESTS = "_quiet_digests"
-_ACTIVE = "_quiet_active_source"
+_ACTIVE = "_quiet_active_input"
 _WINDOW_FOR = "_quiet_window_for"
 _STRETCH_FOR = "_quiet_stretch_for"
 
 
 @dataclass(frozen=True)
-class Source:
+class Input:
     """The file chosen for cleaning.
 
     Attributes
@@ -98,15 +103,15 @@ def _digest_of(uploaded) -> str:
     return memo[uploaded.file_id]
 
 
-def _from_upload(uploaded, kind: str, name: str) -> Source:
+def _from_upload(uploaded, kind: str, name: str) -> Input:
     # getvalue: the bytes object Streamlit already holds (an UploadedFile is a BytesIO sharing it), where
     # getbuffer would copy them (58 MB for 10 minutes of 48 kHz 16-bit mono, on every call).
-    return Source(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getvalue)
+    return Input(kind=kind, name=name, digest=_digest_of(uploaded), read_bytes=uploaded.getvalue)
 
 
-def _example() -> Source:
+def _example() -> Input:
     data = EXAMPLE_PATH.read_bytes()
-    return Source(kind="example", name=EXAMPLE_PATH.name, digest=content_digest(data), read_bytes=lambda: data)
+    return Input(kind="example", name=EXAMPLE_PATH.name, digest=content_digest(data), read_bytes=lambda: data)
 
 
 def mode_control() -> str:
@@ -120,7 +125,7 @@ def mode_control() -> str:
     )
 
 
-def input_picker() -> Source | None:
+def input_picker() -> Input | None:
     """Upload, example button and microphone; returns the most recently chosen input.
 
     Widget keys: ``upload``, ``example``, ``record``.
@@ -157,27 +162,27 @@ def input_picker() -> Source | None:
         args=("record",),
         help="Press the microphone to start and the square to stop. The recording is cleaned right away.",
     )
-    sources = {
+    inputs = {
         "upload": (lambda: _from_upload(uploaded, "upload", uploaded.name)) if uploaded is not None else None,
         "record": (lambda: _from_upload(recorded, "record", "recording.wav")) if recorded is not None else None,
         "example": _example,
     }
     active = st.session_state.get(_ACTIVE)
-    if active in sources and sources[active] is not None:
-        return sources[active]()
+    if active in inputs and inputs[active] is not None:
+        return inputs[active]()
     for kind in ("upload", "record"):  # e.g. after the active upload was removed
-        if sources[kind] is not None:
-            return sources[kind]()
+        if inputs[kind] is not None:
+            return inputs[kind]()
     return None
 
 
-def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> DenoiseParams:
+def gate_controls(main_box, group: Group) -> DenoiseParams:
     """Sliders for the gate's settings, with the engine's ranges, defaults and help texts.
 
     "Noise reduction" (the strength) goes in ``main_box``, next to the players;
-    the rest and the reset button (which calls ``on_reset``) in ``settings_box``.
-    Widget keys: ``threshold_db``, ``reduction_db``, ``freq_smooth_hz``,
-    ``time_smooth_ms`` and ``reset``.
+    the threshold and the smoothing in ``group`` (the sidebar's, greyed if it
+    does not apply). Widget keys: ``threshold_db``, ``reduction_db``,
+    ``freq_smooth_hz`` and ``time_smooth_ms``.
     """
     defaults = DenoiseParams()
     values = {}
@@ -185,7 +190,7 @@ def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> Denoi
         low, high = DenoiseParams.RANGES[name]
         # Each widget gets its value one way only: through the session state.
         st.session_state.setdefault(name, float(getattr(defaults, name)))
-        with main_box if name == MAIN_SLIDER else settings_box:
+        with main_box if name == MAIN_SLIDER else group.box:
             values[name] = st.slider(
                 label,
                 min_value=float(low),
@@ -194,16 +199,20 @@ def gate_controls(main_box, settings_box, on_reset: Callable[[], None]) -> Denoi
                 format=fmt,
                 key=name,
                 help=DenoiseParams.HELP[name],
+                disabled=name != MAIN_SLIDER and group.disabled,
             )
-    with settings_box:
-        st.button(
-            "Recommended settings",
-            key="reset",
-            on_click=on_reset,
-            icon=":material/restart_alt:",
-            help="Sets every setting (and the FFT size) back to the values that suit most speech recordings.",
-        )
     return DenoiseParams(**values)
+
+
+def reset_button(box, on_reset: Callable[[], None]) -> None:
+    """ "Recommended settings" (key ``reset``): calls ``on_reset``, which sets every setting back."""
+    box.button(
+        "Recommended settings",
+        key="reset",
+        on_click=on_reset,
+        icon=":material/restart_alt:",
+        help="Sets every setting (and the FFT size) back to the values that suit most speech recordings.",
+    )
 
 
 def _fft_label(n_fft: int, sr: int | None) -> str:
@@ -217,14 +226,15 @@ def _fft_label(n_fft: int, sr: int | None) -> str:
     return f"{n_fft} samples ({1000 * n_fft / sr:.0f} ms)"
 
 
-def fft_control(box, sr: int | None) -> int | None:
-    """FFT size (``None`` for automatic). Widget key: ``n_fft``."""
+def fft_control(group: Group, sr: int | None) -> int | None:
+    """FFT size (``None`` for automatic), in ``group``. Widget key: ``n_fft``."""
     st.session_state.setdefault("n_fft", FFT_SIZES[0])
-    with box:
+    with group.box:
         choice = st.selectbox(
             "FFT size",
             FFT_SIZES,
             key="n_fft",
+            disabled=group.disabled,
             format_func=lambda n: _fft_label(n, sr),
             help=(
                 "Length of the slices the sound is cut into for cleaning. Longer slices separate pitches "
@@ -283,8 +293,8 @@ def pick_noise_window(chart_key: str, duration_s: float, min_s: float) -> None:
     state["noise_start_s"], state["noise_end_s"] = tidy_window(*picked, duration_s, min_s)
 
 
-def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tuple[float, float], min_s: float):
-    """Noise sample: automatic, or start and end in seconds (typed, or dragged on the waveform).
+def noise_window_controls(group: Group, digest: str, duration_s: float, auto_window_s: tuple[float, float], min_s: float):
+    """Noise sample, in ``group``: automatic, or start and end in seconds (typed, or dragged on the waveform).
 
     The start and end boxes show the automatically found stretch until the
     user switches automatic off or drags on the waveform; a new file switches
@@ -304,11 +314,11 @@ def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tu
         state[_WINDOW_FOR] = digest
         state["noise_auto"] = True
     state.setdefault("noise_auto", True)
-    with box:
-        st.markdown("**Noise sample**")
+    with group.box:
         auto = st.toggle(
             "Find the noise automatically",
             key="noise_auto",
+            disabled=group.disabled,
             help=(
                 "Quiet learns what the noise sounds like from a stretch with no speech. Automatic uses the "
                 "quietest half second. Switch it off, or drag across a pause on the waveform, to pick it yourself."
@@ -326,7 +336,7 @@ def noise_window_controls(box, digest: str, duration_s: float, auto_window_s: tu
             max_value=float(duration_s),
             step=0.05,
             format="%.2f",
-            disabled=auto,
+            disabled=auto or group.disabled,
         )
         start = left.number_input(
             "Start (s)",

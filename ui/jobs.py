@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["LONG", "SHORT", "Cancelled", "JobRunner", "Ticket"]
+__all__ = ["LONG", "SHORT", "Cancelled", "JobRunner", "Progress", "Ticket", "Work"]
 
 SHORT = "short"
 LONG = "long"
@@ -53,9 +53,11 @@ class Cancelled(Exception):
     """Raised inside a job whose result nobody waits for any more."""
 
 
-#: ``work(report)``: does the job and returns its result; ``report(fraction, text)`` says how far it is
-#: (and raises :class:`Cancelled` when nobody waits any more).
-Work = Callable[[Callable[[float, str], None]], Any]
+#: ``progress(fraction, text)``: how far a cleaning is (0 to 1) and what it is doing or waiting for.
+Progress = Callable[[float, str], None]
+#: ``work(report)``: does the job and returns its result; ``report``, a :data:`Progress`, says how far
+#: it is (and raises :class:`Cancelled` when nobody waits any more).
+Work = Callable[[Progress], Any]
 
 
 class Ticket:

@@ -3,14 +3,14 @@
 :func:`decode` is a plain function (testable without Streamlit) that applies
 the app's limits and says what is wrong in plain words by raising
 :class:`InputProblem`. :func:`load_recording` keeps it per file content, counted
-in the server's memory budget; the limits here follow from that budget.
+in the server's memory budget (:mod:`ui.budget`); the limits follow from that
+budget (:mod:`ui.limits`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,87 +20,29 @@ import numpy as np
 from denoise_core import DenoiseError
 from denoise_core.audio_io import MAX_SR, MIN_SR, AudioFileInfo, file_info, read_audio
 
+from . import budget, limits
+from .limits import InputProblem
+
 __all__ = [
     "EXAMPLE_PATH",
-    "MAX_DURATION_S",
-    "MAX_SAMPLES",
     "MAX_SR",
-    "MAX_UPLOAD_MB",
-    "MEMORY_BUDGET_MB",
     "MIN_SR",
     "InputProblem",
     "Recording",
     "content_digest",
     "decode",
-    "limits",
+    "describe_duration",
     "load_recording",
-    "number_from_env",
     "safe_stem",
 ]
 
 
-
-def number_from_env(name: str, default: float) -> float:
-    """A positive number from the environment (Streamlit Cloud secrets set it too), else ``default``."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
-#: Memory budget of the whole server process in MB (``QUIET_MEMORY_MB``); the default fits
-#: Streamlit Community Cloud's smallest instance (690 MB). Every visitor's recordings, results
-#: and downloads are counted against it (:mod:`ui.budget`), and the limits below follow from it.
-MEMORY_BUDGET_MB = number_from_env("QUIET_MEMORY_MB", 690.0)
-#: Part of the budget left to Python, Streamlit, the libraries and per-visitor overheads
-#: (an idle server that has shown the page is about 120 MB).
-BASE_MB = 160.0
-#: Most bytes one recording costs per sample (all channels together) at its peak: the upload as
-#: Streamlit holds it (up to 4 for float WAV), the decoded audio (4), the cleaned result (4) and a
-#: download being encoded (up to 4).
-BYTES_PER_SAMPLE = 16
-def limits(budget_mb: float, max_minutes: float = 30.0) -> tuple[int, int]:
-    """The app's limits for a memory budget: most samples cleaned at once and largest upload in MB.
-
-    One recording may take the budget beyond :data:`BASE_MB` at :data:`BYTES_PER_SAMPLE`,
-    counted in whole minutes of 48 kHz mono and at most ``max_minutes``; the upload limit is
-    that many samples as 32-bit WAV, at most 200 MB.
-    """
-    minute = 60 * 48_000
-    minutes = min(float(max_minutes), (budget_mb - BASE_MB) * 1024**2 / BYTES_PER_SAMPLE // minute)
-    max_samples = int(max(minutes, 1) * minute)
-    return max_samples, int(min(200, max_samples * 4 / 1024**2 + 1))
-
-
-#: Most samples (all channels together) cleaned at once, and the largest upload in MB, for the budget:
-#: at most 30 minutes (or ``QUIET_MAX_MINUTES``) of 48 kHz mono, so a stereo or 96 kHz file may be
-#: half as long. With the default budget: 12 minutes and 132 MB (``server.maxUploadSize`` in
-#: .streamlit/config.toml is the same number).
-MAX_SAMPLES, MAX_UPLOAD_MB = limits(MEMORY_BUDGET_MB, number_from_env("QUIET_MAX_MINUTES", 30.0))
-#: Longest recording the app cleans, in seconds (48 kHz mono).
-MAX_DURATION_S = MAX_SAMPLES / 48_000
 #: Peak below which a recording counts as silent (-120 dBFS).
 SILENCE_PEAK = 1e-6
 
 EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "example_noisy_speech.flac"
 
 _ACCEPTED = "WAV, FLAC, OGG or MP3"
-
-
-class InputProblem(ValueError):
-    """Input the app cannot clean, with a message in plain words.
-
-    Attributes
-    ----------
-    level : str
-        ``"error"`` for a file that cannot be used, ``"warning"`` for one that
-        can be read but has nothing to clean.
-    """
-
-    def __init__(self, message: str, level: str = "error"):
-        super().__init__(message)
-        self.level = level
 
 
 @dataclass(frozen=True)
@@ -184,16 +126,16 @@ def _check_header(info: AudioFileInfo, name: str) -> None:
     if info.frames <= 0:
         raise InputProblem(f"“{name}” holds no audio: it is an audio file of length zero.")
     duration_s = info.frames / info.sr
-    if duration_s > MAX_DURATION_S:
+    if duration_s > limits.MAX_DURATION_S:
         raise InputProblem(
             f"“{name}” is {describe_duration(duration_s)} long; Quiet cleans recordings of up to "
-            f"{describe_duration(MAX_DURATION_S)}. Please cut it into shorter parts."
+            f"{describe_duration(limits.MAX_DURATION_S)}. Please cut it into shorter parts."
         )
-    if info.frames * info.channels > MAX_SAMPLES:
+    if info.frames * info.channels > limits.MAX_SAMPLES:
         raise InputProblem(
             f"“{name}” is {describe_duration(duration_s)} of {info.sr / 1000:g} kHz audio with "
             f"{info.channels} channels, too much to clean at once here (the limit is "
-            f"{describe_duration(MAX_DURATION_S)} of 48 kHz mono, or the same amount of samples). "
+            f"{describe_duration(limits.MAX_DURATION_S)} of 48 kHz mono, or the same amount of samples). "
             "Please cut it into shorter parts or save it as mono."
         )
 
@@ -268,7 +210,7 @@ def decode(data, name: str, *, max_bytes: int | None = None, digest: str = "") -
     name : str
         The name to mention in messages (the user's file name; never opened).
     max_bytes : int, optional
-        Largest accepted size; :data:`MAX_UPLOAD_MB` by default.
+        Largest accepted size; :data:`ui.limits.MAX_UPLOAD_MB` by default.
     digest : str, optional
         The content digest if already known.
 
@@ -278,7 +220,7 @@ def decode(data, name: str, *, max_bytes: int | None = None, digest: str = "") -
         If the file is empty, too big, too long, not audio, damaged,
         holds invalid samples or is silent (the last as a warning).
     """
-    max_bytes = MAX_UPLOAD_MB * 1024 * 1024 if max_bytes is None else max_bytes
+    max_bytes = limits.MAX_UPLOAD_MB * 1024 * 1024 if max_bytes is None else max_bytes
     size = memoryview(data).nbytes
     if size == 0:
         raise InputProblem(f"“{name}” is empty (0 bytes). Please choose a {_ACCEPTED} recording.")
@@ -343,8 +285,6 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
         If the file cannot be cleaned, or (:class:`ui.budget.Busy`) if the
         server has no memory left for it now.
     """
-    from .budget import decoding_bytes, get_or_make, result_bytes  # on use: the budget's limits are defined here
-
     fetched = []
 
     def data():
@@ -352,15 +292,15 @@ def load_recording(digest: str, name: str, read_bytes) -> Recording:
             fetched.append(read_bytes())
         return fetched[0]
 
-    return get_or_make(
+    return budget.get_or_make(
         ("recording", digest, name),
         "recording",
         lambda: decode(data(), name, digest=digest),
-        estimate=lambda: decoding_bytes(_audio_bytes(data())),
+        estimate=lambda: budget.decoding_bytes(_audio_bytes(data())),
         # Admitted only if its cleaning, the largest step, fits too (beside the decoded recording, with
         # room kept for its download), so a visitor is refused at the start rather than halfway,
         # holding memory nobody else can use.
-        need=lambda: _audio_bytes(data()) + result_bytes(_audio_bytes(data())),
+        need=lambda: _audio_bytes(data()) + budget.result_bytes(_audio_bytes(data())),
         # Streamlit keeps the uploaded bytes as long as the page shows the file: counted with it.
         size_of=lambda rec: rec.y.nbytes + memoryview(data()).nbytes,
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .loading import MAX_DURATION_S, MAX_UPLOAD_MB, describe_duration
+from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
+from .loading import describe_duration
 
 TAGLINE = "Removes steady background noise (hiss, hum, fans, traffic) from speech recordings."
 
@@ -40,9 +41,10 @@ PICTURE_HELP = (
     "(across), brighter is louder. **Drag across a pause** to use it as the noise sample (shaded in blue); "
     "use the zoom tool above the chart to zoom, all three rows follow; double-click to zoom out."
 )
+SETTINGS_WHERE = "Settings for the noise sample, threshold and finishing are in the sidebar (» at the top left when it is folded)."
 WINDOW_HINT = (
     "Choose a stretch where nobody speaks, inside the recording, or switch on "
-    "**Find the noise automatically**."
+    "**Find the noise automatically** in the sidebar."
 )
 UNEXPECTED = (
     "Something went wrong while cleaning this recording, and it is not your fault. "

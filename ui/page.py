@@ -3,7 +3,9 @@
 :func:`page` draws it (``app.py`` calls it on every run). Every change of a
 setting is heard at once on a stretch of the recording (:mod:`ui.preview`);
 the whole recording is cleaned for the download (:mod:`ui.processing`).
-Every problem ends as one plain message on the page.
+The preset and "Noise reduction" sit beside the players, the other settings
+in the sidebar (:mod:`ui.sidebar`). Every problem ends as one plain message
+on the page.
 """
 
 import logging
@@ -13,9 +15,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from denoise_core import DenoiseError
+from denoise_core import DenoiseError, DenoiseParams
 
-from . import batch, controls, loading, messages, preview, processing, settings, views
+from . import batch, controls, loading, messages, preview, processing, settings, sidebar, views
 
 log = logging.getLogger("quiet")
 
@@ -40,17 +42,17 @@ def _stretch(lay: views.Layout, rec: loading.Recording, window) -> preview.Stret
     return stretch
 
 
-def _preview(job: processing.Job, stretch: preview.Stretch) -> preview.Preview:
-    """The job's preview of ``stretch``, from the session's store (made now if new)."""
+def _preview(cleaning: processing.Cleaning, stretch: preview.Stretch) -> preview.Preview:
+    """The cleaning's preview of ``stretch``, from the session's store (made now if new)."""
     store = st.session_state.setdefault(_STORE, preview.PreviewStore())
-    rec, config = job.rec, job.analysed.config
+    rec, config = cleaning.rec, cleaning.analysed.config
     noise = store.get(
-        ("noise", rec.digest, tuple(job.params.noise_settings().items())),
-        lambda: processing.noise_of(rec, job.analysed, job.params),
+        ("noise", rec.digest, tuple(cleaning.params.noise_settings().items())),
+        lambda: processing.noise_of(rec, cleaning.analysed, cleaning.params),
     )
     original = store.get(("original", rec.digest, config, stretch), lambda: preview.original_of(rec.y, config, stretch))
     # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
-    params = replace(job.params, loudness_lufs=None)
+    params = replace(cleaning.params, loudness_lufs=None)
     key = ("preview", rec.digest, params, stretch)
     result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
@@ -66,21 +68,27 @@ def _last_good(digest: str) -> preview.Preview | None:
     return store.peek(last[1])
 
 
-def _settings(main_box, settings_box, advanced_box):
-    """Preset, the gate's sliders and the finishing controls; returns the engine's settings and the preset."""
+def _settings(main_box, side: sidebar.Sidebar) -> tuple[sidebar.Group, DenoiseParams, str]:
+    """Preset and strength in ``main_box``, the gate's other sliders and the finishing in the sidebar.
+
+    Returns the gate's group (the FFT size joins it), the engine's settings and the preset.
+    """
     preset = settings.preset_control(main_box)
-    gate = controls.gate_controls(main_box, settings_box, settings.reset_all)
-    params = replace(gate, **settings.finishing_controls(advanced_box))
+    gate = sidebar.group(side.gate, "Spectral gate")
+    params = controls.gate_controls(main_box, gate)
+    params = replace(params, **settings.finishing_controls(sidebar.group(side.finishing, "Finishing")))
     views.preset_caption(main_box, settings.preset_state(preset, params))
-    return params, preset
+    sidebar.where_line(main_box)
+    controls.reset_button(side.reset, settings.reset_all)
+    return gate, params, preset
 
 
 def _many_files() -> None:
-    """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`)."""
-    box = st.expander("Settings for every file", icon=":material/tune:")
-    params, _ = _settings(box, box, box)
+    """Several uploads cleaned with one set of settings into one ZIP (:mod:`ui.batch`); the settings as for one."""
+    side = sidebar.frame()
+    _, params, _ = _settings(st.container(), side)
     with _plain_messages("batch"):
-        batch.batch_section(params)
+        batch.batch_section(params, sidebar.group(side.noise, "Noise sample"))
 
 
 @contextmanager
@@ -103,12 +111,14 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
 
     A fragment: a change of a setting reruns only this, not the input picker
     above, whose upload Streamlit would otherwise copy on every run (0.15 s for
-    a 106 MB file).
+    a 106 MB file). That holds for the settings in the sidebar too because the
+    fragment draws them, its first act on every full run (see :mod:`ui.sidebar`).
     """
     with _plain_messages(kind):
+        side = sidebar.frame()  # first: the fragment's place in the sidebar is reserved on every full run
         lay = views.layout()
-        params, preset = _settings(lay.strength, lay.settings, lay.settings)
-        params = replace(params, n_fft=controls.fft_control(lay.advanced, rec.sr))
+        gate, params, preset = _settings(lay.strength, side)
+        params = replace(params, n_fft=controls.fft_control(gate, rec.sr))
         settings.keep_in_url(params, preset)
         if settings.url_note(url_notes):
             lay.verdict.info(settings.url_note(url_notes), icon=":material/link:")
@@ -117,12 +127,16 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
         config = analysed.config
         min_window_s = min(config.win_length / config.sr, rec.duration_s)
         window = controls.noise_window_controls(
-            lay.noise, rec.digest, rec.duration_s, analysed.auto_noise.window_s, min_window_s
+            sidebar.group(side.noise, "Noise sample"),
+            rec.digest,
+            rec.duration_s,
+            analysed.auto_noise.window_s,
+            min_window_s,
         )
         stretch = _stretch(lay, rec, window)
-        job = processing.Job(rec, analysed, replace(params, noise_window=window))
+        cleaning = processing.Cleaning(rec, analysed, replace(params, noise_window=window))
         try:
-            shown = _preview(job, stretch)
+            shown = _preview(cleaning, stretch)
         except DenoiseError as exc:  # the settings cannot be used: say why, keep the last good result
             shown = _last_good(rec.digest)
             lay.verdict.warning(f"{exc} {messages.WINDOW_HINT}", icon=":material/warning:")
@@ -134,31 +148,37 @@ def results(rec: loading.Recording, kind: str, url_notes: list[str]) -> None:
         whole = shown.stretch.n_samples == rec.n_samples
         views.verdict(lay.verdict, shown, whole, window, preview.window_hint(window, controls.RECOMMENDED_WINDOW_S) or "")
         views.players(lay, shown, rec.n_channels)
-        views.downloads(lay, job, shown)
+        views.downloads(lay, cleaning, shown)
         views.look(lay, rec, shown, shown.report.noise_window_s, min_window_s)
 
 
 def page() -> None:
     """Input, then the recording's summary and :func:`results`; every problem ends as one message on the page."""
-    st.set_page_config(page_title="Quiet: clean speech recordings", page_icon=":material/graphic_eq:", layout="wide")
+    # "auto": the sidebar is open on a wide screen and folded away on a phone.
+    st.set_page_config(
+        page_title="Quiet: clean speech recordings",
+        page_icon=":material/graphic_eq:",
+        layout="wide",
+        initial_sidebar_state="auto",
+    )
     views.header()
     url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
     if controls.mode_control() == controls.MANY_FILES:
         _many_files()
         return
-    source = controls.input_picker()
-    if source is None:
+    picked = controls.input_picker()
+    if picked is None:
         views.intro()
         return
     rec = None
-    with _plain_messages(source.kind):
+    with _plain_messages(picked.kind):
         with st.spinner("Reading the recording…", show_time=True):
-            rec = loading.load_recording(source.digest, source.name, source.read_bytes)
+            rec = loading.load_recording(picked.digest, picked.name, picked.read_bytes)
         views.file_summary(rec)
     if rec is None:
         return
     if rec.duration_s < preview.MIN_CLEAN_S:
         views.too_short(rec, preview.MIN_CLEAN_S)
         return
-    results(rec, source.kind, url_notes)
+    results(rec, picked.kind, url_notes)
 

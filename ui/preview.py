@@ -24,7 +24,7 @@ import numpy as np
 from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile
 
 from .media import encode_player
-from .plots import PooledSpectrogram, audio_spectrogram
+from .pooling import PooledSpectrogram, audio_spectrogram
 
 __all__ = [
     "MIN_CLEAN_S",

@@ -33,14 +33,14 @@ import numpy as np
 from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile, noise_profile
 
 from . import budget
+from .jobs import Progress
 from .loading import Recording
 from .media import encode_download
 
 __all__ = [
     "Analysed",
     "Cleaned",
-    "Job",
-    "Progress",
+    "Cleaning",
     "analyse_recording",
     "clean_recording",
     "download",
@@ -50,10 +50,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("quiet")
-
-#: ``progress(fraction, text)``: told how far the cleaning is (0 to 1) and what it is doing.
-Progress = Callable[[float, str], None]
-
 
 @dataclass(frozen=True)
 class Analysed:
@@ -160,7 +156,7 @@ def analyse_recording(digest: str, rec: Recording, params: DenoiseParams) -> Ana
 
 
 @dataclass(frozen=True)
-class Job:
+class Cleaning:
     """Everything a cleaned result is made from (a page keeps this, not the result).
 
     Attributes
@@ -208,36 +204,36 @@ def _take_download_room(key: tuple, file_bytes: int, audio_bytes: int) -> bool:
 _BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 
 
-def _result_key(job: Job) -> tuple:
-    return ("result", *job.key)
+def _result_key(cleaning: Cleaning) -> tuple:
+    return ("result", *cleaning.key)
 
 
-def _cleaning_work(job: Job, sid: str, role: str) -> Callable[[Progress], Cleaned]:
-    """The runner's work for ``job``: reserve its memory, clean, keep the result pinned for ``sid``."""
+def _cleaning_work(cleaning: Cleaning, sid: str, role: str) -> Callable[[Progress], Cleaned]:
+    """The runner's work for ``cleaning``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        with budget.reserve(budget.result_bytes(job.rec.y.nbytes), sid) as reservation:
-            result = run_cleaning(job.rec, job.analysed, job.params, report)
-            log.info("cleaned %.1f s of audio in %.2f s", job.rec.duration_s, result.seconds)
-            return budget.STORE.commit(reservation, _result_key(job), result, _cleaned_size(result), sid, role)
+        with budget.reserve(budget.result_bytes(cleaning.rec.y.nbytes), sid) as reservation:
+            result = run_cleaning(cleaning.rec, cleaning.analysed, cleaning.params, report)
+            log.info("cleaned %.1f s of audio in %.2f s", cleaning.rec.duration_s, result.seconds)
+            return budget.STORE.commit(reservation, _result_key(cleaning), result, _cleaned_size(result), sid, role)
 
     return work
 
 
-def clean_recording(job: Job, progress: Progress | None = None, role: str = "result") -> Cleaned:
-    """The result of ``job``: held for this visitor if made before, else cleaned in :data:`ui.budget.RUNNER`.
+def clean_recording(cleaning: Cleaning, progress: Progress | None = None, role: str = "result") -> Cleaned:
+    """The result of ``cleaning``: held for this visitor if made before, else cleaned in :data:`ui.budget.RUNNER`.
 
     The result is pinned for the current visitor as ``role`` (``"result"``; a
     preview of a stretch would use ``"preview"``), so no other visitor's work
     drops it while the page shows it, and a display-only change finds it again.
     A new cleaning runs beside the others (short recordings in their own lane)
-    and the same job asked twice runs once.
+    and the same cleaning asked twice runs once.
 
     Parameters
     ----------
-    job : Job
+    cleaning : Cleaning
     progress : callable, optional
-        ``progress(fraction, text)``, called in this thread only when the job is not
+        ``progress(fraction, text)``, called in this thread only when the cleaning is not
         held: while it waits (fraction 0 and a text saying for what, updated every
         second) and as it runs.
     role : str
@@ -246,13 +242,13 @@ def clean_recording(job: Job, progress: Progress | None = None, role: str = "res
     Raises
     ------
     NoiseWindowError
-        If the job's noise window does not fit the recording (nothing is kept).
+        If the cleaning's noise window does not fit the recording (nothing is kept).
     ui.budget.Busy
         If the server has no memory left for the cleaning now.
     """
     sid = budget.session()
     budget.STORE.touch(sid)
-    key = _result_key(job)
+    key = _result_key(cleaning)
     held = budget.STORE.get(key, sid, role)
     if held is not None:
         return held
@@ -268,14 +264,14 @@ def clean_recording(job: Job, progress: Progress | None = None, role: str = "res
             shown[0] = (int(100 * fraction), text)
             progress(fraction, text)
 
-    ticket = budget.RUNNER.submit(key, _cleaning_work(job, sid, role), job.rec.duration_s)
+    ticket = budget.RUNNER.submit(key, _cleaning_work(cleaning, sid, role), cleaning.rec.duration_s)
     result = budget.RUNNER.wait(ticket, on_status)
     budget.STORE.get(key, sid, role)  # pinned for this visitor too when another asked first
     return result
 
 
-def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
-    """A callable for a download button: the file's bytes of ``job``'s result, encoded when clicked.
+def download(cleaning: Cleaning, fmt: str, subtype: str) -> Callable[[], bytes]:
+    """A callable for a download button: the file's bytes of ``cleaning``'s result, encoded when clicked.
 
     It encodes the result the visitor's page shows (cleaning it again only if
     it was dropped meanwhile), in the room kept with the result; a second
@@ -289,16 +285,16 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
         :data:`ui.budget.DOWNLOAD_WAIT_S` seconds.
     """
     sid = budget.session()
-    key = _result_key(job)
+    key = _result_key(cleaning)
 
     def data() -> bytes:
         cleaned = budget.STORE.peek(key) or budget.RUNNER.wait(
-            budget.RUNNER.submit(key, _cleaning_work(job, sid, "result"), job.rec.duration_s)
+            budget.RUNNER.submit(key, _cleaning_work(cleaning, sid, "result"), cleaning.rec.duration_s)
         )
         file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
         if _take_download_room(key, file_bytes, cleaned.audio.nbytes):
             try:
-                return encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
+                return encode_download(cleaned.audio, cleaning.rec.sr, fmt, subtype)
             except BaseException:
                 with _DOWNLOAD_ROOM_LOCK:
                     _DOWNLOAD_ROOM_BUSY_UNTIL.pop(key, None)
@@ -306,7 +302,7 @@ def download(job: Job, fmt: str, subtype: str) -> Callable[[], bytes]:
         # The encoder's buffer and the bytes returned; on a full server the click waits for room.
         reservation = budget.reserve(2 * file_bytes, sid, wait_s=budget.DOWNLOAD_WAIT_S)
         try:
-            encoded = encode_download(cleaned.audio, job.rec.sr, fmt, subtype)
+            encoded = encode_download(cleaned.audio, cleaning.rec.sr, fmt, subtype)
         except BaseException:
             reservation.release()
             raise

@@ -3,7 +3,8 @@
 * :func:`preset_control` is the first control: a named starting point
   ("Podcast", "Lecture / room", ...) from the engine's presets; changing any
   setting afterwards shows the preset as modified.
-* :func:`finishing_controls` draws loudness, rumble filter, hum and stereo.
+* :func:`finishing_controls` draws loudness, rumble filter, hum and stereo
+  (in the sidebar's "Finishing" group).
 * :func:`restore_from_url` and :func:`keep_in_url` keep every setting in the
   URL (``st.query_params``), so a copied link opens with the same settings;
   bad or out-of-range values in a link are ignored with a note.
@@ -19,6 +20,8 @@ from dataclasses import fields, replace
 import streamlit as st
 
 from denoise_core import DenoiseError, DenoiseParams
+
+from .sidebar import Group
 
 __all__ = [
     "CUSTOM",
@@ -104,20 +107,21 @@ def preset_state(label: str, params: DenoiseParams) -> str:
     return label if params.is_preset(label) else f"{label} (modified)"
 
 
-def finishing_controls(box) -> dict[str, object]:
-    """Loudness, rumble filter, stereo and hum; returns them as the engine's settings."""
+def finishing_controls(group: Group) -> dict[str, object]:
+    """Loudness, rumble filter, hum and stereo, in ``group`` (greyed if it does not apply); returns them as the engine's settings."""
     defaults = DenoiseParams()
     state = st.session_state
     state.setdefault("loudness_lufs", _widget_value("loudness_lufs", defaults.loudness_lufs))
     state.setdefault("highpass_hz", defaults.highpass_hz)
     state.setdefault("channels", defaults.channels)
     state.setdefault("hum", defaults.hum)
-    with box:
-        st.markdown("**Finishing**")
+    disabled = group.disabled
+    with group.box:
         loudness = st.selectbox(
             "Loudness",
             list(LOUDNESS_CHOICES),
             key="loudness_lufs",
+            disabled=disabled,
             help=DenoiseParams.HELP["loudness_lufs"] + " Applied to the download; the preview keeps the level, "
             "so before and after compare like for like.",
         )
@@ -125,6 +129,7 @@ def finishing_controls(box) -> dict[str, object]:
             "Rumble filter",
             DenoiseParams.CHOICES["highpass_hz"],
             key="highpass_hz",
+            disabled=disabled,
             format_func=lambda hz: "Off" if not hz else f"Below {hz:g} Hz",
             help=DenoiseParams.HELP["highpass_hz"],
         )
@@ -132,6 +137,7 @@ def finishing_controls(box) -> dict[str, object]:
             "Remove hum",
             list(HUM_CHOICES.values()),
             key="hum",
+            disabled=disabled,
             format_func=lambda mode: next(label for label, m in HUM_CHOICES.items() if m == mode),
             help="Mains hum: a steady buzz at 50 or 60 Hz and its overtones. Automatic finds it in the noise "
             "sample and follows its exact pitch; choose the base if you know it, or Off.",
@@ -140,8 +146,8 @@ def finishing_controls(box) -> dict[str, object]:
             "Stereo",
             list(_CHANNELS),
             key="channels",
+            disabled=disabled,
             format_func=_CHANNELS.get,
-            horizontal=True,
             help=DenoiseParams.HELP["channels"],
         )
     return {

@@ -13,6 +13,7 @@ import streamlit as st
 
 from . import messages
 from .controls import log_freq_control, pick_noise_window, pick_stretch
+from .jobs import Progress
 from .loading import Recording, describe_duration
 from .media import (
     DOWNLOAD_FORMATS,
@@ -26,9 +27,10 @@ from .media import (
     encode_download,
     player_mime,
 )
-from .plots import WAVEFORM_COLUMNS, detail_figure, envelope, overview_figure
+from .plots import detail_figure, overview_figure
+from .pooling import WAVEFORM_COLUMNS, envelope
 from .preview import Preview, Stretch
-from .processing import Job, Progress, clean_recording, download
+from .processing import Cleaning, clean_recording, download
 
 __all__ = [
     "PROGRESS_MIN_S",
@@ -125,17 +127,18 @@ def file_summary(rec: Recording) -> None:
 
 @dataclass(frozen=True)
 class Layout:
-    """Places on the page, created in display order and filled once their contents are known.
+    """Places in the page, created in display order and filled once their contents are known.
+
+    The settings beyond the preset and the strength are in the sidebar (:mod:`ui.sidebar`).
 
     Attributes
     ----------
     verdict : container
         The one-line result and its folded details.
-    strength, stretch, players : containers
-        Next to each other: the main slider, the choice of stretch, the players.
-    settings, noise, advanced : containers
-        "More settings" (a labelled expander in the page, not a hidden sidebar),
-        with the noise sample and the FFT size inside it.
+    stretch : container
+        The choice of stretch (the overview strip and its slider), above the players.
+    strength, players : containers
+        Next to each other: the preset, "Noise reduction" and where the other settings are; the players.
     downloads, look : containers
     """
 
@@ -143,23 +146,16 @@ class Layout:
     strength: object
     stretch: object
     players: object
-    settings: object
-    noise: object
-    advanced: object
     downloads: object
     look: object
 
 
 def layout() -> Layout:
-    """Create the page's places: verdict, then listen (strength beside the players), settings, downloads, pictures."""
+    """Create the page's places: verdict, then listen (strength beside the players), downloads, pictures."""
     verdict_box = st.container()
     st.subheader("Listen")
     stretch_box = st.container()
     left, right = st.columns([2, 3], gap="large")
-    settings = st.expander("More settings", icon=":material/tune:")
-    with settings:
-        noise, gate = st.columns(2, gap="large")
-    advanced = settings.container()
     downloads_box = st.container()
     look_box = st.container()
     return Layout(
@@ -167,9 +163,6 @@ def layout() -> Layout:
         strength=left,
         stretch=stretch_box,
         players=right.container(key="players"),
-        settings=gate,
-        noise=noise,
-        advanced=advanced,
         downloads=downloads_box,
         look=look_box,
     )
@@ -336,37 +329,37 @@ def _download_buttons(
         )
 
 
-def downloads(lay: Layout, job: Job, preview: Preview) -> None:
+def downloads(lay: Layout, cleaning: Cleaning, preview: Preview) -> None:
     """The cleaned recording in the input's own format (first), WAV and FLAC, each with its size.
 
     A recording previewed whole is its own result: the buttons appear at once
     and encode the preview's audio (with a loudness target it is cleaned whole
     at once, since the preview keeps the level). A longer one is cleaned whole
     only when the user asks ("Prepare the download"), with a progress bar,
-    once per set of settings; the buttons keep the job, not the result, so a
+    once per set of settings; the buttons keep the cleaning, not the result, so a
     result dropped meanwhile is cleaned again.
     """
-    rec = job.rec
+    rec = cleaning.rec
     whole = preview.stretch.n_samples == rec.n_samples
     with lay.downloads:
         st.subheader("Download")
-        if whole and job.params.loudness_lufs is None:
+        if whole and cleaning.params.loudness_lufs is None:
             audio = preview.audio
-            _download_buttons(rec, job.key, lambda label, subtype: partial(encode_download, audio, rec.sr, label, subtype), audio)
+            _download_buttons(rec, cleaning.key, lambda label, subtype: partial(encode_download, audio, rec.sr, label, subtype), audio)
             return
-        if not whole and job.key not in st.session_state.get(_PREPARED, []):
+        if not whole and cleaning.key not in st.session_state.get(_PREPARED, []):
             st.button(
                 f"Prepare the download (cleans all {describe_duration(rec.duration_s)})",
                 key="prepare",
                 on_click=_prepare,
-                args=(job.key,),
+                args=(cleaning.key,),
                 type="primary",
                 icon=":material/cleaning_services:",
                 help=messages.PREPARE_HELP,
             )
             return
         with cleaning_progress(rec.duration_s, always=not whole) as progress:
-            cleaned = clean_recording(job, progress)
+            cleaned = clean_recording(cleaning, progress)
         st.caption(f"The whole recording was cleaned in {cleaned.seconds:.1f} s with these settings.")
         report = cleaned.report
         if report.loudness_after_lufs is not None:
@@ -375,7 +368,7 @@ def downloads(lay: Layout, job: Job, preview: Preview) -> None:
                 f"after (true peak {report.true_peak_dbtp:.1f} dBTP)."
             )
         stretch = preview.stretch
-        _download_buttons(rec, job.key, partial(download, job), cleaned.audio[stretch.start : stretch.stop])
+        _download_buttons(rec, cleaning.key, partial(download, cleaning), cleaned.audio[stretch.start : stretch.stop])
 
 
 def _lufs_text(value: float) -> str:
