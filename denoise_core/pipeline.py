@@ -12,6 +12,7 @@ whatever the length. An interactive caller measures the noise once
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,11 +20,12 @@ from .errors import AudioInputError, ParameterError
 from .finishing import ArraySpool, clean
 from .noise import NoiseProfile, measure_noise
 from .params import DenoiseParams
-from .report import DenoiseReport
+from .report import DenoiseReport, VoiceReportAccumulator
 from .source import ArraySource
 from .transform import StftConfig
+from .voice import FRAME_S, NO_LIMIT_DB, PREROLL_S, apply_atten_lim
 
-__all__ = ["denoise", "denoise_with_profile", "noise_profile"]
+__all__ = ["VoiceTake", "denoise", "denoise_with_profile", "noise_profile", "voice_take"]
 
 
 def noise_profile(
@@ -131,6 +133,80 @@ def denoise_with_profile(
 
     report = clean(source, noise, params, sink, ArraySpool(out, source.block_samples))
     return (out[:, 0] if len(source.shape) == 1 else out), report
+
+
+@dataclass(frozen=True)
+class VoiceTake:
+    """The voice engine's result at every strength, from one run of the network (:func:`voice_take`).
+
+    The voice engine's ``reduction_db`` is a linear mix of the network's
+    result with the input, so a strength change needs no second run:
+    :meth:`at` mixes.
+
+    Attributes
+    ----------
+    passthrough : np.ndarray [shape=y.shape, dtype=float32]
+        The stretch at ``reduction_db=0``: the input with its hum and rumble taken out.
+    unlimited : np.ndarray [shape=y.shape, dtype=float32]
+        The stretch with no attenuation limit (``reduction_db=100``).
+    noise : NoiseProfile
+        The profile it was cleaned with (for the report).
+    """
+
+    passthrough: np.ndarray
+    unlimited: np.ndarray
+    noise: NoiseProfile
+
+    def at(self, reduction_db: float) -> tuple[np.ndarray, DenoiseReport]:
+        """The result at ``reduction_db`` (0 to 100 dB) and its report, as :func:`denoise_with_profile` gives them.
+
+        Equal to a run of the engine at that strength to float rounding
+        (the finishing is linear without a loudness target), except in a
+        preview stretch, whose network ran with :data:`PREROLL_S` of pre-roll.
+        """
+        DenoiseParams(reduction_db=reduction_db)  # checked as any setting
+        audio = np.clip(apply_atten_lim(self.passthrough, self.unlimited, reduction_db), -1.0, 1.0)
+        audio.setflags(write=False)
+        shape = audio.shape if audio.ndim == 2 else (audio.shape[0], 1)
+        accumulator = VoiceReportAccumulator(self.noise.config.sr, shape[1])
+        accumulator.add(self.passthrough.reshape(shape).T, audio.reshape(shape).T)
+        return audio, accumulator.report(self.noise)
+
+
+def voice_take(
+    y: np.ndarray, noise: NoiseProfile, params: DenoiseParams, *, start: int = 0, stop: int | None = None
+) -> VoiceTake:
+    """Clean samples ``start:stop`` of a recording with the voice engine, ready for any strength.
+
+    The network runs once (with no limit) over the stretch and up to
+    :data:`~denoise_core.voice.PREROLL_S` seconds before it, on the 10 ms
+    grid from the recording's start, so its states are warm when the
+    stretch begins; that lead is dropped. The input's pass-through (hum and
+    rumble removed) is made alongside, without the network.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        The whole recording, at the profile's rate.
+    noise : NoiseProfile
+    params : DenoiseParams
+        Its ``reduction_db`` and ``loudness_lufs`` are not used (see :meth:`VoiceTake.at`).
+    start, stop : int
+        The stretch, in samples (default: the whole recording).
+
+    Returns
+    -------
+    VoiceTake
+    """
+    sr = noise.config.sr
+    stop = len(y) if stop is None else stop
+    grid = max(1, round(FRAME_S * sr))
+    first = max(0, (start - round(PREROLL_S * sr)) // grid * grid)
+    lead = start - first
+    settings = replace(params, engine="voice", loudness_lufs=None)
+    unlimited = denoise_with_profile(y[first:stop], noise, replace(settings, reduction_db=NO_LIMIT_DB))[0][lead:]
+    passthrough = denoise_with_profile(y[start:stop], noise, replace(settings, reduction_db=0.0))[0]
+    return VoiceTake(passthrough=passthrough, unlimited=unlimited, noise=noise)
 
 
 def denoise(

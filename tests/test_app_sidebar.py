@@ -27,7 +27,7 @@ SIDEBAR_KEYS = {
     "number_input": {"noise_start_s", "noise_end_s"},
     "slider": {"threshold_db", "freq_smooth_hz", "time_smooth_ms"},
     "selectbox": {"n_fft", "loudness_lufs", "highpass_hz", "hum"},
-    "radio": {"channels"},
+    "radio": {"engine", "channels"},
     "button": {"reset"},
 }
 
@@ -98,7 +98,7 @@ def test_a_group_that_does_not_apply_is_greyed_with_its_reason_and_keeps_its_val
     captions = [c.value for c in at.sidebar.caption]
     assert captions == [":material/block: Not used by the voice engine: it tells voice from noise by itself."] * 3
     widgets = [w for kind in ("slider", "selectbox", "toggle", "number_input", "radio") for w in getattr(at.sidebar, kind)]
-    assert {w.key for w in widgets} == set().union(*(v for k, v in SIDEBAR_KEYS.items() if k != "button"))
+    assert {w.key for w in widgets} == set().union(*(v for k, v in SIDEBAR_KEYS.items() if k != "button")) - {"engine"}
     assert all(w.disabled for w in widgets)
     assert not at.main.slider(key="reduction_db").disabled  # the strength is not in a group
     assert at.sidebar.slider(key="threshold_db").value == 6.0  # greyed, not forgotten

@@ -19,6 +19,7 @@ from denoise_core import DenoiseParams, StftConfig
 
 from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
 from .loading import EXAMPLE_PATH, content_digest, describe_duration
+from .messages import ENGINE_CREDIT, ENGINE_HELP, ENGINE_LABELS
 from .sidebar import Group
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ONE_RECORDING",
     "RECOMMENDED_WINDOW_S",
     "Input",
+    "engine_control",
     "fft_control",
     "gate_controls",
     "input_picker",
@@ -202,6 +204,17 @@ def gate_controls(main_box, group: Group) -> DenoiseParams:
                 disabled=name != MAIN_SLIDER and group.disabled,
             )
     return DenoiseParams(**values)
+
+
+def engine_control(box) -> str:
+    """The engine's choice (key ``engine``) with what each is for, and the voice engine's credit."""
+    st.session_state.setdefault("engine", DenoiseParams().engine)
+    with box:
+        engine = st.radio(
+            "Engine", list(ENGINE_LABELS), key="engine", format_func=ENGINE_LABELS.get, help=ENGINE_HELP
+        )
+        st.caption(ENGINE_CREDIT)
+    return engine
 
 
 def reset_button(box, on_reset: Callable[[], None]) -> None:

@@ -37,7 +37,8 @@ def number_from_env(name: str, default: float) -> float:
 #: and downloads are counted against it (:mod:`ui.budget`), and the limits below follow from it.
 MEMORY_BUDGET_MB = number_from_env("QUIET_MEMORY_MB", 690.0)
 #: Part of the budget left to Python, Streamlit, the libraries and per-visitor overheads such as
-#: each page's previews (an idle server that has shown the page is about 120 MB).
+#: each page's previews (an idle server that has shown the page is about 120 MB; the voice engine's
+#: network adds 16 MB once it is first used, measured).
 BASE_MB = 160.0
 #: Most bytes one recording costs per sample (all channels together) at its peak: the upload as
 #: Streamlit holds it (up to 4 for float WAV), the decoded audio (4), the cleaned result (4) and a

@@ -7,7 +7,7 @@ import re
 from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
 from .loading import describe_duration
 
-TAGLINE = "Removes steady background noise (hiss, hum, fans, traffic) from speech recordings."
+TAGLINE = "Removes background noise (hiss, hum, fans, traffic, cafes, other voices) from speech recordings."
 
 INTRO = (
     "Upload a recording, record one with your microphone, or press **Try the example**. "
@@ -41,7 +41,30 @@ PICTURE_HELP = (
     "(across), brighter is louder. **Drag across a pause** to use it as the noise sample (shaded in blue); "
     "use the zoom tool above the chart to zoom, all three rows follow; double-click to zoom out."
 )
-SETTINGS_WHERE = "Settings for the noise sample, threshold and finishing are in the sidebar (» at the top left when it is folded)."
+SETTINGS_WHERE = (
+    "Settings for the engine, the noise sample, threshold and finishing are in the sidebar "
+    "(» at the top left when it is folded)."
+)
+#: What each engine is for, in plain words (the engine's choice, the page's help).
+ENGINE_LABELS = {
+    "voice": "Voice: keeps only voices",
+    "classic": "Classic: keeps any sound",
+}
+ENGINE_HELP = (
+    "Voice (a neural network, DeepFilterNet3) keeps voices and removes everything else: cafes, streets, "
+    "keyboards, other noise that comes and goes. Classic (a spectral gate) turns down the steady noise it "
+    "measures and keeps every other sound: choose it for music, birdsong or anything that is not speech, "
+    "or to set the threshold yourself."
+)
+ENGINE_CREDIT = (
+    "The voice engine runs DeepFilterNet3 (Schröter et al., Interspeech 2023; code and weights "
+    "MIT or Apache-2.0) in NumPy."
+)
+GATE_NOT_USED = "The voice engine tells voice from noise itself: the threshold, smoothing and FFT size do not apply."
+NO_VOICE_HEARD = (
+    "The voice engine heard no voice here and removed nearly everything. If this recording holds music, "
+    "birdsong or other sounds you want to keep, use the classic engine."
+)
 WINDOW_HINT = (
     "Choose a stretch where nobody speaks, inside the recording, or switch on "
     "**Find the noise automatically** in the sidebar."

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from denoise_core import DenoiseError, DenoiseParams
+from denoise_core import DenoiseError, DenoiseParams, voice_take
 
 from . import batch, controls, loading, messages, preview, processing, settings, sidebar, views
 
@@ -53,8 +53,14 @@ def _preview(cleaning: processing.Cleaning, stretch: preview.Stretch) -> preview
     original = store.get(("original", rec.digest, config, stretch), lambda: preview.original_of(rec.y, config, stretch))
     # The preview keeps the level (the loudness target is the download's), so before and after compare like for like.
     params = replace(cleaning.params, loudness_lufs=None)
+    take = None
+    if params.engine == "voice":  # one run of the network serves every strength
+        take = store.get(
+            ("voice", rec.digest, replace(params, reduction_db=0.0), stretch),
+            lambda: voice_take(rec.y, noise, params, start=stretch.start, stop=stretch.stop),
+        )
     key = ("preview", rec.digest, params, stretch)
-    result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original))
+    result = store.get(key, lambda: preview.make_preview(rec.y, noise, params, stretch, original, take))
     st.session_state[_LAST_GOOD] = (rec.digest, key)
     return result
 
@@ -74,8 +80,9 @@ def _settings(main_box, side: sidebar.Sidebar) -> tuple[sidebar.Group, DenoisePa
     Returns the gate's group (the FFT size joins it), the engine's settings and the preset.
     """
     preset = settings.preset_control(main_box)
-    gate = sidebar.group(side.gate, "Spectral gate")
-    params = controls.gate_controls(main_box, gate)
+    engine = controls.engine_control(side.engine)
+    gate = sidebar.group(side.gate, "Spectral gate", why_not=messages.GATE_NOT_USED if engine == "voice" else None)
+    params = replace(controls.gate_controls(main_box, gate), engine=engine)
     params = replace(params, **settings.finishing_controls(sidebar.group(side.finishing, "Finishing")))
     views.preset_caption(main_box, settings.preset_state(preset, params))
     sidebar.where_line(main_box)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile
+from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, VoiceTake, denoise_with_profile
 
 from .media import encode_player
 from .pooling import PooledSpectrogram, audio_spectrogram
@@ -182,15 +182,23 @@ def original_of(y: np.ndarray, config: StftConfig, stretch: Stretch) -> Original
 
 
 def make_preview(
-    y: np.ndarray, noise: NoiseProfile, params: DenoiseParams, stretch: Stretch, original: Original | None = None
+    y: np.ndarray,
+    noise: NoiseProfile,
+    params: DenoiseParams,
+    stretch: Stretch,
+    original: Original | None = None,
+    take: VoiceTake | None = None,
 ) -> Preview:
     """Clean ``y[stretch]`` against ``noise`` and prepare its players and pictures.
 
-    The cleaning of a stretch equals the cleaning of the whole recording there,
-    except in its first seconds, where the gate's noise tracking and its
-    minimum statistics start afresh (about -25 dB of difference in the first
-    half second, -35 dB after three seconds). ``original`` (from :func:`original_of`) is
-    made here when not given.
+    Classic engine: the cleaning of a stretch equals the cleaning of the
+    whole recording there, except in its first seconds, where the gate's
+    noise tracking and its minimum statistics start afresh (about -25 dB of
+    difference in the first half second, -35 dB after three seconds). Voice
+    engine: ``take`` (:func:`denoise_core.voice_take` of the stretch, its
+    network warmed up before it) is mixed at ``params.reduction_db``, so a
+    change of strength runs no network. ``original`` (from
+    :func:`original_of`) is made here when not given.
     """
     started = time.perf_counter()
     piece = y[stretch.start : stretch.stop]  # a view
@@ -199,7 +207,7 @@ def make_preview(
     # libsndfile and NumPy's FFT release the GIL: the players are encoded while the picture is made.
     with ThreadPoolExecutor(max_workers=2) as pool:
         before = pool.submit(original_of, y, config, stretch) if original is None else None
-        audio, report = denoise_with_profile(piece, noise, params)
+        audio, report = take.at(params.reduction_db) if take is not None else denoise_with_profile(piece, noise, params)
         audio.setflags(write=False)
         after = pool.submit(encode_player, audio, sr)
         removed = pool.submit(encode_player, np.subtract(piece, audio, dtype=np.float32), sr)
@@ -219,15 +227,18 @@ def make_preview(
 
 
 class PreviewStore:
-    """The latest few previews, original stretches and noise profiles of one session, least recently used dropped.
+    """The latest few previews, original stretches, voice takes and noise profiles of one session, least recently used dropped.
 
-    A page shows one preview; keeping the one before makes going back instant.
-    A preview of :data:`PREVIEW_SAMPLES` samples holds 3.6 MB of audio, 2 to
-    5 MB of players and two pictures of up to 2 MB each; an original stretch 1
-    to 4 MB; so a session holds at most about 30 MB here.
+    A page shows one preview; keeping the one before makes going back
+    instant. A preview of :data:`PREVIEW_SAMPLES` samples holds 3.6 MB of
+    audio, 2 to 5 MB of players and two pictures of up to 2 MB each; an
+    original stretch 1 to 4 MB; a voice take (the network's result, for every
+    strength) 7.2 MB. Five items (the noise, the original, the take and two
+    previews) is what a voice page needs so that a change of strength finds
+    the take again: a session holds at most about 40 MB here.
     """
 
-    def __init__(self, capacity: int = 3) -> None:
+    def __init__(self, capacity: int = 5) -> None:
         self.capacity = capacity
         self._items: OrderedDict[Hashable, object] = OrderedDict()
 

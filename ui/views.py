@@ -217,14 +217,22 @@ def _span(stretch: Stretch) -> str:
     return f"{stretch.start_s:.1f} to {stretch.stop_s:.1f} s"
 
 
+def _use_classic() -> None:
+    """Callback of "Use the classic engine": the engine's choice becomes the classic engine."""
+    st.session_state["engine"] = "classic"
+
+
 def verdict(box, preview: Preview, whole: bool, window: tuple[float, float] | None, note: str = "") -> None:
     """One line a person can read ("noise about 18 dB quieter"), the engine's numbers folded away."""
     report = preview.report
     removed = report.noise_removed_db
     where = "" if whole else f" in the preview ({_span(preview.stretch)})"
     with box:
-        if not math.isfinite(removed) or removed < 1.0:
-            st.info(f"Quiet found hardly any steady noise to remove{where}.", icon=":material/check_circle:")
+        if report.speech_heard is False:
+            st.warning(messages.NO_VOICE_HEARD, icon=":material/record_voice_over:")
+            st.button("Use the classic engine", key="use_classic", on_click=_use_classic, icon=":material/tune:")
+        elif not math.isfinite(removed) or removed < 1.0:
+            st.info(f"Quiet found hardly any noise to remove{where}.", icon=":material/check_circle:")
         else:
             st.success(f"**Noise about {removed:.0f} dB quieter**{where}.", icon=":material/check_circle:")
         if note:
