@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .noise import NoiseTracker
-from .running import window_reduce
+from .running import running_reduce
 
 __all__ = [
     "DD_SEGMENT_FRAMES",
@@ -439,8 +439,8 @@ def _triangle_smooth(x: np.ndarray, half_width: int, axis: int) -> np.ndarray:
     moved = np.moveaxis(x, axis, -1)
     padded = np.zeros((*moved.shape[:-1], n + 2 * half_width), dtype=x.dtype)
     padded[..., half_width : half_width + n] = moved
-    out = window_reduce(window_reduce(padded, m), m)
-    norm = window_reduce(window_reduce(np.pad(np.ones(n), half_width), m), m)
+    out = running_reduce(running_reduce(padded, m), m)
+    norm = running_reduce(running_reduce(np.pad(np.ones(n), half_width), m), m)
     out /= norm.astype(x.dtype)
     return np.moveaxis(out, -1, axis)
 

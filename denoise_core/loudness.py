@@ -44,7 +44,7 @@ from .filters import (
     IirCascade,
     as_channels_first,
 )
-from .running import window_reduce
+from .running import running_reduce
 from .validation import validate_sr
 
 __all__ = [
@@ -439,7 +439,7 @@ class TruePeakLimiter(AlignedStream):
         peaks = _interpolated_peaks(x)
         with np.errstate(divide="ignore"):
             need = np.minimum(1.0, self._limit / peaks)
-        held = window_reduce(need, self._lookahead + _TAPS + 1, np.minimum)
+        held = running_reduce(need, self._lookahead + _TAPS + 1, np.minimum)
         gain = self._release(held)
         self.gain_reduction_db = max(self.gain_reduction_db, float(-20.0 * np.log10(gain.min())))
         padded = np.concatenate([self._gain_history, gain])

@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import NoiseWindowError
 from .hum import MIN_DETECT_S, Dehummed, detect_hum
-from .running import window_reduce
+from .running import running_reduce
 from .source import Source
 from .transform import FrameAnalyzer, StftConfig, power_of
 
@@ -470,14 +470,14 @@ def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> 
         state.minstat_updates = np.repeat(updates[:, :1], MINSTAT_SMOOTH_UPDATES - 1, axis=-1)
         state.minstat_least = np.full((n_freqs, width - 1), np.inf, np.float32)
     updates = np.concatenate([state.minstat_updates, updates], axis=-1)
-    averages = window_reduce(updates, MINSTAT_SMOOTH_UPDATES) * np.float32(1 / MINSTAT_SMOOTH_UPDATES)
+    averages = running_reduce(updates, MINSTAT_SMOOTH_UPDATES) * np.float32(1 / MINSTAT_SMOOTH_UPDATES)
     state.minstat_updates = updates[:, updates.shape[-1] - (MINSTAT_SMOOTH_UPDATES - 1) :]
     if n_blocks * block > n_updates:  # the end of the stream: the last block has fewer updates
         averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
     least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
     state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
     cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
-    return np.minimum(window_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
+    return np.minimum(running_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
 
 
 def track_noise(

@@ -1,22 +1,22 @@
-"""Running reductions over windows of consecutive values, exact whatever the blocks a stream comes in."""
+"""Running reductions over runs of consecutive values, exact whatever the blocks a stream comes in."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["window_reduce"]
+__all__ = ["running_reduce"]
 
 
-def window_reduce(x: np.ndarray, m: int, op: np.ufunc = np.add) -> np.ndarray:
+def running_reduce(x: np.ndarray, m: int, op: np.ufunc = np.add) -> np.ndarray:
     """``op`` (``np.add``: sums; ``np.minimum``: least) of ``m`` consecutive values along the last axis.
 
     Returns ``n - m + 1`` values. Each is built from the results over 1, 2,
     4, ... values, about ``2 * log2(m)`` passes, and depends only on the
-    values in its window, not on where the array starts, so streamed blocks
+    values in its run, not on where the array starts, so streamed blocks
     give the same bits.
     """
     n_out = x.shape[-1] - m + 1
-    total, have = None, 0  # the results so far cover the first `have` values of each window
+    total, have = None, 0  # the results so far cover the first `have` values of each run
     partial, width = x, 1  # results over `width` consecutive values
     while True:
         if m & width:

@@ -5,9 +5,9 @@
 (:attr:`StftConfig.frequencies`, :meth:`StftConfig.times`). It knows its
 sample rate, so the axes need nothing else.
 
-The analysis uses a periodic Hann window, centred frames (the signal is
+The analysis uses a periodic Hann taper, centred frames (the signal is
 zero-padded by ``n_fft // 2`` on both sides) and weighted overlap-add
-synthesis normalised by the summed squared window, so that
+synthesis normalised by the summed squared taper, so that
 ``istft(stft(y), length=len(y))`` reproduces ``y`` to float rounding for any
 length, including signals shorter than one frame.
 """
@@ -57,7 +57,7 @@ class StftConfig:
     hop_length : int
         Samples between successive frames (1 <= hop_length <= win_length / 2).
     win_length : int
-        Hann window length in samples (16 <= win_length <= n_fft); the window
+        Hann taper length in samples (16 <= win_length <= n_fft); the taper
         is zero-padded to ``n_fft`` when shorter.
     """
 
@@ -123,8 +123,8 @@ class StftConfig:
         return self.n_fft // 2 + 1
 
     @property
-    def window(self) -> np.ndarray:
-        """Periodic Hann analysis window of length ``n_fft`` (float64)."""
+    def taper(self) -> np.ndarray:
+        """Periodic Hann analysis taper of length ``n_fft`` (float64)."""
         n = np.arange(self.win_length)
         w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / self.win_length)
         left = (self.n_fft - self.win_length) // 2
@@ -135,7 +135,7 @@ class StftConfig:
 
         Frames are centred on ``0, hop, 2 hop, ...`` up to the first centre at
         or past the last sample, so every sample lies between two frame
-        centres and is reconstructed with a well-conditioned window sum.
+        centres and is reconstructed with a well-conditioned taper sum.
         """
         return -(-int(n_samples) // self.hop_length) + 1
 
@@ -175,12 +175,12 @@ class StftConfig:
         padded[..., pad : pad + n] = y
         return self.frame_spectra(padded, n_frames)
 
-    def _windowed_frames(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
-        """``n_frames`` frames of ``samples``, ``hop_length`` apart, times the window: ``(..., n_frames, n_fft)``."""
+    def _tapered_frames(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
+        """``n_frames`` frames of ``samples``, ``hop_length`` apart, times the taper: ``(..., n_frames, n_fft)``."""
         frames = np.lib.stride_tricks.sliding_window_view(samples, self.n_fft, axis=-1)[
             ..., :: self.hop_length, :
         ][..., :n_frames, :]
-        return frames * self.window.astype(np.float32)
+        return frames * self.taper.astype(np.float32)
 
     def frame_spectra(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
         """Spectra of ``n_frames`` frames starting at ``samples[..., 0]``, ``hop_length`` apart.
@@ -197,7 +197,7 @@ class StftConfig:
         """
         if n_frames == 0:
             return np.zeros((*samples.shape[:-1], self.n_freqs, 0), dtype=np.complex64)
-        spec = np.fft.rfft(self._windowed_frames(samples, n_frames), axis=-1)
+        spec = np.fft.rfft(self._tapered_frames(samples, n_frames), axis=-1)
         return np.swapaxes(spec, -1, -2).astype(np.complex64, copy=False)
 
     def frame_energies(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
@@ -214,7 +214,7 @@ class StftConfig:
         """
         if n_frames == 0:
             return np.zeros((*samples.shape[:-1], 0))
-        frames = self._windowed_frames(samples, n_frames)
+        frames = self._tapered_frames(samples, n_frames)
         energy = self.n_fft * np.einsum("...i,...i->...", frames, frames).astype(np.float64)
         energy += frames.sum(axis=-1, dtype=np.float64) ** 2
         if self.n_fft % 2 == 0:
@@ -238,7 +238,7 @@ class StftConfig:
                 f"spectrogram has {spec.shape[-2]} frequency bins, expected {self.n_freqs} for n_fft={self.n_fft}."
             )
         frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=self.n_fft, axis=-1).astype(np.float32, copy=False)
-        frames *= self.window.astype(np.float32)
+        frames *= self.taper.astype(np.float32)
         return frames
 
     def istft(self, spec: np.ndarray, length: int) -> np.ndarray:
@@ -260,7 +260,7 @@ class StftConfig:
         frames = self.frame_signals(spec)
         total = (n_frames - 1) * self.hop_length + self.n_fft
         out = overlap_add(frames, self.hop_length, total)
-        norm = overlap_add(self.window.astype(np.float32) ** 2, self.hop_length, total, n_frames)
+        norm = overlap_add(self.taper.astype(np.float32) ** 2, self.hop_length, total, n_frames)
         pad = self.n_fft // 2
         out = out[..., pad : pad + int(length)]
         norm = norm[pad : pad + int(length)]
@@ -279,7 +279,7 @@ def overlap_add(
     """Sum frames of shape ``(..., n_frames, n_fft)`` placed ``hop_length`` apart, in float32.
 
     A single frame of shape ``(n_fft,)`` with ``n_frames`` given is repeated
-    ``n_frames`` times (the window normalisation). With ``out`` (float32, last
+    ``n_frames`` times (the taper normalisation). With ``out`` (float32, last
     axis ``total``) the frames are added into it. Every sample gets its
     frames' contributions in the order of the frames, so frames added in
     several calls give the very same sums as all at once.
@@ -402,7 +402,7 @@ class FrameSynthesizer:
         span = (k - 1) * hop + cfg.n_fft
         # Added in place, older frames first: the sums do not depend on how the frames were split into pushes.
         overlap_add(cfg.frame_signals(spec), hop, span, out=acc[:, start : start + span])
-        overlap_add(cfg.window.astype(np.float32) ** 2, hop, span, k, out=norm[start : start + span])
+        overlap_add(cfg.taper.astype(np.float32) ** 2, hop, span, k, out=norm[start : start + span])
         self._n_frames += k
         # Positions before the next frame's start get nothing more.
         final = self._n_frames * hop - self._acc_start

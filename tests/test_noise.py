@@ -97,7 +97,7 @@ def test_profile_measures_white_noise_power(make_noise):
     sigma = 10 ** (-30 / 20)
     y = make_noise(4 * SR, -30.0)
     profile = noise_profile(y, SR, (0.5, 3.5))
-    expected = sigma**2 * np.sum(profile.config.window**2)
+    expected = sigma**2 * np.sum(profile.config.taper**2)
     inner = profile.power[5:-5]  # DC and Nyquist bins are real, with twice the variance
     assert np.mean(inner) == pytest.approx(expected, rel=0.03)
     assert np.max(np.abs(10 * np.log10(inner / expected))) < 3.0

@@ -89,7 +89,7 @@ def test_config_is_frozen():
 
 def test_window_is_periodic_hann_centred_in_the_fft():
     config = StftConfig(sr=16000, n_fft=64, hop_length=8, win_length=32)
-    w = config.window
+    w = config.taper
     assert w.shape == (64,)
     np.testing.assert_allclose(w[16:48], 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(32) / 32), atol=1e-12)
     assert not w[:16].any() and not w[48:].any()

@@ -24,7 +24,7 @@ from denoise_core.voice.features import (
     Synthesis,
     erb_band_widths,
     norm_alpha,
-    vorbis_window,
+    vorbis_taper,
 )
 from denoise_core.voice.layers import (
     GRU,
@@ -152,8 +152,8 @@ def test_erb_bands_are_deepfilternet3s():
     assert erb_band_widths().tolist() == expected
 
 
-def test_vorbis_window_is_power_complementary_and_alpha_is_099():
-    w = vorbis_window().astype(np.float64)
+def test_vorbis_taper_is_power_complementary_and_alpha_is_099():
+    w = vorbis_taper().astype(np.float64)
     assert np.abs(w[:HOP_LENGTH] ** 2 + w[HOP_LENGTH:] ** 2 - 1).max() < 1e-6
     assert norm_alpha() == np.float32(0.99)
 

@@ -84,7 +84,7 @@ def _pool(
     n_freqs = config.n_freqs
     group = max(1, -(-n_frames // max_columns))
     n_columns = -(-n_frames // group)
-    taper = config.window  # the engine's name for the STFT's taper (in ui/, "window" is the noise sample's span)
+    taper = config.taper
     ref = (float(np.sum(taper)) / 2.0) ** 2  # power of a full-scale sine
     out = np.empty((n_freqs, n_columns), dtype=np.float32)
     step = max(1, _CHUNK_VALUES // (values_per_frame * group))  # columns per chunk

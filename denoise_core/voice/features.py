@@ -2,13 +2,13 @@
 
 All of it runs at the network's rate, :data:`SR` = 48 kHz, on frames of
 ``n_fft`` = 960 samples every ``hop_length`` = 480 samples (10 ms), with a
-Vorbis window (upstream ``libDF/src/lib.rs``):
+Vorbis taper (upstream ``libDF/src/lib.rs``):
 
 - :class:`Analysis`: frame ``t`` covers samples ``[(t - 1) * hop_length,
   (t + 1) * hop_length)`` of the stream (zeros before its start); its
-  spectrum is ``rfft(window * frame) / n_fft``, the reference's ``wnorm``.
+  spectrum is ``rfft(taper * frame) / n_fft``, the reference's ``wnorm``.
 - :class:`Synthesis`: ``n_fft * irfft`` (an unnormalised inverse), the
-  window again, and overlap-add. Since the squared Vorbis window sums to
+  taper again, and overlap-add. Since the squared Vorbis taper sums to
   one over two hops, the pair reconstructs its input ``hop_length`` samples
   late.
 - :class:`FeatureExtractor`: the ERB band powers of a spectrum in dB
@@ -40,7 +40,7 @@ __all__ = [
     "erb_band_index",
     "erb_band_widths",
     "norm_alpha",
-    "vorbis_window",
+    "vorbis_taper",
 ]
 
 #: The network's sample rate in Hz.
@@ -65,8 +65,8 @@ MEAN_NORM_INIT_DB = (-60.0, -90.0)
 UNIT_NORM_INIT = (0.001, 0.0001)
 
 
-def vorbis_window(n_fft: int = N_FFT) -> np.ndarray:
-    """The Vorbis power-complementary window, ``sin(pi/2 * sin(pi * (n + 0.5) / n_fft)**2)``.
+def vorbis_taper(n_fft: int = N_FFT) -> np.ndarray:
+    """The Vorbis power-complementary taper, ``sin(pi/2 * sin(pi * (n + 0.5) / n_fft)**2)``.
 
     Returns
     -------
@@ -138,7 +138,7 @@ def norm_alpha(sr: int = SR, hop_length: int = HOP_LENGTH, tau_s: float = NORM_T
 
 
 class Analysis:
-    """Streaming STFT of the reference: Vorbis window, ``rfft / n_fft``, 50 % overlap.
+    """Streaming STFT of the reference: Vorbis taper, ``rfft / n_fft``, 50 % overlap.
 
     Parameters
     ----------
@@ -147,7 +147,7 @@ class Analysis:
     """
 
     def __init__(self, n_channels: int) -> None:
-        self.window = vorbis_window()
+        self.taper = vorbis_taper()
         self.memory = np.zeros((n_channels, HOP_LENGTH), dtype=np.float32)
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
@@ -161,19 +161,19 @@ class Analysis:
         Returns
         -------
         np.ndarray [shape=(n_channels, n_frames, n_freqs), dtype=complex64]
-            Frame ``t`` windows the previous hop and hop ``t`` of ``y``.
+            Frame ``t`` tapers the previous hop and hop ``t`` of ``y``.
         """
         n_frames = y.shape[1] // HOP_LENGTH
         buffer = np.concatenate([self.memory, y], axis=1)
         self.memory = buffer[:, -HOP_LENGTH:].copy()
         frames = np.lib.stride_tricks.sliding_window_view(buffer, N_FFT, axis=1)[:, ::HOP_LENGTH][:, :n_frames]
-        spec = np.fft.rfft(frames * self.window, axis=-1)
+        spec = np.fft.rfft(frames * self.taper, axis=-1)
         spec *= np.float32(1.0 / N_FFT)
         return spec.astype(np.complex64, copy=False)
 
 
 class Synthesis:
-    """Streaming inverse of :class:`Analysis`: ``n_fft * irfft``, window, overlap-add.
+    """Streaming inverse of :class:`Analysis`: ``n_fft * irfft``, taper, overlap-add.
 
     Parameters
     ----------
@@ -182,7 +182,7 @@ class Synthesis:
     """
 
     def __init__(self, n_channels: int) -> None:
-        self.window = vorbis_window() * np.float32(N_FFT)
+        self.taper = vorbis_taper() * np.float32(N_FFT)
         self.memory = np.zeros((n_channels, HOP_LENGTH), dtype=np.float32)
 
     def __call__(self, spec: np.ndarray) -> np.ndarray:
@@ -202,7 +202,7 @@ class Synthesis:
         """
         n_channels, n_frames = spec.shape[:2]
         frames = np.fft.irfft(spec, n=N_FFT, axis=-1).astype(np.float32, copy=False)
-        frames *= self.window
+        frames *= self.taper
         out = frames[:, :, :HOP_LENGTH].copy()
         out[:, 0] += self.memory
         out[:, 1:] += frames[:, :-1, HOP_LENGTH:]
