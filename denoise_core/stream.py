@@ -46,6 +46,7 @@ from .noise import NoiseProfile
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
 from .source import Source
+from .threads import thread_budget
 from .transform import FrameAnalyzer, FrameSynthesizer, StftConfig, power_of
 
 __all__ = ["run_gate", "smoothing_widths"]
@@ -178,22 +179,32 @@ class _Overlap:
     An exception on either thread comes out in the caller; on the way out,
     calls not yet started are dropped and running ones are waited for. After
     a call given to :meth:`behind` fails, the later ones do not run.
+
+    Under a thread budget of one (:func:`denoise_core.threads.thread_budget`:
+    cleanings sharing the machine) there are no threads: both steps run on
+    the caller's, in the same order, so the result is the same bits.
     """
 
     _BEHIND = 2
 
     def __enter__(self) -> _Overlap:
-        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="quiet-read")
-        self._behind = ThreadPoolExecutor(1, thread_name_prefix="quiet-write")
+        self._inline = thread_budget() == 1
+        if not self._inline:
+            self._ahead = ThreadPoolExecutor(1, thread_name_prefix="quiet-read")
+            self._behind = ThreadPoolExecutor(1, thread_name_prefix="quiet-write")
         self._waiting: deque = deque()
         self._failed = False
         return self
 
     def __exit__(self, *exc) -> None:
-        for pool in (self._ahead, self._behind):
-            pool.shutdown(wait=True, cancel_futures=True)
+        if not self._inline:
+            for pool in (self._ahead, self._behind):
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def ahead(self, items: Iterator[T]) -> Iterator[T]:
+        if self._inline:
+            yield from items
+            return
         end = object()
         future = self._ahead.submit(next, items, end)
         while True:
@@ -204,6 +215,9 @@ class _Overlap:
             yield item
 
     def behind(self, call: Callable[..., None], *args) -> None:
+        if self._inline:
+            call(*args)
+            return
         self._waiting.append(self._behind.submit(self._run, call, args))
         while self._waiting and (len(self._waiting) > self._BEHIND or self._waiting[0].done()):
             self._waiting.popleft().result()

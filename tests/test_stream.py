@@ -151,3 +151,23 @@ def test_a_failing_source_stops_the_gate_with_its_error_and_leaves_no_thread(rec
     with pytest.raises(OSError, match="the drive went away"):
         clean(source, noise, DenoiseParams(), lambda start, block: None, ArraySpool(np.empty((1, 2), np.float32), 1))
     assert _engine_threads() == []
+
+
+def test_a_cleaning_with_a_budget_of_one_thread_starts_none_and_gives_the_same_bits(recording, monkeypatch):
+    import threading
+
+    from denoise_core.threads import single_threaded
+
+    started = []
+    real_start = threading.Thread.start
+
+    def counted(thread):
+        started.append(thread.name)
+        real_start(thread)
+
+    expected = denoise(recording[: 4 * SR], SR, noise_window=(0.0, 0.15))
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    with single_threaded():
+        alone = denoise(recording[: 4 * SR], SR, noise_window=(0.0, 0.15))
+    assert not [name for name in started if name.startswith(("quiet-read", "quiet-write"))]
+    np.testing.assert_array_equal(alone, expected)
