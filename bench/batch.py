@@ -1,24 +1,32 @@
-"""Many-files benchmark: 40 recordings of 1 to 5 minutes through the command line, three ways.
+"""Many-files benchmark: where the time goes when the command line cleans a folder, for each engine.
 
 The recordings are synthesised in a temporary folder (seeded): the public
 48 kHz speech clips one after another with short pauses, over the public
-48 kHz noise at 5 to 15 dB SNR, one in four in stereo, alternately 16-bit WAV
-and FLAC, in two sub-folders. The command line (``python -m denoise_core IN
--r -o OUT -q``, the engine of this checkout) then cleans the folder with
-``--jobs 1``, ``--jobs 2`` and ``--dask`` on a 2-worker local Dask cluster
-(``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``, started
-before the timing), once with the workers as Dask starts them and once with
-``MALLOC_MMAP_THRESHOLD_`` set in their environment (see the README). For each: wall time, audio minutes cleaned per second of
-wall time (in all, and per worker), the CPU time of the command and its
-workers (audio minutes per CPU second is what one worker with a core to itself
-cleans, which can be told even on a busy machine, unlike the wall time), the
-1-minute load average during the run, the peak resident memory of the largest
-worker (``VmHWM`` from ``/proc``: for local runs read from every process
-under the command while it runs, for Dask asked of each worker at the end)
-and of the command's own process, and whether every output is byte-identical
-to the ``--jobs 1`` one.
+48 kHz noise at 5 to 15 dB SNR; by default 8 one-minute mono 16-bit WAV
+files (``--min-minutes``/``--max-minutes`` vary the length, ``--mixed`` makes
+one in four stereo and every other FLAC, in two sub-folders). The command
+line (``python -m denoise_core IN -r -o OUT -q --engine E``, the engine of
+this checkout) then cleans the folder:
 
-    python bench/batch.py [DATA] [--files 40] [--min-minutes 1] [--max-minutes 5]
+* ``--jobs 1`` pinned to one core (``taskset -c 0``): the baseline, one file
+  at a time on one core;
+* ``--jobs 1``, ``--jobs 2``, ... up to the cores (each worker with a budget
+  of one thread, see ``denoise_core/threads.py``);
+* ``--dask`` on a 2-worker local Dask cluster (``LocalCluster(n_workers=2,
+  threads_per_worker=1, processes=True)``, started before the timing).
+
+For each: wall time, files per second, the CPU time of the command and its
+workers per minute of audio (what a core spends on a minute, which can be told
+even on a busy machine, unlike the wall time), the speed-up over the pinned
+``--jobs 1``, the 1-minute load average during the run, the peak resident
+memory of the largest worker (``VmHWM`` from ``/proc``: for local runs read
+from every process under the command while it runs, for Dask asked of each
+worker at the end), and whether every output is byte-identical to the
+``--jobs 1`` one. It then prints the bars: ``--jobs 2`` at least 1.8 times the
+throughput of the pinned ``--jobs 1``, and the Dask cluster within 1.25 times
+the wall time of ``--jobs 2``.
+
+    python bench/batch.py [DATA] [--engine classic,voice] [--files 8] [--min-minutes 1] [--max-minutes 1]
 """
 
 from __future__ import annotations
@@ -42,10 +50,10 @@ from common import DEFAULT_DATA, REPO_ROOT, format_table
 
 SR = 48000
 SEED = 20261126
-#: glibc's mmap threshold for the second Dask cluster's workers: 32 MiB, the most glibc's own adaptation would reach.
-MMAP_VARIABLE, MMAP_THRESHOLD = "MALLOC_MMAP_THRESHOLD_", 32 * 1024 * 1024
 #: Seconds between samples of the processes' peak memory.
 POLL_S = 0.05
+#: The issue's bars: --jobs 2 against the pinned --jobs 1 (throughput), Dask against --jobs 2 (wall time).
+JOBS2_SPEEDUP, DASK_SLOWDOWN = 1.8, 1.25
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,13 @@ def load_clips(data: Path) -> tuple[list[np.ndarray], np.ndarray]:
     return speech, noise
 
 
-def synthesise(folder: Path, speech: Sequence[np.ndarray], noise: np.ndarray, n_files: int, minutes: tuple[float, float]) -> float:
-    """Write ``n_files`` noisy recordings into ``folder``/{lectures,interviews}; returns the total minutes."""
+def synthesise(
+    folder: Path, speech: Sequence[np.ndarray], noise: np.ndarray, n_files: int, minutes: tuple[float, float], mixed: bool
+) -> float:
+    """Write ``n_files`` noisy recordings into ``folder``/{lectures,interviews}; returns the total minutes.
+
+    Mono WAV, or with ``mixed`` one in four stereo and every other FLAC.
+    """
     rng = np.random.default_rng(SEED)
     total = 0.0
     for i in range(n_files):
@@ -87,7 +100,7 @@ def synthesise(folder: Path, speech: Sequence[np.ndarray], noise: np.ndarray, n_
             pieces += [clip, pause]
             length += len(clip) + len(pause)
         clean = np.concatenate(pieces)[:n]
-        channels = 2 if i % 4 == 3 else 1
+        channels = 2 if mixed and i % 4 == 3 else 1
         start = rng.integers(len(noise))
         hum = np.resize(np.roll(noise, -start), n)
         snr_db = rng.uniform(5, 15)
@@ -98,7 +111,7 @@ def synthesise(folder: Path, speech: Sequence[np.ndarray], noise: np.ndarray, n_
         y /= max(1.0, float(np.max(np.abs(y))) / 0.95)
         sub = folder / ("lectures" if i % 2 else "interviews")
         sub.mkdir(parents=True, exist_ok=True)
-        ext = ".flac" if i % 2 else ".wav"
+        ext = ".flac" if mixed and i % 2 else ".wav"
         sf.write(str(sub / f"take{i:02d}{ext}"), y, SR, subtype="PCM_16")
         total += n / SR / 60
     return total
@@ -120,10 +133,17 @@ def digests(folder: Path) -> dict:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def run_cli(mode: str, n_workers: int, source: Path, target: Path, extra: Sequence[str], dask_client=None) -> Run:
-    """Clean ``source`` into ``target`` with the command line in a child process, watching its memory and CPU time."""
+def run_cli(
+    mode: str, n_workers: int, source: Path, target: Path, extra: Sequence[str], dask_client=None, pin: bool = False
+) -> Run:
+    """Clean ``source`` into ``target`` with the command line in a child process, watching its memory and CPU time.
+
+    With ``pin``, the command (and all it starts) runs on the first core only (``taskset -c 0``).
+    """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "denoise_core", str(source), "-r", "-o", str(target), "-q", *extra]
+    if pin:
+        command = ["taskset", "-c", "0", *command]
     peaks: dict = {}
     dask_cpu_before = sum(dask_client.run(cpu_s_of_self).values()) if dask_client is not None else 0.0
     load_before = os.getloadavg()[0]
@@ -166,66 +186,76 @@ def peak_mb_of_self() -> float:
     return peak_mb(os.getpid())
 
 
+def bench_engine(engine: str, workdir: Path, n_files: int, minutes: float, max_jobs: int) -> tuple[list[Run], bool]:
+    """Every run for one engine; prints its table and bars, and returns the runs and whether the bars pass."""
+    from distributed import Client, LocalCluster
+
+    flags = ["--engine", engine]
+    source = workdir / "in"
+    runs = [run_cli("--jobs 1, one core", 1, source, workdir / f"{engine}-pinned", [*flags, "--jobs", "1"], pin=True)]
+    for n in range(1, max_jobs + 1):
+        runs.append(run_cli(f"--jobs {n}", n, source, workdir / f"{engine}-jobs{n}", [*flags, "--jobs", str(n)]))
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
+        startup_s = time.perf_counter() - t0
+        with Client(cluster) as client:
+            target = workdir / f"{engine}-dask"
+            runs.append(run_cli("--dask, 2 workers", 2, source, target, [*flags, "--dask", cluster.scheduler_address], client))
+    reference, baseline = runs[1].digests, runs[0]
+    rows = []
+    for run in runs:
+        same = "yes" if run.digests == reference and len(reference) == n_files else "NO"
+        rows.append([
+            run.mode, str(run.n_workers), f"{run.wall_s:.2f}", f"{n_files / run.wall_s:.2f}",
+            f"{run.cpu_s / minutes:.2f}", f"{baseline.wall_s / run.wall_s:.2f}", f"{run.load:.1f}",
+            f"{run.worker_peak_mb:.0f}", str(run.exit_code), same,
+        ])
+    print(f"engine: {engine}\n")
+    print(format_table(
+        ["mode", "workers", "wall s", "files/s", "CPU s per audio min", "speed-up", "load", "peak MB/worker",
+         "exit", "same bytes as --jobs 1"],
+        rows,
+    ))
+    by_mode = {run.mode: run for run in runs}
+    jobs2, dask = by_mode.get("--jobs 2"), by_mode["--dask, 2 workers"]
+    checks = []
+    if jobs2 is not None:
+        speedup = baseline.wall_s / jobs2.wall_s
+        checks.append((speedup >= JOBS2_SPEEDUP, f"--jobs 2 gives {speedup:.2f}x the throughput of --jobs 1 on one core (bar {JOBS2_SPEEDUP}x)"))
+        slowdown = dask.wall_s / jobs2.wall_s
+        checks.append((slowdown <= DASK_SLOWDOWN, f"Dask, 2 workers: {slowdown:.2f}x the wall time of --jobs 2 (bar {DASK_SLOWDOWN}x)"))
+    checks.append((all(r[-1] == "yes" and r[-2] == "0" for r in rows), "outputs byte-identical across --jobs and Dask"))
+    for ok, text in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    print(f"(Dask LocalCluster start-up, not in the wall time: {startup_s:.1f} s)\n")
+    return runs, all(ok for ok, _ in checks)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help="public data folder (default: ../shared/data/public)")
-    parser.add_argument("--files", type=int, default=40, help="number of recordings (default: 40)")
+    parser.add_argument("--engine", default="classic,voice", help="engines to measure, comma-separated (default: classic,voice)")
+    parser.add_argument("--files", type=int, default=8, help="number of recordings (default: 8)")
     parser.add_argument("--min-minutes", type=float, default=1.0, help="shortest recording in minutes (default: 1)")
-    parser.add_argument("--max-minutes", type=float, default=5.0, help="longest recording in minutes (default: 5)")
+    parser.add_argument("--max-minutes", type=float, default=1.0, help="longest recording in minutes (default: 1)")
+    parser.add_argument("--mixed", action="store_true", help="one file in four stereo, every other one FLAC")
+    parser.add_argument("--max-jobs", type=int, default=os.cpu_count() or 1, help="most --jobs measured (default: the cores)")
     args = parser.parse_args(argv)
-    from distributed import Client, LocalCluster
-
     workdir = Path(tempfile.mkdtemp(prefix="quiet-batch-"))
     try:
         t0 = time.perf_counter()
         speech, noise = load_clips(args.data)
-        minutes = synthesise(workdir / "in", speech, noise, args.files, (args.min_minutes, args.max_minutes))
+        minutes = synthesise(workdir / "in", speech, noise, args.files, (args.min_minutes, args.max_minutes), args.mixed)
         size_mb = sum(p.stat().st_size for p in (workdir / "in").rglob("*")) / 1e6
-        print(f"engine: {REPO_ROOT / 'denoise_core'}; numpy {np.__version__}, {os.cpu_count()} CPUs, "
+        print(f"engine code: {REPO_ROOT / 'denoise_core'}; numpy {np.__version__}, {os.cpu_count()} CPUs, "
               f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(f"input: {args.files} files, {minutes:.1f} min of 48 kHz 16-bit audio (WAV and FLAC, 1 in 4 stereo), "
-              f"{size_mb:.0f} MB, made in {time.perf_counter() - t0:.1f} s\n")
-        runs = [
-            run_cli("--jobs 1", 1, workdir / "in", workdir / "jobs1", ["--jobs", "1"]),
-            run_cli("--jobs 2", 2, workdir / "in", workdir / "jobs2", ["--jobs", "2"]),
-        ]
-        startup_s = []
-        for label, environ in (("default", {}), ("MALLOC_MMAP_THRESHOLD_", {MMAP_VARIABLE: str(MMAP_THRESHOLD)})):
-            t0 = time.perf_counter()
-            os.environ.update(environ)  # the workers are spawned with this process's environment
-            try:
-                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
-                    startup_s.append(time.perf_counter() - t0)
-                    with Client(cluster) as client:
-                        target = workdir / f"dask-{len(startup_s)}"
-                        runs.append(run_cli(f"--dask, workers {label}", 2, workdir / "in", target, ["--dask", cluster.scheduler_address], client))
-            finally:
-                for name in environ:
-                    del os.environ[name]
-        reference = runs[0].digests
-        rows = []
-        for run in runs:
-            rate = minutes / run.wall_s
-            same = "yes" if run.digests == reference and len(reference) == args.files else "NO"
-            rows.append([
-                run.mode, str(run.n_workers), f"{run.wall_s:.1f}", f"{rate:.2f}", f"{rate / run.n_workers:.2f}",
-                f"{run.cpu_s:.1f}", f"{minutes / run.cpu_s:.2f}", f"{run.load:.1f}",
-                f"{run.worker_peak_mb:.0f}", f"{run.main_peak_mb:.0f}", str(run.exit_code), same,
-            ])
-        print(format_table(
-            ["mode", "workers", "wall s", "audio min/s", "min/s per worker", "CPU s", "min per CPU s", "load",
-             "peak MB/worker", "peak MB main", "exit", "same bytes as --jobs 1"],
-            rows,
-        ))
-        print(f"\nDask LocalCluster start-up (not in the wall time): {max(startup_s):.1f} s at most. Workers 'default': as the "
-              "Dask nanny starts them (it sets MALLOC_TRIM_THRESHOLD_=65536, which also stops glibc from raising its "
-              f"mmap threshold, so every large array is a fresh mmap); workers '{MMAP_VARIABLE}': with "
-              f"{MMAP_VARIABLE}={MMAP_THRESHOLD} in their environment. CPU s: user + system time of the "
-              "command and its workers (on Dask, of the workers during the run), so 'min per CPU s' is what one worker "
-              "with a core to itself cleans per second, whatever else the machine runs; load: the 1-minute load average "
-              "during the run (above the core count, the wall times are stretched by other work). peak MB main: the "
-              "command's own process (for --jobs 1 it is also the worker).")
-        return 0 if all(r[-1] == "yes" and r[-2] == "0" for r in rows) else 1
+        print(f"input: {args.files} files, {minutes:.1f} min of 48 kHz 16-bit audio, {size_mb:.0f} MB, "
+              f"made in {time.perf_counter() - t0:.1f} s\n")
+        passed = [bench_engine(engine, workdir, args.files, minutes, args.max_jobs)[1] for engine in args.engine.split(",")]
+        print("CPU s per audio min: user + system time of the command and its workers (on Dask, of the workers during "
+              "the run) per minute of audio; speed-up: wall time of the pinned --jobs 1 over the run's; load: the "
+              "1-minute load average during the run (above the core count, wall times are stretched by other work).")
+        return 0 if all(passed) else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
