@@ -221,17 +221,6 @@ def _tiled_wav(source: Path, seconds: float, target: Path) -> Path:
     return target
 
 
-def _press_reduction_and_wait(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> float:
-    """Press "Noise reduction" one step (the slider beside the players); seconds until the new preview plays and the page is idle."""
-    before = _cleaned_src(page)
-    slider = page.locator('.st-key-reduction_db input[type="range"]')
-    slider.focus()
-    start = time.perf_counter()
-    slider.press("ArrowRight")
-    page.wait_for_function(_NEW_RESULT, arg=before, timeout=timeout_ms)
-    return time.perf_counter() - start
-
-
 #: True once the cleaned player's source differs from ``before``: the new result can be heard.
 _HEARD = """(before) => {
     const players = document.querySelectorAll('audio[data-testid="stAudio"]');
@@ -239,17 +228,21 @@ _HEARD = """(before) => {
 }"""
 
 
-def _press_reduction_until_heard(page) -> float:
-    """Press "Noise reduction" one step; seconds until the cleaned player plays the new result (then let the page settle)."""
+def _press_reduction(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> tuple[float, float]:
+    """Press "Noise reduction" one step (the slider beside the players).
+
+    Returns the seconds until the cleaned player plays the new result, and until the page is idle
+    with its pictures drawn.
+    """
     before = _cleaned_src(page)
     slider = page.locator('.st-key-reduction_db input[type="range"]')
     slider.focus()
     start = time.perf_counter()
     slider.press("ArrowRight")
-    page.wait_for_function(_HEARD, arg=before, timeout=RESULT_TIMEOUT_MS)
+    page.wait_for_function(_HEARD, arg=before, timeout=timeout_ms)
     heard = time.perf_counter() - start
-    page.wait_for_function(_NEW_RESULT, arg=before, timeout=RESULT_TIMEOUT_MS)
-    return heard
+    page.wait_for_function(_NEW_RESULT, arg=before, timeout=timeout_ms)
+    return heard, time.perf_counter() - start
 
 
 def _stereo_wav(seconds: float, target: Path) -> Path:
@@ -269,7 +262,7 @@ def _timings(page, path: Path, presses: int = 3):
     _wait_for_result(page, path.name)
     upload_s = time.perf_counter() - start
     _no_exception(page)
-    presses_s = [_press_reduction_and_wait(page) for _ in range(presses)]
+    presses_s = [_press_reduction(page)[1] for _ in range(presses)]
     _no_exception(page)
     return upload_s, presses_s
 
@@ -315,7 +308,7 @@ def test_the_voice_engine_on_the_example_and_a_ten_minute_file(browser, server, 
         _wait_for_result(page, "example_noisy_speech.flac")
         _no_exception(page)
         assert page.locator(".st-key-engine input[type='radio']").first.is_checked()  # "Voice" comes first
-        presses_s = [_press_reduction_until_heard(page) for _ in range(3)]
+        presses_s = [_press_reduction(page)[0] for _ in range(3)]
         example = _download(page, "download_wav", tmp_path)
         y, sr = sf.read(str(example), dtype="float32")
         assert len(y) > sr and np.abs(y).max() > 0.01
@@ -323,7 +316,7 @@ def test_the_voice_engine_on_the_example_and_a_ten_minute_file(browser, server, 
         _upload(page, _stereo_wav(600.0, tmp_path / "ten_minutes.wav"))
         _wait_for_result(page, "ten_minutes.wav")
         upload_s = time.perf_counter() - start
-        long_presses_s = [_press_reduction_until_heard(page) for _ in range(3)]
+        long_presses_s = [_press_reduction(page)[0] for _ in range(3)]
         page.locator('[data-testid="stButton"] button:visible', has_text="Prepare the download").first.click()
         whole = _download(page, "download_wav", tmp_path)
         _no_exception(page)
@@ -503,7 +496,7 @@ def test_memory_and_timings_for_a_long_file(browser, tmp_path):
         _wait_for_result(page, "long_take.wav", timeout_ms=1_200_000)
         upload_s, upload_peak = time.perf_counter() - start, _peak_mb(proc.pid)
         _no_exception(page)
-        slider_s = _press_reduction_and_wait(page, timeout_ms=1_200_000)
+        slider_s = _press_reduction(page, timeout_ms=1_200_000)[1]
         slider_peak = _peak_mb(proc.pid)
         _no_exception(page)
     print(
