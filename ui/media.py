@@ -305,7 +305,7 @@ class MediaFormat:
         words = _CODEC_WORDS.get(self.plan.codec, self.plan.codec.upper())
         if self.plan.bit_rate_bps is None:
             return f"{words} lossless"
-        return f"{words} {self.plan.bit_rate_bps / 1000:g} kb/s"
+        return f"{words} {self.plan.bit_rate_bps / 1000:.0f} kb/s"
 
 
 def media_formats(info: MediaInfo) -> list[MediaFormat]:
