@@ -96,6 +96,7 @@ class EncoderProcess:
             answer = self._answer()
         except BaseException:
             self._stop()
+            self._errors.close()
             raise
         self.path, self.note = Path(answer["path"]), answer["note"]
 
@@ -105,7 +106,7 @@ class EncoderProcess:
             self._stop()
             self._errors.seek(0)
             last = (self._errors.read().decode(errors="replace").strip().splitlines() or [""])[-1]
-            raise AudioFileError(f"The encoder stopped unexpectedly (exit code {self._child.returncode}) {last}".strip())
+            raise AudioFileError(f"The encoder stopped unexpectedly (exit code {self._child.returncode}). {last}".strip())
         answer = json.loads(line)
         if "error" in answer:
             raise AudioFileError(answer["error"])
@@ -135,24 +136,27 @@ class EncoderProcess:
         except subprocess.TimeoutExpired:
             self._child.kill()
             self._child.wait()
-        self._errors.close()
 
     def __enter__(self) -> EncoderProcess:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
+        try:
+            if exc_type is None:
+                self._end()
+        finally:
             self._stop()
-            return
+            self._errors.close()
+
+    def _end(self) -> None:
+        """The end mark; then the child publishes the result and says so."""
         try:
             self._child.stdin.write(_HEADER.pack(0))
             self._child.stdin.flush()
-            self._answer()
         except BrokenPipeError:
             self._answer()
             raise AudioFileError("The encoder stopped before the end of the sound.") from None
-        finally:
-            self._stop()
+        self._answer()
 
 
 def _read_exactly(stream, n: int) -> bytes:

@@ -169,3 +169,14 @@ def test_aac_result_of_a_full_scale_square_decodes_within_full_scale(tmp_path):
             container.mux(packet)
     written = clean_file(tmp_path / "square.m4a", tmp_path / "square_denoised.m4a", reduction_db=0)
     assert np.abs(_decoded(written.path)).max() <= 1.0
+
+
+def test_an_encoder_that_dies_is_a_plain_error_and_leaves_nothing(tmp_path, monkeypatch):
+    import denoise_core.encoder_process as encoder_process
+
+    source = _m4a(tmp_path / "memo.m4a", 3.0)
+    monkeypatch.setattr(files, "CHILD_MIN_S", 0.0)
+    monkeypatch.setattr(encoder_process, "_CHILD", "import sys; sys.stderr.write('out of luck\\n'); sys.exit(3)")
+    with pytest.raises(DenoiseError, match=r"^The encoder stopped unexpectedly \(exit code 3\)\. out of luck$"):
+        denoise_file(source, tmp_path / "out" / "memo_denoised.m4a")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
