@@ -13,22 +13,10 @@ import streamlit as st
 
 from . import messages
 from .controls import log_freq_control, pick_noise_window, pick_stretch
+from .downloads import SIZE_SAMPLE_S, DownloadChoice, download_choices
 from .jobs import Progress
 from .loading import Recording, describe_duration
-from .media import (
-    DOWNLOAD_FORMATS,
-    describe_format,
-    describe_media,
-    describe_size,
-    describe_subtype,
-    download_labels,
-    download_name,
-    download_size,
-    download_subtype,
-    media_formats,
-    media_size,
-    player_mime,
-)
+from .media import describe_format, describe_media, media_formats, player_mime
 from .plots import detail_figure, overview_figure
 from .pooling import WAVEFORM_COLUMNS, envelope
 from .preview import Preview, Stretch
@@ -54,8 +42,6 @@ __all__ = [
 
 #: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
 PROGRESS_MIN_S = 60.0
-#: Seconds of cleaned audio encoded to estimate a lossy (MP3, Vorbis, Opus) download's size.
-SIZE_SAMPLE_S = 5.0
 _PREPARED = "_quiet_prepared"
 _SIZES = "_quiet_sizes"
 
@@ -282,55 +268,13 @@ def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, win
         )
 
 
-@dataclass(frozen=True)
-class _Choice:
-    """One download button: what it writes and what it says."""
-
-    label: str
-    subtype: str
-    file_name: str
-    mime: str
-    text: str
-    help: str
-
-
-def _choices(rec: Recording, sample: np.ndarray) -> list[_Choice]:
-    """The downloads of ``rec``'s result, best first: a phone memo or video in its own kind of file (a video's
-    sound alone beside it), else the input's own format; then WAV and FLAC. Sizes from ``sample`` of the result."""
-    info, sr, channels = rec.info, rec.sr, rec.n_channels
-    where = f"{sr / 1000:g} kHz, {_channels(channels)}"
-    choices = []
-    if rec.media is not None:
-        for fmt in media_formats(rec.media):
-            size = media_size(fmt, rec.media, rec.n_samples, len(rec.source), sample, rec.source)
-            name = f"{rec.stem}_denoised.{fmt.extension}"
-            what = "the video as it was, its sound cleaned" if fmt.video else "the cleaned sound"
-            choices.append(_Choice(
-                fmt.label, "", name, fmt.mime, f"{fmt.describe()} · {fmt.describe_codec()} · {describe_size(*size)}",
-                f"Saves {name}: {what} ({fmt.describe_codec()}, {where}).",
-            ))
-    # FLAC encodes a preview stretch in tens of ms, so a short recording's size is exact; the lossy
-    # codecs take ten times as long, so they are estimated from a few seconds.
-    lossy = int(SIZE_SAMPLE_S * sr)
-    for label in download_labels(info.format, info.subtype, sr, channels):
-        subtype = download_subtype(info.subtype, label)
-        size = download_size(sample if label in {"WAV", "AIFF", "FLAC"} else sample[:lossy], rec.n_samples, sr, label, subtype)
-        name = download_name(rec.stem, label)
-        choices.append(_Choice(
-            label, subtype, name, DOWNLOAD_FORMATS[label][2],
-            f"{describe_format(DOWNLOAD_FORMATS[label][0], subtype)} · {describe_size(*size)}",
-            f"Saves {name}: {where}, {describe_subtype(subtype)}.",
-        ))
-    return choices
-
-
-def _memo_choices(key: tuple, rec: Recording, sample: np.ndarray) -> list[_Choice]:
-    """:func:`_choices`, computed once per result (kept in the session)."""
+def _memo_choices(key: tuple, rec: Recording, sample: np.ndarray) -> list[DownloadChoice]:
+    """:func:`ui.downloads.download_choices`, computed once per result (kept in the session)."""
     memo = st.session_state.setdefault(_SIZES, {})
     if key not in memo:
         if len(memo) >= 16:
             memo.clear()
-        memo[key] = _choices(rec, sample)
+        memo[key] = download_choices(rec, sample)
     return memo[key]
 
 
