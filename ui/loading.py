@@ -247,9 +247,12 @@ def decode(data, name: str, *, max_bytes: int | None = None, digest: str = "") -
     Parameters
     ----------
     data : bytes or buffer
-        The whole file (a ``memoryview`` of an upload is read without a copy).
+        The whole file (a ``memoryview`` of an upload is read without a copy;
+        a phone memo or video is kept as ``bytes``, copied from any other buffer).
     name : str
         The name to mention in messages (the user's file name; never opened).
+        Its ending tells a phone memo or video (:func:`denoise_core.audio_io.is_media`)
+        from the files soundfile reads.
     max_bytes : int, optional
         Largest accepted size; :data:`ui.limits.MAX_UPLOAD_MB` by default.
     digest : str, optional
@@ -259,7 +262,9 @@ def decode(data, name: str, *, max_bytes: int | None = None, digest: str = "") -
     ------
     InputProblem
         If the file is empty, too big, too long, not audio, damaged,
-        holds invalid samples or is silent (the last as a warning).
+        holds invalid samples or is silent (the last as a warning); a media
+        file also if it is protected (DRM), a video without sound, or a video
+        too large for the budget beside its sound (:func:`ui.limits.video_fits`).
     """
     max_bytes = limits.MAX_UPLOAD_MB * 1024 * 1024 if max_bytes is None else max_bytes
     size = memoryview(data).nbytes
