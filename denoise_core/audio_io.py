@@ -1,4 +1,10 @@
-"""Reading and writing audio files (soundfile). The algorithm never imports this.
+"""Reading and writing audio files (soundfile), and the one list of files Quiet cleans. The algorithm never imports this.
+
+:data:`SUPPORTED_EXTENSIONS` is every file name ending Quiet reads and writes:
+soundfile's (:data:`SOUNDFILE_EXTENSIONS`) and FFmpeg's
+(:data:`denoise_core.media.MEDIA_EXTENSIONS`, phone memos and videos). The
+command line's ``--recursive``, the page's uploader and the README use it;
+:func:`is_media` says which side reads a file.
 
 Errors from the codec library are turned into :class:`AudioFileError` with a
 message in plain words.
@@ -15,17 +21,38 @@ import numpy as np
 import soundfile as sf
 
 from .errors import AudioFileError
+from .media_probe import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS
 from .validation import MAX_SR, MIN_SR
 
-__all__ = ["MAX_SR", "MIN_SR", "SUPPORTED_EXTENSIONS", "AudioFileInfo", "file_info", "read_audio", "write_audio"]
+__all__ = [
+    "MAX_SR",
+    "MEDIA_EXTENSIONS",
+    "MIN_SR",
+    "SOUNDFILE_EXTENSIONS",
+    "SUPPORTED_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
+    "AudioFileInfo",
+    "file_info",
+    "is_media",
+    "read_audio",
+    "write_audio",
+]
 
 Source = str | os.PathLike | BinaryIO | bytes
 
 #: Frames written per call to libsndfile.
 _WRITE_BLOCK = 1 << 16
 
-#: File name endings the engine reads and writes (through libsndfile).
-SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+#: File name endings read and written through libsndfile: WAV, FLAC, OGG (Vorbis or Opus), MP3, AIFF.
+SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif")
+#: Every file name ending Quiet cleans, the one list: soundfile's, then FFmpeg's (M4A, AAC, CAF, AMR, WMA
+#: and videos: MP4, MOV, WebM, MKV, 3GP).
+SUPPORTED_EXTENSIONS = SOUNDFILE_EXTENSIONS + MEDIA_EXTENSIONS
+
+
+def is_media(name: str | os.PathLike) -> bool:
+    """Whether a file is read through FFmpeg (:mod:`denoise_core.media`), told by its ending; else soundfile reads it."""
+    return os.path.splitext(os.fspath(name))[1].lower() in MEDIA_EXTENSIONS
 
 
 @dataclass(frozen=True)

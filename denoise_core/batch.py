@@ -44,7 +44,8 @@ from typing import NamedTuple
 
 from . import audio_io
 from .errors import DenoiseError
-from .files import denoise_file
+from .files import clean_file
+from .media import plan_output, probe
 from .params import DenoiseParams
 from .report import DenoiseReport
 
@@ -93,6 +94,10 @@ class FileResult:
         Why the file failed, in plain words; ``""`` otherwise.
     audio_s : float
         Length in seconds of the result written (0 unless done).
+    note : str
+        Why the result is not in the input's format (a media file whose codec
+        cannot be written here: "AMR cannot be written here, so the result is
+        M4A (AAC)."), ``""`` when it is.
     """
 
     source: str
@@ -101,9 +106,10 @@ class FileResult:
     report: DenoiseReport | None = None
     error: str = ""
     audio_s: float = 0.0
+    note: str = ""
 
     def describe(self) -> str:
-        """One line for a person: the noise window and dB removed, the skip, or ``error: SOURCE: REASON``."""
+        """One line for a person: the noise window and dB removed (and any note), the skip, or ``error: SOURCE: REASON``."""
         if self.status == "failed":
             return f"error: {self.source}: {self.error}"
         if self.status == "skipped":
@@ -117,9 +123,10 @@ class FileResult:
             else f", loudness {report.loudness_before_lufs:.1f} -> {report.loudness_after_lufs:.1f} LUFS"
             f" (true peak {report.true_peak_dbtp:.1f} dBTP)"
         )
+        note = f"; {self.note}" if self.note else ""
         return (
             f"{self.source} -> {self.target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
-            f"{report.noise_removed_db:.1f} dB of noise removed{hum}{loudness}"
+            f"{report.noise_removed_db:.1f} dB of noise removed{hum}{loudness}{note}"
         )
 
 
@@ -194,6 +201,18 @@ def denoised_name(source: Path) -> str:
     return f"{source.stem}_denoised{source.suffix}"
 
 
+def _written_as(source: Path, target: Path) -> Path:
+    """``target`` with the ending of what will be written: a media file whose codec FFmpeg here
+    cannot write changes its ending (``memo.amr`` gives ``memo_denoised.m4a`` where AMR cannot be
+    written); a file that cannot be probed keeps it (cleaning it will say why it fails)."""
+    if not audio_io.is_media(source):
+        return target
+    try:
+        return target.with_suffix(plan_output(probe(source)).extension)
+    except DenoiseError:
+        return target
+
+
 def output_path(source: Path, output: str | None, n_inputs: int) -> Path:
     """Where the cleaned version of ``source`` goes.
 
@@ -240,8 +259,9 @@ def plan_jobs(
         ``recursive`` it must be a folder, and each input folder's tree is
         mirrored into it (``IN/a/b.wav`` goes to ``OUT/a/b_denoised.wav``).
     recursive : bool
-        Walk folders for audio files (WAV, FLAC, OGG, MP3, AIFF; hidden
-        names and the output folder are left out).
+        Walk folders for the files of :data:`denoise_core.audio_io.SUPPORTED_EXTENSIONS`
+        (WAV, FLAC, OGG, Opus, MP3, AIFF, M4A, AAC, CAF, AMR, WMA and videos:
+        MP4, MOV, WebM, MKV, 3GP; hidden names and the output folder are left out).
     skip_existing : bool
         Skip an input whose output already exists (a complete result, since
         outputs appear only by an atomic rename).
@@ -283,6 +303,7 @@ def plan_jobs(
         else:
             below = source.parent.relative_to(folder) if folder is not None else Path()
             target = mirror / below / denoised_name(source)
+        target = _written_as(source, target)
         resolved = target.resolve()
         if resolved in inputs_resolved:
             decided.append(FileResult(str(source), str(target), "failed", error=f"{target} is an input file; refusing to overwrite it."))
@@ -307,11 +328,11 @@ def plan_jobs(
 def _clean_one(source: PathLike, target: PathLike, params: DenoiseParams, progress=None) -> FileResult:
     """Clean one file; an error the user can act on becomes a ``"failed"`` result."""
     try:
-        report = denoise_file(source, target, params, progress=progress)
-        audio_s = audio_io.file_info(target).duration_s
+        written = clean_file(source, target, params, progress=progress)
     except (DenoiseError, OSError) as exc:
         return FileResult(str(source), str(target), "failed", error=str(exc))
-    return FileResult(str(source), str(target), "done", report, audio_s=audio_s)
+    return FileResult(str(source), str(written.path), "done", written.report, audio_s=written.duration_s,
+                      note=written.note)
 
 
 #: In a local worker process: where progress goes (set by :func:`_init_worker`).

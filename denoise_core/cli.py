@@ -3,6 +3,11 @@
 Each input is cleaned and written in the same format, sample rate, channel
 count and sample encoding, to ``NAME_denoised.EXT`` beside it, into a folder
 given with ``-o``, or (for a single input) to the file given with ``-o``.
+Phone memos and videos (M4A, MP4, MOV, WebM, ...) go through FFmpeg: a
+video's picture is copied as it is and its sound re-encoded in its own codec;
+where FFmpeg here cannot write that codec (AMR-WB, WMA Pro, ...) the result
+takes the nearest format, its ending follows (``memo_denoised.m4a``), and the
+file's line says so.
 Files are processed block by block (:func:`denoise_core.files.denoise_file`),
 so an hour-long recording needs little memory; a progress bar shows on a
 terminal. Inputs are never overwritten, and an output is written to a
@@ -25,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import TextIO
 
+from .audio_io import SUPPORTED_EXTENSIONS
 from .batch import (
     BatchSummary,
     FileResult,
@@ -64,7 +70,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         prog=prog,
         description="Remove steady background noise from speech recordings (spectral gating).",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files (WAV, FLAC, OGG, MP3, AIFF)")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio or video files (" + ", ".join(e[1:].upper() for e in SUPPORTED_EXTENSIONS) + "); "
+        "with --recursive, folders",
+    )
     parser.add_argument(
         "-o",
         "--output",

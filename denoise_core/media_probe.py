@@ -133,6 +133,9 @@ class MediaInfo:
     rotation_deg : float
         How far a player turns the picture, in degrees counter-clockwise
         (a phone's portrait video: 90 or -90); 0 without video.
+    sample_format : str
+        The decoder's sample format (FFmpeg's name: ``"fltp"`` for AAC,
+        ``"s16p"`` for 16-bit ALAC, ...); ``""`` when it does not say before decoding.
     """
 
     kind: str
@@ -152,11 +155,17 @@ class MediaInfo:
     stream_index: int
     tags: Mapping[str, str]
     rotation_deg: float
+    sample_format: str = ""
 
     @property
     def extension(self) -> str:
         """The container's file ending, with the dot (``".m4a"``)."""
         return "." + self.kind
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the decoded samples are integers, so always within full scale (a lossy decoder's floats may overshoot)."""
+        return self.sample_format.rstrip("p") in ("u8", "s16", "s32", "s64")
 
 
 # ---------------------------------------------------------------- opening
@@ -406,6 +415,7 @@ def probe(source: MediaInput, *, name: str | None = None, limits: MediaLimits = 
         stream_index = stream.index
         lossless = bool(ctx.codec.lossless) and not ctx.codec.lossy
         codec = ctx.codec.name
+        sample_format = ctx.format.name if ctx.format is not None else ""
         encrypted, rotation = _first_packets(container, stream, pictures[0] if pictures else None)
         if encrypted:
             raise AudioFileError(f"{label} is protected (DRM) and cannot be read.")
@@ -427,4 +437,5 @@ def probe(source: MediaInput, *, name: str | None = None, limits: MediaLimits = 
         stream_index=stream_index,
         tags=tags,
         rotation_deg=rotation,
+        sample_format=sample_format,
     )

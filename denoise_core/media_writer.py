@@ -13,7 +13,7 @@ import io
 import os
 import tempfile
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
@@ -37,7 +37,7 @@ _KIND_CODECS = {"m4a": ("aac", "alac"), "m4b": ("aac", "alac"), "mp4": ("aac", "
 _ENCODERS = {"aac": "aac", "alac": "alac", "opus": "libopus", "vorbis": "vorbis", "amrnb": "libopencore_amrnb",
              "wmav2": "wmav2", "flac": "flac", "mp3": "libmp3lame"}
 #: Codecs read under another name, written as the one FFmpeg encodes.
-_SAME_AS = {"wmav1": "wmav2", "libopus": "opus", "libvorbis": "vorbis"}
+_SAME_AS = {"wmav1": "wmav2", "libopus": "opus", "libvorbis": "vorbis", "mp3float": "mp3"}
 _WORDS = {"aac": "AAC", "alac": "ALAC", "opus": "Opus", "vorbis": "Vorbis", "amrnb": "AMR", "amrwb": "AMR",
           "wmav2": "WMA", "flac": "FLAC", "mp3": "MP3"}
 #: Lowest lossy bit rate per channel written, and the highest, in bits per second.
@@ -191,6 +191,9 @@ class MediaWriter:
     name : str, optional
         The input's name, for messages.
     limits : MediaLimits
+    audio_only : bool
+        Write the cleaned sound alone as M4A (AAC, ALAC for lossless sound),
+        the input's other tracks left out: a video's sound on its own.
 
     Attributes
     ----------
@@ -213,9 +216,10 @@ class MediaWriter:
     """
 
     def __init__(self, target: Target, source: MediaInput, *, info: MediaInfo | None = None,
-                 name: str | None = None, limits: MediaLimits = MediaLimits()) -> None:
+                 name: str | None = None, limits: MediaLimits = MediaLimits(), audio_only: bool = False) -> None:
         self.info = info or probe(source, name=name, limits=limits)
-        self.plan = plan_output(self.info)
+        self._audio_only = audio_only
+        self.plan = plan_output(replace(self.info, kind="m4a", has_video=False) if audio_only else self.info)
         self.extension = self.plan.extension
         self._label = display_name(source, name)
         self._notes: list[str] = [self.plan.note] if self.plan.note else []
@@ -228,6 +232,9 @@ class MediaWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".denoise-", suffix=self.extension, dir=self.path.parent)
             os.close(fd)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp's file is private (0600): the mode a new file would have
             self._tmp = tmp
             out_file = tmp
         else:
@@ -248,7 +255,8 @@ class MediaWriter:
 
     def _open(self, out_file, source: MediaInput, limits: MediaLimits) -> None:
         info, plan = self.info, self.plan
-        options = {"movie_timescale": str(info.sr)} if plan.muxer in _MOV_MUXERS else {}
+        # bitexact: no random identifiers (Matroska's segment and track UIDs), so the same sound gives the same bytes.
+        options = {"fflags": "+bitexact", **({"movie_timescale": str(info.sr)} if plan.muxer in _MOV_MUXERS else {})}
         try:
             self._out = self._stack.enter_context(av.open(out_file, "w", format=plan.muxer, options=options))
         except (av.error.FFmpegError, OSError, ValueError) as exc:
@@ -261,6 +269,8 @@ class MediaWriter:
             for stream in self._in.streams:
                 if stream.index == info.stream_index:
                     self._audio = self._add_audio(stream)
+                elif self._audio_only:
+                    continue
                 elif stream.type in ("video", "audio") and stream.codec_context.name in self._out.supported_codecs:
                     copy = self._out.add_stream_from_template(stream)
                     copy.metadata.update(stream.metadata)
@@ -302,7 +312,7 @@ class MediaWriter:
         self._frame_size = ctx.frame_size or 4096
         self._pad_last = not (ctx.codec.capabilities & av.codec.Capabilities.small_last_frame) or plan.muxer == "caf"
         self._buffer = np.zeros((0, info.n_channels), np.float32)
-        self._start_pts = round(info.start_s * info.sr)
+        self._start_pts = 0 if self._audio_only else round(info.start_s * info.sr)
         self._n_written = 0
         if plan.codec == "wmav2":
             self._start_pts -= self._frame_size

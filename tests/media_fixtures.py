@@ -112,25 +112,28 @@ def _encode_audio(container, stream, y: np.ndarray, first_pts: int = 0) -> list:
 
 
 def make_audio(kind: str, encoder: str, *, sr: int, n_channels: int, n_samples: int,
-               bit_rate: int | None = None, tags: dict[str, str] | None = None) -> bytes:
-    """A sound-only file of ``kind`` (``"m4a"``, ``"caf"``, ...) holding ``tone(n_samples, sr, n_channels)``."""
+               bit_rate: int | None = None, tags: dict[str, str] | None = None, sound: np.ndarray | None = None) -> bytes:
+    """A sound-only file of ``kind`` (``"m4a"``, ``"caf"``, ...) holding ``tone(n_samples, sr, n_channels)``,
+    or ``sound`` ``(n_samples, n_channels)`` float32 where given."""
     buffer = io.BytesIO()
     options = {"movie_timescale": str(sr)} if _MUXERS[kind] in ("ipod", "3gp", "mp4", "mov") else {}
     with av.open(buffer, "w", format=_MUXERS[kind], options=options) as container:
         container.metadata.update(tags or {})
         stream = _audio_stream(container, encoder, sr, n_channels, bit_rate)
-        for packet in _encode_audio(container, stream, tone(n_samples, sr, n_channels)):
+        y = tone(n_samples, sr, n_channels) if sound is None else sound
+        for packet in _encode_audio(container, stream, y):
             container.mux(packet)
     return buffer.getvalue()
 
 
 def make_video(kind: str, video_encoder: str, audio_encoder: str | None, *, sr: int = 48000, n_channels: int = 2,
                seconds: float = 1.0, fps: int = 10, size=(64, 48), rotation_deg: int = 0,
-               extra_audio: bool = False, tags: dict[str, str] | None = None) -> bytes:
+               extra_audio: bool = False, tags: dict[str, str] | None = None, sound: np.ndarray | None = None) -> bytes:
     """A tiny video of ``kind``: moving grey frames and (unless ``audio_encoder`` is None) a tone.
 
     ``extra_audio`` adds a second, quieter audio track after the first
-    (the default one); ``rotation_deg`` sets the display matrix.
+    (the default one); ``rotation_deg`` sets the display matrix; ``sound``
+    ``(n, n_channels)`` float32 replaces the tone.
     """
     buffer = io.BytesIO()
     muxer = _MUXERS[kind]
@@ -155,9 +158,9 @@ def make_video(kind: str, video_encoder: str, audio_encoder: str | None, *, sr: 
             frame.pts = k
             packets += video.encode(frame)
         packets += video.encode(None)
-        n_samples = round(seconds * sr)
+        y = tone(round(seconds * sr), sr, n_channels) if sound is None else sound
         for stream, level in tracks:
-            packets += _encode_audio(container, stream, tone(n_samples, sr, n_channels) * np.float32(level))
+            packets += _encode_audio(container, stream, y * np.float32(level))
         # In time order, as a muxer expects them.
         packets.sort(key=lambda p: float((p.dts if p.dts is not None else p.pts or 0) * p.time_base))
         for packet in packets:

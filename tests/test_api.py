@@ -34,8 +34,8 @@ def _engine_imports(path: Path):
 
 
 @pytest.mark.parametrize("path", [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py"))], ids=lambda p: p.name)
-def test_the_app_uses_only_the_public_api_and_the_io_module(path):
-    assert set(_engine_imports(path)) <= {"denoise_core", "denoise_core.audio_io"}
+def test_the_app_uses_only_the_public_api_and_the_io_modules(path):
+    assert set(_engine_imports(path)) <= {"denoise_core", "denoise_core.audio_io", "denoise_core.media"}
 
 
 def test_cli_output_has_the_mode_of_a_normally_created_file(tmp_path, load_data):

@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import streamlit as st
-import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.media_file_manager import MediaFileManager
+from app_downloads import Media, keep_media
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,37 +31,9 @@ DATA = Path(__file__).resolve().parent / "data"
 TIMEOUT = 120
 
 
-class Media:
-    """The media stores of every AppTest run, newest last."""
-
-    def __init__(self) -> None:
-        self.managers: list = []
-
-    def latest(self) -> MediaFileManager:
-        return self.managers[-1]
-
-    def player_bytes(self, at: AppTest, manager: MediaFileManager):
-        return [manager._storage.get_file(os.path.basename(a.proto.url)).content for a in at.get("audio")]
-
-    def download(self, at: AppTest, manager: MediaFileManager, key: str):
-        """(file name, bytes) of a download button, as a click would give them."""
-        (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(key)]
-        url = manager.execute_deferred(button.proto.deferred_file_id)
-        stored = manager._storage.get_file(os.path.basename(url))
-        return stored.filename, stored.content
-
-
 @pytest.fixture
 def media(monkeypatch) -> Media:
-    media = Media()
-
-    class KeptManager(MediaFileManager):
-        def __init__(self, storage) -> None:
-            super().__init__(storage)
-            media.managers.append(self)
-
-    monkeypatch.setattr(app_test_module, "MediaFileManager", KeptManager)
-    return media
+    return keep_media(monkeypatch)
 
 
 def _session() -> AppTest:

@@ -1,6 +1,6 @@
 """The whole app in a real browser: upload, listen, download, record, bad file, drag the noise
-sample on the waveform, the sidebar on a desktop and a phone, an MP3 back as MP3; plus timings on
-1- and 10-minute files.
+sample on the waveform, the sidebar on a desktop and a phone, an MP3 back as MP3, a phone's M4A back
+as M4A and an MP4 video back as MP4; plus timings on 1- and 10-minute files.
 
 Starts ``streamlit run app.py`` on a free port and drives Debian's Chromium
 with Playwright (never a downloaded browser). Skips when Chromium is missing,
@@ -460,6 +460,68 @@ def test_an_mp3_comes_back_as_an_mp3(page, tmp_path):
     assert (result.format, result.samplerate, result.channels) == ("MP3", source.samplerate, source.channels)
     decoded, _ = sf.read(str(saved))
     assert source.frames <= len(decoded) <= source.frames + 2 * 1152  # MP3 pads up to a frame at each end
+
+
+def _prepare_and_download(page, key: str, folder: Path) -> Path:
+    """Press "Prepare the download" where a recording is longer than its preview, then save the download ``key``."""
+    prepare = page.locator(".st-key-prepare button:visible")
+    if prepare.count():
+        prepare.first.click()
+    page.locator(f'.st-key-{key} [data-testid="stDownloadButton"] button:visible').first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    _settle(page)
+    return _download(page, key, folder)
+
+
+def _speech(seconds: float, sr: int, n_channels: int) -> np.ndarray:
+    """``seconds`` of the noisy test clip at ``sr`` (interpolated), ``(n, n_channels)`` float32 (channels shifted)."""
+    y, clip_sr = sf.read(str(NOISY), dtype="float32")
+    y = np.interp(np.arange(int(len(y) * sr / clip_sr)) * clip_sr / sr, np.arange(len(y)), y).astype(np.float32)
+    n = int(seconds * sr)
+    y = np.tile(y, -(-n // len(y)))[:n]
+    return np.stack([np.roll(y, 100 * c) * (1.0 - 0.2 * c) for c in range(n_channels)], axis=1)
+
+
+def test_a_one_minute_m4a_comes_back_as_an_m4a(page, tmp_path):
+    from media_fixtures import make_audio
+
+    from denoise_core.media import MediaSource
+
+    sound = _speech(60.0, 44_100, 2)
+    memo = tmp_path / "voice_memo.m4a"
+    memo.write_bytes(make_audio("m4a", "aac", sr=44_100, n_channels=2, n_samples=len(sound), sound=sound))
+    _upload(page, memo)
+    _wait_for_result(page, memo.name)
+    _no_exception(page)
+    saved = _prepare_and_download(page, "download_m4a", tmp_path)
+    _no_exception(page)
+    assert saved.name == "voice_memo_denoised.m4a"
+    assert re.match(r"M4A · AAC 1\d\d kb/s · about [\d.]+ MB$", _first_download_label(page))
+    given, result = MediaSource(memo), MediaSource(saved)
+    assert (result.info.kind, result.info.codec, result.sr, result.n_channels) == ("m4a", "aac", 44_100, 2)
+    assert given.n_samples <= result.n_samples <= given.n_samples + 2 * 1024  # AAC pads up to its frames
+
+
+def test_a_thirty_second_mp4_comes_back_as_an_mp4_with_the_same_picture(page, tmp_path):
+    from media_fixtures import make_video, packets
+
+    from denoise_core.media import MediaSource
+
+    video = tmp_path / "talk.mp4"
+    sound = _speech(30.0, 48_000, 2)
+    video.write_bytes(make_video("mp4", "libx264", "aac", sr=48_000, n_channels=2, seconds=30.0, sound=sound))
+    _upload(page, video)
+    _wait_for_result(page, video.name)
+    _no_exception(page)
+    saved = _prepare_and_download(page, "download_mp4", tmp_path)
+    assert saved.name == "talk_denoised.mp4"
+    assert re.match(r"MP4 video · AAC 1\d\d kb/s · about \d+ kB$", _first_download_label(page))
+    assert packets(saved.read_bytes(), "video") == packets(video.read_bytes(), "video")
+    wav = _download(page, "download_wav", tmp_path)
+    cleaned, sr = sf.read(str(wav), dtype="float32")
+    heard = np.concatenate(list(MediaSource(saved).read()))
+    assert (sr, heard.shape) == (48_000, cleaned.shape)
+    assert np.corrcoef(heard.ravel(), cleaned.ravel())[0, 1] > 0.99
+    _no_exception(page)
 
 
 def _peak_mb(pid: int) -> float:

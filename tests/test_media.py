@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from media_fixtures import AUDIO_CASES, VIDEO_CASES, make_audio, make_video, packets, tone
 
-from denoise_core.audio_io import SUPPORTED_EXTENSIONS
+from denoise_core.audio_io import SOUNDFILE_EXTENSIONS, SUPPORTED_EXTENSIONS
 from denoise_core.errors import AudioFileError, AudioInputError
 from denoise_core.media import (
     MEDIA_EXTENSIONS,
@@ -77,7 +77,8 @@ def audio_files():
 def test_extensions_are_the_new_ones_and_videos_among_them():
     assert MEDIA_EXTENSIONS == (".m4a", ".m4b", ".aac", ".3gp", ".3ga", ".caf", ".mp4", ".mov", ".webm", ".mkv", ".amr", ".wma")
     assert set(VIDEO_EXTENSIONS) == {".mp4", ".mov", ".webm", ".mkv", ".3gp"}
-    assert not set(MEDIA_EXTENSIONS) & set(SUPPORTED_EXTENSIONS)
+    assert not set(MEDIA_EXTENSIONS) & set(SOUNDFILE_EXTENSIONS)
+    assert SUPPORTED_EXTENSIONS == SOUNDFILE_EXTENSIONS + MEDIA_EXTENSIONS
 
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=CASE_IDS)

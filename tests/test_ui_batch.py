@@ -79,3 +79,16 @@ def test_the_page_turns_three_uploads_into_a_zip_and_a_table(uploads):
     assert list(table["Result"]) == ["memo_denoised.wav", "—", "talk_denoised.flac"]
     assert "could not be opened" in table["Problem"][1]
     assert at.get("download_button")
+
+
+def test_memos_and_videos_come_back_in_their_own_kind_of_file():
+    from media_fixtures import make_audio, make_video, packets
+
+    video = make_video("mp4", "libx264", "aac", sr=48000, n_channels=2, seconds=2.0)
+    memo = make_audio("m4a", "aac", sr=44100, n_channels=1, n_samples=2 * 44100)
+    target = io.BytesIO()
+    rows = clean_batch([("memo.m4a", memo), ("clip.mp4", video)], DenoiseParams(), target)
+    assert [r.output for r in rows] == ["memo_denoised.m4a", "clip_denoised.mp4"]
+    with zipfile.ZipFile(io.BytesIO(target.getvalue())) as archive:
+        assert packets(archive.read("clip_denoised.mp4"), "video") == packets(video, "video")
+        assert packets(archive.read("memo_denoised.m4a"), "audio")

@@ -114,7 +114,7 @@ def clean_batch(
         if shared_noise is not None:
             name, data = uploads[shared_noise.index]
             try:
-                ref = loading.decode(memoryview(data), name)
+                ref = loading.decode(data, name)
                 shared = noise_profile(ref.y, ref.sr, **params.updated(noise_window=shared_noise.window_s).noise_settings())
             except (loading.InputProblem, DenoiseError) as exc:
                 problem = f"The noise sample could not be taken from “{name}”: {exc}"
@@ -128,7 +128,7 @@ def clean_batch(
 
 def _clean_one(name, data, params, shared, archive: zipfile.ZipFile, taken: set) -> BatchRow:
     try:
-        rec = loading.decode(memoryview(data), name)
+        rec = loading.decode(data, name)
         # The result and its encoded file, besides the decoded input, while this file is cleaned.
         reservation = budget.reserve(2 * rec.y.nbytes + 32 * MB, budget.session())
         if shared is not None and shared.config.sr != rec.sr:
@@ -141,10 +141,16 @@ def _clean_one(name, data, params, shared, archive: zipfile.ZipFile, taken: set)
             noise = shared if shared is not None else noise_profile(rec.y, rec.sr, **automatic)
             audio, report = denoise_with_profile(rec.y, noise, params)
             loudness = report.loudness_after_lufs if params.loudness_lufs is not None else integrated_loudness(audio, rec.sr)
-            label = media.download_labels(rec.info.format, rec.info.subtype, rec.sr, rec.n_channels)[0]
-            data_out = media.encode_download(audio, rec.sr, label, media.download_subtype(rec.info.subtype, label))
+            if rec.media is not None:  # a phone memo or video: back into its own kind of file
+                fmt = media.media_formats(rec.media)[0]
+                data_out = media.encode_media(audio, rec.source, rec.media)
+                name_out = f"{rec.stem}_denoised.{fmt.extension}"
+            else:
+                label = media.download_labels(rec.info.format, rec.info.subtype, rec.sr, rec.n_channels)[0]
+                data_out = media.encode_download(audio, rec.sr, label, media.download_subtype(rec.info.subtype, label))
+                name_out = media.download_name(rec.stem, label)
             del audio
-            output = _unique(media.download_name(rec.stem, label), taken)
+            output = _unique(name_out, taken)
             archive.writestr(output, data_out)
         return BatchRow(name, output, rec.duration_s, report.noise_removed_db, loudness)
     except (loading.InputProblem, DenoiseError) as exc:
@@ -210,7 +216,8 @@ def batch_section(params: DenoiseParams, noise: Group) -> None:
         key="batch_files",
         help=f"Up to {limits.MAX_UPLOAD_MB} MB each. Each result comes back in its own format, in one ZIP.",
     )
-    uploads = [(f.name, f.getbuffer()) for f in files or []]
+    # getvalue: the bytes Streamlit holds, not a copy (and what the media reader takes as it is).
+    uploads = [(f.name, f.getvalue()) for f in files or []]
     shared = _noise_choice(uploads, noise)
     signature = (tuple((f.name, f.file_id) for f in files or []), params, shared)
     label = f"Clean {len(uploads)} file{'s' if len(uploads) != 1 else ''}"

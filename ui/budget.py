@@ -81,10 +81,11 @@ def download_bytes(audio_bytes: int) -> int:
     return audio_bytes + 64 * 1024
 
 
-def result_bytes(audio_bytes: int) -> int:
+def result_bytes(audio_bytes: int, room_bytes: int = 0) -> int:
     """Bytes a whole-recording cleaning reserves: the larger of what it takes while it runs
-    (:func:`cleaning_bytes`) and what its result then keeps (the audio and :func:`download_bytes`)."""
-    return max(cleaning_bytes(audio_bytes), audio_bytes + download_bytes(audio_bytes))
+    (:func:`cleaning_bytes`) and what its result then keeps (the audio and :func:`download_bytes`
+    of the larger of the audio and ``room_bytes``: a video's cleaned copy is about its upload's size)."""
+    return max(cleaning_bytes(audio_bytes), audio_bytes + download_bytes(max(audio_bytes, room_bytes)))
 
 
 class Busy(InputProblem):

@@ -16,9 +16,10 @@ import numpy as np
 import streamlit as st
 
 from denoise_core import DenoiseParams, StftConfig
+from denoise_core.audio_io import SUPPORTED_EXTENSIONS
 
 from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
-from .loading import EXAMPLE_PATH, content_digest, describe_duration
+from .loading import ACCEPTED, EXAMPLE_PATH, content_digest, describe_duration
 from .messages import ENGINE_CREDIT, ENGINE_HELP, ENGINE_LABELS
 from .sidebar import Group
 
@@ -43,8 +44,8 @@ __all__ = [
     "tidy_window",
 ]
 
-#: File endings the uploader offers (all read by the engine through libsndfile).
-AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"]
+#: File endings the uploader offers: the engine's one list (soundfile's, then FFmpeg's: phone memos and videos).
+AUDIO_TYPES = [extension[1:] for extension in SUPPORTED_EXTENSIONS]
 #: FFT sizes offered; 0 stands for automatic (a None option would show as an empty choice).
 FFT_SIZES = (0, 256, 512, 1024, 2048, 4096, 8192)
 #: The two ways of using the page.
@@ -141,9 +142,9 @@ def input_picker() -> Input | None:
             on_change=_choose,
             args=("upload",),
             help=(
-                f"WAV, FLAC, OGG or MP3, any sample rate, mono or more channels. "
-                f"Up to {MAX_UPLOAD_MB} MB and {describe_duration(MAX_DURATION_S)}. "
-                "The file stays in memory and is never saved on the server."
+                f"{ACCEPTED}; any sample rate, mono or more channels. "
+                f"Up to {MAX_UPLOAD_MB} MB and {describe_duration(MAX_DURATION_S)} (a video too: about a minute "
+                "of a phone's 1080p video). The file stays in memory and is never saved on the server."
             ),
         )
     with right:

@@ -17,9 +17,11 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_UPLOAD_MB",
     "MEMORY_BUDGET_MB",
+    "VIDEO_SOUND_BYTES_PER_SAMPLE",
     "InputProblem",
     "limits",
     "number_from_env",
+    "video_fits",
 ]
 
 
@@ -66,6 +68,22 @@ def limits(budget_mb: float, max_minutes: float = 30.0) -> tuple[int, int]:
 MAX_SAMPLES, MAX_UPLOAD_MB = limits(MEMORY_BUDGET_MB, number_from_env("QUIET_MAX_MINUTES", 30.0))
 #: Longest recording the app cleans, in seconds (48 kHz mono).
 MAX_DURATION_S = MAX_SAMPLES / 48_000
+#: Bytes a video's sound costs per sample (all channels together) beside the video's own bytes, which
+#: are held twice (the upload as Streamlit holds it, and the cleaned copy while it is made and kept for
+#: its download): the decoded sound and the cleaned sound (float32).
+VIDEO_SOUND_BYTES_PER_SAMPLE = 8
+
+
+def video_fits(n_bytes: int, n_samples: int, budget_mb: float | None = None) -> bool:
+    """Whether a video of ``n_bytes`` whose sound holds ``n_samples`` (all channels) fits one recording's budget.
+
+    A video counts its bytes twice and its sound at :data:`VIDEO_SOUND_BYTES_PER_SAMPLE`, against
+    the budget beyond :data:`BASE_MB` (``budget_mb``, :data:`MEMORY_BUDGET_MB` by default). Within the
+    upload limit and the duration limit that :func:`limits` gives, every video fits: the upload limit is
+    a quarter of that room (held twice: half) and the longest sound a sixteenth (at 8 bytes: half).
+    """
+    budget_mb = MEMORY_BUDGET_MB if budget_mb is None else budget_mb
+    return 2 * n_bytes + VIDEO_SOUND_BYTES_PER_SAMPLE * n_samples <= (budget_mb - BASE_MB) * 1024**2
 
 
 class InputProblem(ValueError):

@@ -3,12 +3,17 @@
 Nothing here imports Streamlit. ``st.audio`` given an array normalises each
 clip to its own peak, so the players are encoded here instead: the
 before/after level difference stays audible. Downloads come in the input's own
-format where soundfile can write it, and as WAV and FLAC.
+format where soundfile can write it, and as WAV and FLAC. A phone memo or a
+video (:mod:`denoise_core.media`) comes back first in its own container and
+codec (:func:`media_formats`: a video with its picture copied as it is, then
+its sound alone as M4A), written by :class:`~denoise_core.media.MediaWriter`
+from the upload's bytes and the cleaned sound (:func:`encode_media`).
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -16,13 +21,17 @@ import soundfile as sf
 
 from denoise_core import AudioFileError
 from denoise_core.audio_io import write_audio
+from denoise_core.media import MediaInfo, MediaWriter, OutputPlan, plan_output
 
 __all__ = [
     "DOWNLOAD_FORMATS",
     "FALLBACK_FORMATS",
     "FLAC_MAX_CHANNELS",
+    "SOUND_ALONE",
+    "MediaFormat",
     "can_write",
     "describe_format",
+    "describe_media",
     "describe_size",
     "describe_subtype",
     "download_labels",
@@ -30,7 +39,11 @@ __all__ = [
     "download_size",
     "download_subtype",
     "encode_download",
+    "encode_media",
     "encode_player",
+    "media_format",
+    "media_formats",
+    "media_size",
     "own_format",
     "player_mime",
 ]
@@ -236,3 +249,142 @@ def describe_format(file_format: str, subtype: str) -> str:
     if subtype == "OPUS":
         return "Opus"
     return f"{file_format} {describe_subtype(subtype)}"
+
+
+# ---------------------------------------------------------------- phone memos and videos (FFmpeg)
+
+#: Label of a video's sound alone, the download beside the video.
+SOUND_ALONE = "M4A"
+#: MIME type of each kind of file written, for sound alone and for a video.
+_MEDIA_MIMES = {
+    "m4a": "audio/mp4", "m4b": "audio/mp4", "mp4": "video/mp4", "mov": "video/quicktime", "3gp": "video/3gpp",
+    "3ga": "audio/3gpp", "caf": "audio/x-caf", "webm": "video/webm", "mkv": "video/x-matroska",
+    "amr": "audio/amr", "wma": "audio/x-ms-wma", "aac": "audio/aac",
+}
+_SOUND_MIMES = {"mp4": "audio/mp4", "3gp": "audio/3gpp", "webm": "audio/webm", "mkv": "audio/x-matroska"}
+_CODEC_WORDS = {"aac": "AAC", "alac": "ALAC", "opus": "Opus", "vorbis": "Vorbis", "amrnb": "AMR", "amrwb": "AMR-WB",
+                "wmav1": "WMA", "wmav2": "WMA", "flac": "FLAC", "mp3": "MP3", "mp3float": "MP3"}
+
+
+@dataclass(frozen=True)
+class MediaFormat:
+    """A download written by :class:`~denoise_core.media.MediaWriter`.
+
+    Attributes
+    ----------
+    label : str
+        ``"MP4"``, ``"M4A"``, ...: the kind written, upper case (the button's key is ``download_<label>``).
+    plan : OutputPlan
+        Container, codec, bit rate and why it differs from the input.
+    sound_alone : bool
+        The sound without the input's other tracks (a video's picture): :data:`SOUND_ALONE`.
+    video : bool
+        Whether the download is a video.
+    """
+
+    label: str
+    plan: OutputPlan
+    sound_alone: bool
+    video: bool
+
+    @property
+    def extension(self) -> str:
+        return self.plan.kind
+
+    @property
+    def mime(self) -> str:
+        kind = self.plan.kind
+        return _MEDIA_MIMES[kind] if self.video else _SOUND_MIMES.get(kind, _MEDIA_MIMES[kind])
+
+    def describe(self) -> str:
+        """``"MP4 video"``, ``"M4A sound only"``, ``"M4A"``."""
+        return f"{self.label} video" if self.video else f"{self.label} sound only" if self.sound_alone else self.label
+
+    def describe_codec(self) -> str:
+        """``"AAC 128 kb/s"``, ``"ALAC lossless"``."""
+        words = _CODEC_WORDS.get(self.plan.codec, self.plan.codec.upper())
+        if self.plan.bit_rate_bps is None:
+            return f"{words} lossless"
+        return f"{words} {self.plan.bit_rate_bps / 1000:.0f} kb/s"
+
+
+def media_formats(info: MediaInfo) -> list[MediaFormat]:
+    """Media downloads for an input, best first: its own kind (a video with its picture), then a video's sound alone (M4A).
+
+    Raises
+    ------
+    AudioFileError
+        If FFmpeg here can write the sound in no format at all.
+    """
+    plan = plan_output(info)
+    formats = [MediaFormat(plan.kind.upper(), plan, sound_alone=False, video=info.has_video)]
+    if info.has_video:
+        alone = plan_output(replace(info, kind="m4a", has_video=False))
+        formats.append(MediaFormat(SOUND_ALONE, replace(alone, note=""), sound_alone=True, video=False))
+    return formats
+
+
+def media_format(info: MediaInfo, label: str) -> MediaFormat | None:
+    """The format of :func:`media_formats` with ``label``, or ``None``."""
+    return next((f for f in media_formats(info) if f.label == label.upper()), None)
+
+
+def encode_media(y: np.ndarray, source: bytes, info: MediaInfo, sound_alone: bool = False) -> bytes:
+    """Bytes of the input file ``source`` with its sound replaced by ``y`` (a video's picture copied as it is).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (n, n_channels)]
+        The cleaned sound, within [-1, 1].
+    source : bytes
+        The file as uploaded.
+    info : MediaInfo
+        :func:`denoise_core.media.probe` of ``source``.
+    sound_alone : bool
+        The sound alone as M4A, without the other tracks.
+
+    Raises
+    ------
+    AudioFileError
+        If the encoder or the muxer fails.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    y = y[:, None] if y.ndim == 1 else y
+    buffer = io.BytesIO()
+    with MediaWriter(buffer, source, info=info, audio_only=sound_alone) as writer:
+        for start in range(0, y.shape[0], 1 << 16):
+            writer.write(y[start : start + (1 << 16)])
+    return buffer.getvalue()
+
+
+def media_size(fmt: MediaFormat, info: MediaInfo, n_frames: int, source_bytes: int, sample: np.ndarray | None = None,
+               source: bytes | None = None) -> tuple[int, bool]:
+    """Estimated size in bytes of a media download of ``n_frames`` frames (never exact).
+
+    Lossy sound is counted from its bit rate; lossless sound from a
+    ``sample`` encoded (with ``source``) where given, else as 16-bit PCM. A
+    video adds its upload's size less its sound's.
+
+    Returns
+    -------
+    size : int
+    exact : bool
+        Always ``False``.
+    """
+    seconds = n_frames / info.sr
+    if fmt.plan.bit_rate_bps is not None:
+        sound = fmt.plan.bit_rate_bps * seconds / 8
+    elif sample is not None and source is not None and len(sample):
+        sound = len(encode_media(sample, source, info, sound_alone=True)) * n_frames / len(sample)
+    else:
+        sound = 2 * n_frames * info.n_channels
+    picture = max(0.0, source_bytes - (info.bit_rate_bps or 0) * seconds / 8) if fmt.video else 0.0
+    return round(sound + picture + 4096), False
+
+
+def describe_media(info: MediaInfo) -> str:
+    """A media file's kind in plain words: ``"M4A (AAC 128 kb/s)"``, ``"MP4 video (sound: AAC 96 kb/s)"``."""
+    words = _CODEC_WORDS.get(info.codec, info.codec.upper())
+    rate = "" if info.lossless or not info.bit_rate_bps else f" {info.bit_rate_bps / 1000:.0f} kb/s"
+    kind = info.kind.upper().replace("WEBM", "WebM")
+    return f"{kind} video (sound: {words}{rate})" if info.has_video else f"{kind} ({words}{rate})"

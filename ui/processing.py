@@ -13,10 +13,12 @@ server's memory budget and pinned by the visitor whose page shows it:
   the noise window included): the cleaned audio and its report. Cleanings run in :data:`ui.budget.RUNNER`,
   beside each other, a short recording never behind a long one; the
   visitor's page is told while it waits;
-* :func:`download` encodes a download from the result, when clicked. A
-  result is counted with room for one download of it
-  (:func:`ui.budget.download_bytes`), so a visitor who has it can always
-  download it, however full the server is by then; a second download within
+* :func:`download` encodes a download from the result, when clicked
+  (:func:`encode_file`: soundfile's formats, or a phone memo or video written
+  back into its own kind of file). A result is counted with room for one
+  download of it (:func:`ui.budget.download_bytes`: the audio's size, or a
+  video's, whichever is larger), so a visitor who has it can always download
+  it, however full the server is by then; a second download within
   :data:`ui.budget.DOWNLOAD_HOLD_S` needs room of its own.
 """
 
@@ -35,7 +37,7 @@ from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig,
 from . import budget
 from .jobs import Progress
 from .loading import Recording
-from .media import encode_download
+from .media import encode_download, encode_media, media_format, media_formats, media_size
 
 __all__ = [
     "Analysed",
@@ -44,6 +46,7 @@ __all__ = [
     "analyse_recording",
     "clean_recording",
     "download",
+    "encode_file",
     "noise_of",
     "run_analysis",
     "run_cleaning",
@@ -178,9 +181,35 @@ class Cleaning:
         return (self.rec.digest, self.params)
 
 
-def _cleaned_size(cleaned: Cleaned) -> int:
+def _room_bytes(rec: Recording) -> int:
+    """Bytes of the largest first download beyond the float32 audio's size: a video's cleaned copy."""
+    if rec.media is None or not rec.media.has_video:
+        return 0
+    return _file_bytes(rec, media_formats(rec.media)[0], "")
+
+
+def _cleaned_size(cleaned: Cleaned, rec: Recording) -> int:
     """What a whole-recording result counts: its audio and the room kept for one download of it."""
-    return cleaned.audio.nbytes + budget.download_bytes(cleaned.audio.nbytes)
+    return cleaned.audio.nbytes + budget.download_bytes(max(cleaned.audio.nbytes, _room_bytes(rec)))
+
+
+def encode_file(rec: Recording, audio: np.ndarray, label: str, subtype: str) -> bytes:
+    """The bytes of a download of ``audio`` (``rec`` cleaned): ``label`` of :data:`ui.media.DOWNLOAD_FORMATS`
+    with ``subtype``, or of :func:`ui.media.media_formats` (written from the upload's bytes, a video's picture copied)."""
+    fmt = media_format(rec.media, label) if rec.media is not None else None
+    if fmt is not None:
+        return encode_media(audio, rec.source, rec.media, sound_alone=fmt.sound_alone)
+    return encode_download(audio, rec.sr, label, subtype)
+
+
+def _file_bytes(rec: Recording, fmt, subtype: str) -> int:
+    """Most bytes a download may take: uncompressed sound at its sample size, a media file its estimate and a margin."""
+    if fmt is None:
+        return rec.y.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
+    if fmt.plan.lossless:  # at most the float32 audio's size, and the picture
+        return rec.y.nbytes + (len(rec.source) if fmt.video else 0) + (1 << 20)
+    estimate, _ = media_size(fmt, rec.media, rec.n_samples, len(rec.source))
+    return int(1.1 * estimate) + (1 << 20)
 
 
 #: ``result key -> monotonic time`` until which the room kept with that result holds a download.
@@ -188,13 +217,13 @@ _DOWNLOAD_ROOM_BUSY_UNTIL: dict = {}
 _DOWNLOAD_ROOM_LOCK = threading.Lock()
 
 
-def _take_download_room(key: tuple, file_bytes: int, audio_bytes: int) -> bool:
-    """Whether the room kept with result ``key`` takes this download (and is then busy for the hold)."""
+def _take_download_room(key: tuple, file_bytes: int, room_bytes: int) -> bool:
+    """Whether the room kept with result ``key`` (for a file of ``room_bytes``) takes this download (and is then busy for the hold)."""
     now = time.monotonic()
     with _DOWNLOAD_ROOM_LOCK:
         for old in [k for k, until in _DOWNLOAD_ROOM_BUSY_UNTIL.items() if until <= now]:
             del _DOWNLOAD_ROOM_BUSY_UNTIL[old]
-        if key in _DOWNLOAD_ROOM_BUSY_UNTIL or file_bytes > budget.download_bytes(audio_bytes):
+        if key in _DOWNLOAD_ROOM_BUSY_UNTIL or file_bytes > budget.download_bytes(room_bytes):
             return False
         _DOWNLOAD_ROOM_BUSY_UNTIL[key] = now + budget.DOWNLOAD_HOLD_S
         return True
@@ -212,10 +241,11 @@ def _cleaning_work(cleaning: Cleaning, sid: str, role: str) -> Callable[[Progres
     """The runner's work for ``cleaning``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
     def work(report: Progress) -> Cleaned:
-        with budget.reserve(budget.result_bytes(cleaning.rec.y.nbytes), sid) as reservation:
-            result = run_cleaning(cleaning.rec, cleaning.analysed, cleaning.params, report)
-            log.info("cleaned %.1f s of audio in %.2f s", cleaning.rec.duration_s, result.seconds)
-            return budget.STORE.commit(reservation, _result_key(cleaning), result, _cleaned_size(result), sid, role)
+        rec = cleaning.rec
+        with budget.reserve(budget.result_bytes(rec.y.nbytes, _room_bytes(rec)), sid) as reservation:
+            result = run_cleaning(rec, cleaning.analysed, cleaning.params, report)
+            log.info("cleaned %.1f s of audio in %.2f s", rec.duration_s, result.seconds)
+            return budget.STORE.commit(reservation, _result_key(cleaning), result, _cleaned_size(result, rec), sid, role)
 
     return work
 
@@ -271,7 +301,8 @@ def clean_recording(cleaning: Cleaning, progress: Progress | None = None, role: 
 
 
 def download(cleaning: Cleaning, fmt: str, subtype: str) -> Callable[[], bytes]:
-    """A callable for a download button: the file's bytes of ``cleaning``'s result, encoded when clicked.
+    """A callable for a download button: the file's bytes of ``cleaning``'s result, encoded when clicked
+    (:func:`encode_file`: ``fmt`` is a label of :data:`ui.media.DOWNLOAD_FORMATS` or of :func:`ui.media.media_formats`).
 
     It encodes the result the visitor's page shows (cleaning it again only if
     it was dropped meanwhile), in the room kept with the result; a second
@@ -286,15 +317,16 @@ def download(cleaning: Cleaning, fmt: str, subtype: str) -> Callable[[], bytes]:
     """
     sid = budget.session()
     key = _result_key(cleaning)
+    rec = cleaning.rec
 
     def data() -> bytes:
         cleaned = budget.STORE.peek(key) or budget.RUNNER.wait(
-            budget.RUNNER.submit(key, _cleaning_work(cleaning, sid, "result"), cleaning.rec.duration_s)
+            budget.RUNNER.submit(key, _cleaning_work(cleaning, sid, "result"), rec.duration_s)
         )
-        file_bytes = cleaned.audio.size * _BYTES_PER_SAMPLE.get(subtype, 4) + (1 << 16)
-        if _take_download_room(key, file_bytes, cleaned.audio.nbytes):
+        file_bytes = _file_bytes(rec, media_format(rec.media, fmt) if rec.media is not None else None, subtype)
+        if _take_download_room(key, file_bytes, max(cleaned.audio.nbytes, _room_bytes(rec))):
             try:
-                return encode_download(cleaned.audio, cleaning.rec.sr, fmt, subtype)
+                return encode_file(rec, cleaned.audio, fmt, subtype)
             except BaseException:
                 with _DOWNLOAD_ROOM_LOCK:
                     _DOWNLOAD_ROOM_BUSY_UNTIL.pop(key, None)
@@ -302,7 +334,7 @@ def download(cleaning: Cleaning, fmt: str, subtype: str) -> Callable[[], bytes]:
         # The encoder's buffer and the bytes returned; on a full server the click waits for room.
         reservation = budget.reserve(2 * file_bytes, sid, wait_s=budget.DOWNLOAD_WAIT_S)
         try:
-            encoded = encode_download(cleaned.audio, cleaning.rec.sr, fmt, subtype)
+            encoded = encode_file(rec, cleaned.audio, fmt, subtype)
         except BaseException:
             reservation.release()
             raise

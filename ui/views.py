@@ -13,24 +13,14 @@ import streamlit as st
 
 from . import messages
 from .controls import log_freq_control, pick_noise_window, pick_stretch
+from .downloads import SIZE_SAMPLE_S, DownloadChoice, download_choices
 from .jobs import Progress
 from .loading import Recording, describe_duration
-from .media import (
-    DOWNLOAD_FORMATS,
-    describe_format,
-    describe_size,
-    describe_subtype,
-    download_labels,
-    download_name,
-    download_size,
-    download_subtype,
-    encode_download,
-    player_mime,
-)
+from .media import describe_format, describe_media, media_formats, player_mime
 from .plots import detail_figure, overview_figure
 from .pooling import WAVEFORM_COLUMNS, envelope
 from .preview import Preview, Stretch
-from .processing import Cleaning, clean_recording, download
+from .processing import Cleaning, clean_recording, download, encode_file
 
 __all__ = [
     "PROGRESS_MIN_S",
@@ -52,8 +42,6 @@ __all__ = [
 
 #: Recordings at least this long (in seconds) show a progress bar while they are cleaned; shorter ones a spinner.
 PROGRESS_MIN_S = 60.0
-#: Seconds of cleaned audio encoded to estimate a lossy (MP3, Vorbis, Opus) download's size.
-SIZE_SAMPLE_S = 5.0
 _PREPARED = "_quiet_prepared"
 _SIZES = "_quiet_sizes"
 
@@ -117,9 +105,10 @@ def _channels(n: int) -> str:
 def file_summary(rec: Recording) -> None:
     """One line on what was loaded, and notes on anything the app changed."""
     info = rec.info
+    kind = describe_media(rec.media) if rec.media is not None else describe_format(info.format, info.subtype)
     st.markdown(
         f"**{messages.escape(rec.name)}** · {describe_duration(rec.duration_s)} · "
-        f"{info.sr / 1000:g} kHz · {_channels(rec.n_channels)} · {describe_format(info.format, info.subtype)}"
+        f"{info.sr / 1000:g} kHz · {_channels(rec.n_channels)} · {kind}"
     )
     for note in rec.notes:
         st.info(note, icon=":material/info:")
@@ -287,21 +276,13 @@ def overview(lay: Layout, rec: Recording, stretch: Stretch, length_s: float, win
         )
 
 
-def _sizes(key: tuple, labels, sample: np.ndarray, n_frames: int, sr: int, subtype: str) -> dict:
-    """Download sizes per format label, computed once per result (kept in the session)."""
+def _memo_choices(key: tuple, rec: Recording, sample: np.ndarray) -> list[DownloadChoice]:
+    """:func:`ui.downloads.download_choices`, computed once per result (kept in the session)."""
     memo = st.session_state.setdefault(_SIZES, {})
     if key not in memo:
         if len(memo) >= 16:
             memo.clear()
-        # FLAC encodes a preview stretch in tens of ms, so a short recording's size is exact; the lossy
-        # codecs take ten times as long, so they are estimated from a few seconds.
-        lossy = int(SIZE_SAMPLE_S * sr)
-        memo[key] = {
-            label: download_size(
-                sample if label in {"WAV", "AIFF", "FLAC"} else sample[:lossy], n_frames, sr, label, download_subtype(subtype, label)
-            )
-            for label in labels
-        }
+        memo[key] = download_choices(rec, sample)
     return memo[key]
 
 
@@ -315,30 +296,32 @@ def _download_buttons(
     rec: Recording, key: tuple, data_for: Callable[[str, str], Callable[[], bytes]], sample: np.ndarray
 ) -> None:
     """One button per format; ``data_for(label, subtype)`` gives the callable that encodes the file when clicked."""
-    info = rec.info
-    labels = download_labels(info.format, info.subtype, rec.sr, rec.n_channels)
-    sizes = _sizes(key, labels, sample, rec.n_samples, rec.sr, info.subtype)
-    cols = st.columns(len(labels))
-    for i, (col, label) in enumerate(zip(cols, labels, strict=False)):
-        subtype = download_subtype(info.subtype, label)
-        name = download_name(rec.stem, label)
-        kind = describe_format(DOWNLOAD_FORMATS[label][0], subtype)
+    choices = _memo_choices(key, rec, sample)
+    if rec.media is not None:
+        for note in dict.fromkeys(fmt.plan.note for fmt in media_formats(rec.media) if fmt.plan.note):
+            st.caption(note)
+    cols = st.columns(len(choices))
+    for i, (col, choice) in enumerate(zip(cols, choices, strict=False)):
         col.download_button(
-            f"{kind} · {describe_size(*sizes[label])}",
-            data=data_for(label, subtype),
-            file_name=name,
-            mime=DOWNLOAD_FORMATS[label][2],
-            key=f"download_{label.lower()}",
+            choice.text,
+            data=data_for(choice.label, choice.subtype),
+            file_name=choice.file_name,
+            mime=choice.mime,
+            key=f"download_{choice.label.lower()}",
             on_click="ignore",
             type="primary" if i == 0 else "secondary",
             icon=":material/download:",
             width="stretch",
-            help=f"Saves {name}: {rec.sr / 1000:g} kHz, {_channels(rec.n_channels)}, {describe_subtype(subtype)}.",
+            help=choice.help,
         )
 
 
 def downloads(lay: Layout, cleaning: Cleaning, preview: Preview) -> None:
     """The cleaned recording in the input's own format (first), WAV and FLAC, each with its size.
+
+    A phone memo or a video comes first in its own kind of file (a video with
+    its picture copied, then its sound alone as M4A), with the codec and bit
+    rate on the button, and a line saying why where the format had to change.
 
     A recording previewed whole is its own result: the buttons appear at once
     and encode the preview's audio (with a loudness target it is cleaned whole
@@ -353,7 +336,7 @@ def downloads(lay: Layout, cleaning: Cleaning, preview: Preview) -> None:
         st.subheader("Download")
         if whole and cleaning.params.loudness_lufs is None:
             audio = preview.audio
-            _download_buttons(rec, cleaning.key, lambda label, subtype: partial(encode_download, audio, rec.sr, label, subtype), audio)
+            _download_buttons(rec, cleaning.key, lambda label, subtype: partial(encode_file, rec, audio, label, subtype), audio)
             return
         if not whole and cleaning.key not in st.session_state.get(_PREPARED, []):
             st.button(
