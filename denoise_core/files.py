@@ -32,6 +32,7 @@ from .noise import NoiseProfile, measure_noise, survey
 from .params import DenoiseParams
 from .report import DenoiseReport
 from .source import Source
+from .threads import thread_budget
 from .transform import StftConfig
 from .validation import MAX_CHANNELS, validate_sr
 
@@ -307,7 +308,8 @@ def _clean_media(source: Path, target: Path, params: DenoiseParams, report_progr
     noise, survey_share = _noise(reader, config, params, source.name, bounded=info.bounded,
                                  exact=info.n_samples_exact, report_progress=report_progress)
     # A long recording is encoded in a child process, on another core than the engine's threads.
-    in_child = reader.n_samples / info.sr >= CHILD_MIN_S and can_start_child()
+    # Not when several cleanings share the machine (a budget of one thread): the cores are busy already.
+    in_child = reader.n_samples / info.sr >= CHILD_MIN_S and can_start_child() and thread_budget() != 1
     try:
         with (EncoderProcess(target, source, info.n_channels) if in_child else MediaWriter(target, source, info=info)) as out:
             report = _run(reader, noise, params, out.write, target.parent, survey_share, report_progress)
