@@ -1,4 +1,4 @@
-"""Many files (denoise_core.batch and the CLI's --jobs, --recursive, --skip-existing, --dask).
+"""Many files (denoise_core.cli.batch and the CLI's --jobs, --recursive, --skip-existing, --dask).
 
 The folder of mixed files is made once per module from the clips in
 ``tests/data``: mono and stereo, WAV, FLAC and MP3 at 16 and 48 kHz, a few
@@ -24,8 +24,8 @@ import soundfile as sf
 from cli_runner import PACKAGE_ROOT, run_cli
 
 from denoise_core import DenoiseError
-from denoise_core.batch import denoise_files, plan_jobs
 from denoise_core.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, main
+from denoise_core.cli.batch import denoise_files, plan_jobs
 
 #: name -> (channels, format); the corrupt file is added beside them.
 GOOD = {

@@ -19,8 +19,8 @@ from media_fixtures import make_audio, make_video, packets
 import denoise_core.files as files
 from denoise_core import DenoiseError, denoise_file
 from denoise_core.audio_io import MEDIA_EXTENSIONS, SOUNDFILE_EXTENSIONS, SUPPORTED_EXTENSIONS
-from denoise_core.batch import denoise_files, plan_jobs
 from denoise_core.cli import main
+from denoise_core.cli.batch import denoise_files, plan_jobs
 from denoise_core.files import clean_file
 from denoise_core.media import MediaSource
 

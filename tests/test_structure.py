@@ -19,7 +19,7 @@ PACKAGES = ("ui", "denoise_core")
 MAX_LINES = 450
 #: Modules allowed over :data:`MAX_LINES`, each with its reason. Remove an entry once its module is split.
 LONG_MODULES = {
-    "denoise_core/batch.py": "the batch runner: planning, a local pool and Dask, with their progress and summary",
+    "denoise_core/cli/batch.py": "the batch runner: planning, a local pool and Dask, with their progress and summary",
     "denoise_core/gain.py": "the OM-LSA gain: E1 table, decision-directed SNR, frame presence and the pause floor",
     "denoise_core/hum.py": "mains hum: detection, the phase-locked remover and the de-hummed source, one subject",
     "denoise_core/loudness.py": "ITU-R BS.1770: the loudness meter, the true-peak meter and the limiter",

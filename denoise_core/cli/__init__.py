@@ -15,7 +15,7 @@ temporary file first and moved into place only when complete, so a failure
 leaves nothing half-written. Bad input gives a one-line message per file and
 exit code 2.
 
-Many files (:mod:`denoise_core.batch`): ``--jobs N`` cleans them in N worker
+Many files (:mod:`denoise_core.cli.batch`): ``--jobs N`` cleans them in N worker
 processes (default: one per core) with the same results as ``--jobs 1``,
 ``--recursive`` walks folders and mirrors them into ``-o OUT``,
 ``--skip-existing`` resumes an interrupted run, ``--dask ADDRESS`` sends one
@@ -30,18 +30,9 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import TextIO
 
-from .audio_io import SUPPORTED_EXTENSIONS
-from .batch import (
-    BatchSummary,
-    FileResult,
-    connect,
-    default_n_jobs,
-    denoise_files,
-    output_path,
-    plan_jobs,
-)
-from .errors import DenoiseError
-from .params import (
+from ..audio_io import SUPPORTED_EXTENSIONS
+from ..errors import DenoiseError
+from ..params import (
     PARAM_CHOICES,
     PARAM_HELP,
     PARAM_OPTIONAL,
@@ -50,6 +41,15 @@ from .params import (
     STFT_FIELDS,
     DenoiseParams,
     preset_key,
+)
+from .batch import (
+    BatchSummary,
+    FileResult,
+    connect,
+    default_n_jobs,
+    denoise_files,
+    output_path,
+    plan_jobs,
 )
 
 __all__ = ["build_parser", "main", "output_path"]

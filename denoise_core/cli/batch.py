@@ -26,7 +26,7 @@ in its :class:`FileResult` and does not stop the others.
 Example, on a cluster whose workers can reach the paths (a shared file system)::
 
     from dask.distributed import Client
-    from denoise_core.batch import denoise_files
+    from denoise_core.cli.batch import denoise_files
 
     with Client("tcp://scheduler:8786") as client:
         summary = denoise_files([("in/a.wav", "out/a.wav"), ("in/b.flac", "out/b.flac")], client=client)
@@ -49,13 +49,13 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from . import audio_io
-from .errors import DenoiseError
-from .files import clean_file
-from .media import plan_output, probe
-from .params import DenoiseParams
-from .report import DenoiseReport
-from .threads import one_thread_per_process
+from .. import audio_io
+from ..errors import DenoiseError
+from ..files import clean_file
+from ..media import plan_output, probe
+from ..params import DenoiseParams
+from ..report import DenoiseReport
+from ..threads import one_thread_per_process
 
 __all__ = [
     "BatchSummary",
@@ -403,7 +403,7 @@ def _run_local_pool(jobs: Sequence[Job], params: DenoiseParams, n_jobs: int, tra
     # A fork server that has imported the engine forks ready workers (spawn would import it again in
     # each, a second or so); it is started clean, so no thread of this process is copied into them.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["denoise_core", "denoise_core.batch"])
+    context.set_forkserver_preload(["denoise_core", "denoise_core.cli.batch"])
     progress_queue = context.Queue()
     with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_init_worker, initargs=(progress_queue,)) as pool:
         futures = {pool.submit(_worker_task, i, job, params): i for i, job in enumerate(jobs)}
