@@ -38,7 +38,7 @@ __all__ = [
     "write_audio",
 ]
 
-Source = str | os.PathLike | BinaryIO | bytes
+AudioInput = str | os.PathLike | BinaryIO | bytes
 
 #: Frames written per call to libsndfile.
 _WRITE_BLOCK = 1 << 16
@@ -85,27 +85,27 @@ class AudioFileInfo:
         return self.frames / self.sr if self.sr else 0.0
 
 
-def _open_source(source: Source):
+def _open_source(source: AudioInput):
     return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
 
 
-def _name(source: Source) -> str:
+def _name(source: AudioInput) -> str:
     if isinstance(source, (str, os.PathLike)):
         return os.path.basename(os.fspath(source))
     return "the file"
 
 
-def _unreadable(source: Source, exc: Exception) -> AudioFileError:
+def _unreadable(source: AudioInput, exc: Exception) -> AudioFileError:
     reason = str(exc).rsplit(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
     return AudioFileError(f"{_name(source)} could not be read as audio: {reason}.")
 
 
-def _check_exists(source: Source) -> None:
+def _check_exists(source: AudioInput) -> None:
     if isinstance(source, (str, os.PathLike)) and not os.path.isfile(source):
         raise AudioFileError(f"{_name(source)} does not exist or is not a file.")
 
 
-def file_info(source: Source) -> AudioFileInfo:
+def file_info(source: AudioInput) -> AudioFileInfo:
     """Header information of an audio file without decoding it.
 
     Raises
@@ -121,7 +121,7 @@ def file_info(source: Source) -> AudioFileInfo:
         raise _unreadable(source, exc) from None
 
 
-def read_audio(source: Source) -> tuple[np.ndarray, int, AudioFileInfo]:
+def read_audio(source: AudioInput) -> tuple[np.ndarray, int, AudioFileInfo]:
     """Decode a whole audio file.
 
     Parameters

@@ -30,7 +30,7 @@ from denoise_core import (
 
 from . import budget, limits, loading, media
 from .controls import AUDIO_TYPES
-from .jobs import Progress
+from .jobs import Status
 from .sidebar import Group
 from .store import MB
 
@@ -83,7 +83,7 @@ def clean_batch(
     target: BinaryIO,
     *,
     shared_noise: NoiseChoice | None = None,
-    progress: Progress | None = None,
+    progress: Status | None = None,
 ) -> list[BatchRow]:
     """Clean every upload into a ZIP written to ``target``.
 

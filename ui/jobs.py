@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["LONG", "SHORT", "Cancelled", "JobRunner", "Progress", "Ticket", "Work"]
+__all__ = ["LONG", "SHORT", "Cancelled", "JobRunner", "Status", "Ticket", "Work"]
 
 SHORT = "short"
 LONG = "long"
@@ -54,10 +54,10 @@ class Cancelled(Exception):
 
 
 #: ``progress(fraction, text)``: how far a cleaning is (0 to 1) and what it is doing or waiting for.
-Progress = Callable[[float, str], None]
-#: ``work(report)``: does the job and returns its result; ``report``, a :data:`Progress`, says how far
+Status = Callable[[float, str], None]
+#: ``work(report)``: does the job and returns its result; ``report``, a :data:`Status`, says how far
 #: it is (and raises :class:`Cancelled` when nobody waits any more).
-Work = Callable[[Progress], Any]
+Work = Callable[[Status], Any]
 
 
 class Ticket:

@@ -35,7 +35,7 @@ import numpy as np
 from denoise_core import DenoiseParams, DenoiseReport, NoiseProfile, StftConfig, denoise_with_profile, noise_profile
 
 from . import budget
-from .jobs import Progress
+from .jobs import Status
 from .loading import Recording
 from .media import encode_download, encode_media, media_format, media_formats, media_size
 
@@ -114,7 +114,7 @@ def noise_of(rec: Recording, analysed: Analysed, params: DenoiseParams) -> Noise
     return noise_profile(rec.y, rec.sr, **params.noise_settings())
 
 
-def run_cleaning(rec: Recording, analysed: Analysed, params: DenoiseParams, progress: Progress | None = None) -> Cleaned:
+def run_cleaning(rec: Recording, analysed: Analysed, params: DenoiseParams, progress: Status | None = None) -> Cleaned:
     """Clean a whole recording with the given settings (no caching).
 
     Raises
@@ -237,10 +237,10 @@ def _result_key(cleaning: Cleaning) -> tuple:
     return ("result", *cleaning.key)
 
 
-def _cleaning_work(cleaning: Cleaning, sid: str, role: str) -> Callable[[Progress], Cleaned]:
+def _cleaning_work(cleaning: Cleaning, sid: str, role: str) -> Callable[[Status], Cleaned]:
     """The runner's work for ``cleaning``: reserve its memory, clean, keep the result pinned for ``sid``."""
 
-    def work(report: Progress) -> Cleaned:
+    def work(report: Status) -> Cleaned:
         rec = cleaning.rec
         with budget.reserve(budget.result_bytes(rec.y.nbytes, _room_bytes(rec)), sid) as reservation:
             result = run_cleaning(rec, cleaning.analysed, cleaning.params, report)
@@ -250,7 +250,7 @@ def _cleaning_work(cleaning: Cleaning, sid: str, role: str) -> Callable[[Progres
     return work
 
 
-def clean_recording(cleaning: Cleaning, progress: Progress | None = None, role: str = "result") -> Cleaned:
+def clean_recording(cleaning: Cleaning, progress: Status | None = None, role: str = "result") -> Cleaned:
     """The result of ``cleaning``: held for this visitor if made before, else cleaned in :data:`ui.budget.RUNNER`.
 
     The result is pinned for the current visitor as ``role`` (``"result"``; a

@@ -14,7 +14,7 @@ import streamlit as st
 from . import messages
 from .controls import log_freq_control, pick_noise_window, pick_stretch
 from .downloads import SIZE_SAMPLE_S, DownloadChoice, download_choices
-from .jobs import Progress
+from .jobs import Status
 from .loading import Recording, describe_duration
 from .media import describe_format, describe_media, media_formats, player_mime
 from .plots import detail_figure, overview_figure
@@ -167,7 +167,7 @@ def too_short(rec: Recording, minimum_s: float) -> None:
 
 
 @contextmanager
-def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Progress]:
+def cleaning_progress(duration_s: float, always: bool = False) -> Iterator[Status]:
     """A spinner for short recordings, a progress bar for long ones or when ``always``; a waiting visitor is told for what.
 
     Yields the callback for :func:`ui.processing.clean_recording`: it is called only when the
