@@ -175,32 +175,47 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
-def _number(text: str) -> int | float:
-    """Parse ``text`` as an int if it looks like one, else as a float."""
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+def _value(text: str) -> int | float | str:
+    """Parse ``text`` as an int if it looks like one, else as a float, else keep it as text (e.g. ``off``)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
-def ours_param(item: str) -> tuple[str, int | float]:
-    """argparse type: turn ``"threshold_db=4"`` into ``("threshold_db", 4)``."""
+def ours_param(item: str) -> tuple[str, int | float | str]:
+    """argparse type: turn ``"threshold_db=4"`` into ``("threshold_db", 4)``, ``"voice.hum=off"`` into ``("voice.hum", "off")``."""
     key, sep, value = item.partition("=")
-    try:
-        if not sep or not key.strip():
-            raise ValueError
-        return key.strip(), _number(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {item!r}") from None
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {item!r}")
+    return key.strip(), _value(value.strip())
 
 
 def add_ours_param_option(parser: argparse.ArgumentParser) -> None:
-    """Add the repeatable ``--ours-param NAME=NUMBER`` option (read it with ``dict(args.ours_param)``)."""
+    """Add the repeatable ``--ours-param NAME=VALUE`` option (read it with ``dict(args.ours_param)``)."""
     parser.add_argument(
         "--ours-param",
         type=ours_param,
         action="append",
         default=[],
-        metavar="NAME=NUMBER",
-        help="extra keyword argument for denoise_core.denoise on our rows (repeatable), e.g. threshold_db=4",
+        metavar="NAME=VALUE",
+        help="extra keyword argument for denoise_core.denoise on our rows (repeatable): a number, or text "
+             "such as off; e.g. threshold_db=4, voice.reduction_db=40, voice.hum=off",
     )
+
+
+def split_params(items) -> tuple[dict[str, float], dict[str, float]]:
+    """``--ours-param`` items as (classic keywords, voice keywords): ``voice.NAME`` goes to the voice
+    engine, ``classic.NAME`` and a bare ``NAME`` to the classic gate."""
+    classic, voice = {}, {}
+    for name, value in items:
+        engine, dot, rest = name.partition(".")
+        if dot and engine == "voice":
+            voice[rest] = value
+        elif dot and engine == "classic":
+            classic[rest] = value
+        else:
+            classic[name] = value
+    return classic, voice
