@@ -83,3 +83,13 @@ def test_the_finishing_follows_the_network(noisy):
 def test_the_engine_is_a_setting_like_the_others():
     assert DenoiseParams(engine="voice").engine == "voice"
     assert DenoiseParams.RANGES["reduction_db"] == (0.0, 100.0)
+
+
+def test_a_long_stream_keeps_no_frame_snr_it_does_not_use(noisy):
+    from denoise_core.voice.engine import _Streams
+
+    streams = _Streams(SR, 2, linked=False)
+    block = np.stack([noisy[:SR], noisy[SR : 2 * SR]])
+    for _ in range(6):
+        streams.push(block)
+    assert all(stream.take_lsnr_db().size == 0 for stream in streams._streams)

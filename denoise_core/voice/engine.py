@@ -65,8 +65,12 @@ class _Streams:
 
     def push(self, block: np.ndarray) -> np.ndarray:
         if len(self._streams) == 1:
-            return self._streams[0].push(block)
-        return np.concatenate([s.push(block[i : i + 1]) for i, s in enumerate(self._streams)], axis=0)
+            out = self._streams[0].push(block)
+        else:
+            out = np.concatenate([s.push(block[i : i + 1]) for i, s in enumerate(self._streams)], axis=0)
+        for stream in self._streams:
+            stream.take_lsnr_db()  # unused here; taking it keeps an hour's stream from holding every frame's
+        return out
 
     def finish(self) -> np.ndarray:
         return np.concatenate([s.finish() for s in self._streams], axis=0)
