@@ -129,6 +129,15 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
+def own_cpu_s(pid: int) -> float:
+    """CPU time (user + system, s) a live process has spent itself, 0 when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
+
+
 def digests(folder: Path) -> dict:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -145,6 +154,7 @@ def run_cli(
     if pin:
         command = ["taskset", "-c", "0", *command]
     peaks: dict = {}
+    cpu_seen: dict = {}
     dask_cpu_before = sum(dask_client.run(cpu_s_of_self).values()) if dask_client is not None else 0.0
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
@@ -157,14 +167,16 @@ def run_cli(
             pids = []
         for pid in pids:
             peaks[pid] = max(peaks.get(pid, 0.0), peak_mb(pid))
-        # The child's rusage includes the worker processes it waited for.
+            cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), own_cpu_s(pid))
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
         time.sleep(POLL_S)
     wall_s = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
-    cpu_s = usage.ru_utime + usage.ru_stime
+    # The child's rusage holds the processes it waited for, but not a pool's forkserver workers (orphaned
+    # when the command exits): those are counted from what the polling saw, to within one poll each.
+    cpu_s = max(usage.ru_utime + usage.ru_stime, sum(cpu_seen.values()))
     main_peak = peaks.pop(child.pid, float("nan"))
     if dask_client is not None:
         worker_peak = max(dask_client.run(peak_mb_of_self).values())
