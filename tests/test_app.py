@@ -26,10 +26,14 @@ from ui import budget, limits, loading, processing
 APP = ROOT / "app.py"
 DATA = Path(__file__).resolve().parent / "data"
 TIMEOUT = 120
+#: The classic engine's defaults, which the page opened with ``?engine=classic`` starts from.
+CLASSIC = DenoiseParams(engine="classic")
 
 
 def _new_app() -> AppTest:
+    """The page with the classic engine, whose every control these tests move (the voice engine: test_app_voice.py)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["engine"] = "classic"
     at.run()
     assert not at.exception
     return at
@@ -110,7 +114,7 @@ def test_example_runs_end_to_end(example):
     assert len(_players(example)) == 3
     assert all(p.proto.url.endswith(".flac") for p in _players(example))
     for key in ("threshold_db", "reduction_db", "freq_smooth_hz", "time_smooth_ms"):
-        assert example.slider(key=key).value == getattr(DenoiseParams(), key)
+        assert example.slider(key=key).value == getattr(CLASSIC, key)
         assert example.slider(key=key).help
     assert example.selectbox(key="n_fft").value == 0  # automatic
     # "Noise reduction" beside the players; the gate's other sliders in the sidebar (no "More settings" in the page).
@@ -139,7 +143,7 @@ def test_example_runs_end_to_end(example):
 
 def _far_value(name: str) -> float:
     low, high = DenoiseParams.RANGES[name]
-    default = getattr(DenoiseParams(), name)
+    default = getattr(CLASSIC, name)
     return high if default - low < high - default else low
 
 
@@ -189,17 +193,22 @@ def test_automatic_noise_toggle_changes_the_result(example):
 
 
 def test_recommended_settings_button_restores_the_defaults(example):
-    default = _fingerprint(example)
+    classic = _fingerprint(example)
     example.slider(key="reduction_db").set_value(20.0)
     example.selectbox(key="n_fft").set_value(512)
     example.run()
-    assert _fingerprint(example)[0] != default[0]
+    assert _fingerprint(example)[0] != classic[0]
     example.button(key="reset").click().run()
+    # Every setting goes back, the engine too: the voice engine at its own strength.
+    assert example.radio(key="engine").value == DenoiseParams().engine == "voice"
     assert example.slider(key="reduction_db").value == DenoiseParams().reduction_db
     # The box shows a real choice, "Automatic (...)", not an empty "Choose an option".
     fft_box = example.selectbox(key="n_fft")
     assert fft_box.value == 0 and fft_box.index == 0
-    assert _fingerprint(example) == default
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.run()
+    fresh.button(key="example").click().run()
+    assert _fingerprint(example) == _fingerprint(fresh)
 
 
 def test_a_reversed_window_is_swapped_not_refused(example):
@@ -404,5 +413,5 @@ def test_a_long_recording_is_previewed_on_a_stretch_and_cleaned_whole_only_for_t
     app.toggle(key="log_freq").set_value(False).run()  # display only: not cleaned again
     app.slider(key="reduction_db").set_value(20.0).run()  # new settings: the preview changes, asks again
     assert app.button(key="prepare") is not None and len(cleanings) == 1
-    app.slider(key="reduction_db").set_value(DenoiseParams().reduction_db).run()  # back: prepared already
+    app.slider(key="reduction_db").set_value(CLASSIC.reduction_db).run()  # back: prepared already
     assert _downloads(app)["download_wav"] and len(cleanings) == 1

@@ -37,7 +37,9 @@ def media(monkeypatch) -> Media:
 
 
 def _session() -> AppTest:
+    """A visitor's page with the classic engine, which keeps whatever the odd files hold (tones, noise)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["engine"] = "classic"
     at.run()
     assert not at.exception
     return at
@@ -108,6 +110,7 @@ def test_sessions_do_not_see_each_other(media):
     a.slider(key="threshold_db").set_value(8.0).run()  # A works on; B's upload did not leak in
     assert "alice_secret.wav" in _unescape(a.markdown[1].value)
     a.button(key="reset").click().run()
+    a.radio(key="engine").set_value("classic").run()  # the reset chose the default engine; A's was classic
     a_media = media.latest()
     assert [_digest(d) for d in media.player_bytes(a, a_media)] == a_players
     name, data = media.download(a, a_media, "download_wav")

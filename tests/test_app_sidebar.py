@@ -38,7 +38,9 @@ def _keys(block, kind: str) -> set[str]:
 
 @pytest.fixture
 def example() -> AppTest:
+    """The example with the classic engine, whose settings all apply (greying by engine: test_app_voice.py)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["engine"] = "classic"
     at.run()
     at.button(key="example").click().run()
     assert not at.exception

@@ -45,12 +45,11 @@ def counted(monkeypatch):
     return calls
 
 
-def test_the_voice_engine_greys_the_gate_and_a_strength_change_runs_no_network(counted):
+def test_the_voice_engine_is_the_default_greys_the_gate_and_a_strength_change_runs_no_network(counted):
     at = _app()
     at.button(key="example").click().run()
-    at.radio(key="engine").set_value("voice").run()
     assert not at.exception
-    assert at.radio(key="engine").value == "voice"
+    assert at.radio(key="engine").value == "voice" and at.slider(key="reduction_db").value == 100.0
     assert at.slider(key="threshold_db").disabled and not at.slider(key="reduction_db").disabled
     assert messages.GATE_NOT_USED in [c.value.split(" ", 1)[1] for c in at.sidebar.caption if c.value.startswith(":")]
     assert messages.ENGINE_CREDIT in [c.value for c in at.sidebar.caption]
@@ -61,7 +60,7 @@ def test_the_voice_engine_greys_the_gate_and_a_strength_change_runs_no_network(c
     assert not at.exception
     assert len(counted) == 1  # the strength only remixed the network's result
     assert at.success[0].value != first
-    assert at.query_params["engine"] == "voice"
+    assert "engine" not in at.query_params and at.query_params["reduction_db"] == "12"  # the default engine
 
 
 def test_a_recording_without_a_voice_offers_the_classic_engine(counted):
@@ -73,5 +72,27 @@ def test_a_recording_without_a_voice_offers_the_classic_engine(counted):
     assert [w.value for w in at.warning if w.value == messages.NO_VOICE_HEARD]
     at.button(key="use_classic").click().run()
     assert not at.exception
-    assert at.radio(key="engine").value == "classic"
+    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 40.0
     assert not [w for w in at.warning if w.value == messages.NO_VOICE_HEARD]
+
+
+def test_choosing_the_classic_engine_sets_its_own_strength():
+    at = _app()
+    at.button(key="example").click().run()
+    at.radio(key="engine").set_value("classic").run()
+    assert not at.exception
+    assert at.slider(key="reduction_db").value == 40.0 and not at.slider(key="threshold_db").disabled
+    assert at.query_params["engine"] == "classic"
+
+
+def test_a_link_that_names_the_classic_engine_opens_with_its_own_strength():
+    at = _app({"engine": "classic"})
+    at.button(key="example").click().run()
+    assert not at.exception
+    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 40.0
+    assert dict(at.query_params) == {"engine": "classic"}  # 40 is that engine's default: not written
+    at.slider(key="reduction_db").set_value(30.0).run()
+    assert at.query_params["reduction_db"] == "30"
+    linked = _app({"engine": "classic", "reduction_db": "30"})
+    linked.button(key="example").click().run()
+    assert linked.slider(key="reduction_db").value == 30.0

@@ -176,7 +176,8 @@ def setting(draw, name: str) -> tuple[Any, bool]:
                 [np.nextafter(low, -np.inf), np.nextafter(high, np.inf), low - 1.0, high + 1.0, float("nan"), float("inf"), -float("inf"), "3", None]
             )
         )
-        return bad, not (bad is None and name in PARAM_OPTIONAL)  # None is "off" for an optional setting
+        # None is "off" for an optional setting, and the engine's own strength for reduction_db.
+        return bad, not (bad is None and (name in PARAM_OPTIONAL or name == "reduction_db"))
     if choice <= 6:
         return draw(st.sampled_from([low, high])), False
     return draw(st.floats(low, high)), False

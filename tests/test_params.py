@@ -34,7 +34,7 @@ def _bad_values():
         yield pytest.param(name, float("nan"), "must be between", id=f"{name}-nan")
         yield pytest.param(name, float("inf"), "must be between", id=f"{name}-inf")
         yield pytest.param(name, "3", "must be a number", id=f"{name}-str")
-        if name not in PARAM_OPTIONAL:
+        if name not in PARAM_OPTIONAL and name != "reduction_db":
             yield pytest.param(name, None, "must be a number", id=f"{name}-none")
         yield pytest.param(name, True, "must be a number", id=f"{name}-bool")
         yield pytest.param(name, [1.0], "must be a number", id=f"{name}-list")
@@ -176,3 +176,12 @@ def test_a_preset_stays_itself_whatever_the_recording_settings(label):
     assert preset.is_preset(label)
     assert preset.updated(noise_window=(0, 0.5), n_fft=4096).is_preset(label)
     assert not preset.updated(threshold_db=preset.threshold_db + 1).is_preset(label)
+
+
+def test_the_strength_defaults_to_each_engines_own():
+    assert DenoiseParams(engine="voice").reduction_db == 100.0
+    assert DenoiseParams(engine="classic").reduction_db == 40.0
+    assert DenoiseParams(engine="classic", reduction_db=None).reduction_db == 40.0
+    # A change of engine takes the new engine's own strength, unless another was chosen.
+    assert DenoiseParams().updated(engine="classic").reduction_db == 40.0
+    assert DenoiseParams(reduction_db=24).updated(engine="classic").reduction_db == 24.0

@@ -63,7 +63,7 @@ def test_output_is_float32_of_the_input_shape(speech_bursts, make_noise, layout,
     y = speech_bursts(SR, n / SR, (0.3, 0.6))[:n]
     y = y[:, None] * np.linspace(1.0, 0.5, n_channels)[None, :] if n_channels else y
     y = _as_dtype(y + make_noise(n, -40.0, n_channels), dtype)
-    out = denoise(y, SR)
+    out = denoise(y, SR, engine="classic")
     assert out.dtype == np.float32
     assert out.shape == y.shape
     assert np.isfinite(out).all()
@@ -74,7 +74,7 @@ def test_output_is_float32_of_the_input_shape(speech_bursts, make_noise, layout,
 def test_every_sample_rate_keeps_an_odd_length(make_noise, make_tone, sr):
     n = int(0.6 * sr) | 1
     y = make_tone(440, n / sr, sr, 0.2)[:n] + make_noise(n, -40.0)
-    out, report = denoise(y, sr, return_report=True)
+    out, report = denoise(y, sr, return_report=True, engine="classic")
     assert out.shape == (n,)
     assert np.isfinite(out).all() and np.abs(out).max() <= 1.0
     # With no noise-only stretch nothing may rise above the noise: the SNRs are then None, never inf or NaN.
@@ -85,7 +85,7 @@ def test_every_sample_rate_keeps_an_odd_length(make_noise, make_tone, sr):
 
 def test_loud_float_input_comes_back_within_full_scale(make_noise):
     y = make_noise(SR, 10.0)  # RMS 3.2, far above full scale
-    out = denoise(y, SR)
+    out = denoise(y, SR, engine="classic")
     assert out.shape == y.shape
     assert np.isfinite(out).all()
     assert np.abs(out).max() <= 1.0
@@ -93,11 +93,11 @@ def test_loud_float_input_comes_back_within_full_scale(make_noise):
 
 def test_integer_input_is_read_at_full_scale(speech_like):
     as_int = _as_dtype(speech_like, np.int16)
-    np.testing.assert_allclose(denoise(as_int, SR), denoise(as_int / np.float32(32768), SR), atol=1e-6)
+    np.testing.assert_allclose(denoise(as_int, SR, engine="classic"), denoise(as_int / np.float32(32768), SR, engine="classic"), atol=1e-6)
 
 
 def test_result_is_deterministic(speech_like):
-    np.testing.assert_array_equal(denoise(speech_like, SR), denoise(speech_like, SR))
+    np.testing.assert_array_equal(denoise(speech_like, SR, engine="classic"), denoise(speech_like, SR, engine="classic"))
 
 
 # ---------------------------------------------------------------- bad input
@@ -121,7 +121,7 @@ def test_result_is_deterministic(speech_like):
 )
 def test_unusable_audio_or_rate_raises_audio_input_error(y, sr, match):
     with pytest.raises(AudioInputError, match=match):
-        denoise(y, sr)
+        denoise(y, sr, engine="classic")
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_bad_setting_raises_parameter_error(speech_like, kwargs, match):
 
 def test_window_beyond_the_end_raises_with_the_duration(speech_like):
     with pytest.raises(NoiseWindowError, match=r"ends at 10\.000 s.*valid range: 0 to 3\.000 s"):
-        denoise(speech_like, SR, noise_window=(0.0, 10.0))
+        denoise(speech_like, SR, noise_window=(0.0, 10.0), engine="classic")
 
 
 # ---------------------------------------------------------------- what it does to sound
@@ -164,7 +164,7 @@ def test_zero_reduction_returns_the_input(source, make_noise, load_data, speech_
     else:
         y = _as_dtype(speech_bursts(SR, 2.0, (0.5, 1.0)) + make_noise(2 * SR, -40.0), np.int16)
         expected = y / np.float32(32768)
-    out = denoise(y, SR, reduction_db=0.0)
+    out = denoise(y, SR, reduction_db=0.0, engine="classic")
     assert out.shape == y.shape
     assert float(np.max(np.abs(out - expected))) < 1e-4
 
@@ -176,7 +176,7 @@ def test_zero_reduction_returns_the_input(source, make_noise, load_data, speech_
     ids=["mono-float32", "stereo-float64", "mono-int16"],
 )
 def test_silence_in_gives_silence_out(y, noise_window):
-    out, report = denoise(y, SR, noise_window=noise_window, return_report=True)
+    out, report = denoise(y, SR, noise_window=noise_window, return_report=True, engine="classic")
     assert out.shape == y.shape
     assert float(np.max(np.abs(out))) < 1e-7
     assert report.noise_removed_db == 0.0  # nothing there, nothing removed
@@ -187,7 +187,7 @@ def test_silence_in_gives_silence_out(y, noise_window):
 @pytest.mark.parametrize("content", ["noise", "zeros"])
 def test_very_short_input_keeps_its_length(rng, n_samples, content):
     y = np.zeros(n_samples, np.float32) if content == "zeros" else rng.uniform(-0.5, 0.5, n_samples).astype(np.float32)
-    out = denoise(y, SR)
+    out = denoise(y, SR, engine="classic")
     assert out.shape == (n_samples,)
     assert np.isfinite(out).all()
     if content == "zeros":
@@ -196,12 +196,12 @@ def test_very_short_input_keeps_its_length(rng, n_samples, content):
 
 def test_short_stereo_input_keeps_its_shape(rng):
     y = rng.uniform(-0.5, 0.5, (7, 2)).astype(np.float32)
-    assert denoise(y, SR).shape == (7, 2)
+    assert denoise(y, SR, engine="classic").shape == (7, 2)
 
 
 def test_noise_in_speech_pauses_drops_by_at_least_10_db(noisy_speech):
     clean, noisy = noisy_speech
-    out = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=20.0)
+    out = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=20.0, engine="classic")
     pauses = _pause_frames(clean)
     assert pauses.sum() >= 20  # enough pause to measure
     drop_db = 10 * np.log10(_frame_power(noisy, pauses) / _frame_power(out, pauses))
@@ -217,7 +217,7 @@ def test_white_noise_drops_by_25_db_in_pauses_and_by_15_db_between_words_at_defa
     clean = np.concatenate([np.zeros(SR // 2), speech, np.zeros(2 * SR), speech]).astype(np.float32)
     noise_rms = np.sqrt(np.mean(speech**2) / 10)
     noisy = (clean + noise_rms * rng.standard_normal(clean.size)).astype(np.float32)
-    out = denoise(noisy, SR, noise_window=(0.0, 0.5))
+    out = denoise(noisy, SR, noise_window=(0.0, 0.5), engine="classic")
     gaps = _pause_frames(clean)
     frame_s = 0.02
     start, stop = (SR // 2 + speech.size) / SR, (SR // 2 + speech.size) / SR + 2.0
@@ -239,7 +239,7 @@ def test_noise_left_in_a_long_pause_is_steady_without_musical_bursts(noisy_speec
     _clean, noisy = noisy_speech
     noise_rms = np.std(noisy[: SR // 2])
     y = np.concatenate([make_noise(4 * SR, 20 * np.log10(noise_rms)), noisy[SR // 2 :]])
-    out = denoise(y, SR, noise_window=noise_window)
+    out = denoise(y, SR, noise_window=noise_window, engine="classic")
     stretch = slice(int(0.6 * SR), int(3.7 * SR))
     level_in = 10 * np.log10(np.mean(_frames(y[stretch]) ** 2, axis=1))
     level_out = 10 * np.log10(np.mean(_frames(out[stretch]) ** 2, axis=1))
@@ -250,7 +250,7 @@ def test_noise_left_in_a_long_pause_is_steady_without_musical_bursts(noisy_speec
 @pytest.mark.parametrize("reduction_db", [3.0, 6.0, 12.0])
 def test_noise_is_never_turned_down_by_more_than_reduction_db(noisy_speech, reduction_db):
     clean, noisy = noisy_speech
-    out = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=reduction_db)
+    out = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=reduction_db, engine="classic")
     pauses = _pause_frames(clean)
     drop_db = 10 * np.log10(_frame_power(noisy, pauses) / _frame_power(out, pauses))
     assert reduction_db - 3.0 <= drop_db <= reduction_db + 1.0
@@ -277,7 +277,7 @@ def test_noise_around_a_tone_is_reduced(make_tone, make_noise):
     tone = make_tone(1000.0, 3.0, SR, 0.3)
     tone[: SR // 2] = 0.0
     y = tone + make_noise(3 * SR, -30.0)
-    out = denoise(y, SR, noise_window=(0.0, 0.5))
+    out = denoise(y, SR, noise_window=(0.0, 0.5), engine="classic")
     lead = slice(int(0.05 * SR), int(0.45 * SR))
     assert 10 * np.log10(np.mean(y[lead] ** 2) / np.mean(out[lead] ** 2)) >= 6.0
 
@@ -287,14 +287,14 @@ def test_noise_around_a_tone_is_reduced(make_tone, make_noise):
 
 @pytest.mark.parametrize("n_channels", [2, 6])
 def test_identical_channels_give_identical_outputs(speech_like, n_channels):
-    out = denoise(np.repeat(speech_like[:, None], n_channels, axis=1), SR)
+    out = denoise(np.repeat(speech_like[:, None], n_channels, axis=1), SR, engine="classic")
     for c in range(1, n_channels):
         np.testing.assert_array_equal(out[:, c], out[:, 0])
 
 
 def test_duplicated_mono_is_cleaned_like_mono(speech_like):
-    mono = denoise(speech_like, SR, noise_window=(1.1, 1.9))
-    stereo = denoise(np.stack([speech_like, speech_like], axis=1), SR, noise_window=(1.1, 1.9))
+    mono = denoise(speech_like, SR, noise_window=(1.1, 1.9), engine="classic")
+    stereo = denoise(np.stack([speech_like, speech_like], axis=1), SR, noise_window=(1.1, 1.9), engine="classic")
     np.testing.assert_allclose(stereo[:, 0], mono, atol=1e-6)
 
 
@@ -310,14 +310,14 @@ def test_channels_share_one_noise_profile(speech_like, make_noise):
 
 
 def test_given_window_is_used_and_reported(speech_like):
-    _, report = denoise(speech_like, SR, noise_window=[1.2, 1.8], return_report=True)
+    _, report = denoise(speech_like, SR, noise_window=[1.2, 1.8], return_report=True, engine="classic")
     assert isinstance(report, DenoiseReport)
     assert report.noise_window_s == (1.2, 1.8)
     assert report.noise_method == "window"
 
 
 def test_without_window_the_quietest_stretch_is_used(speech_like):
-    _, report = denoise(speech_like, SR, return_report=True)
+    _, report = denoise(speech_like, SR, return_report=True, engine="classic")
     assert report.noise_method == "quietest stretch"
     start, end = report.noise_window_s
     assert 1.0 <= start < end <= 2.0
@@ -339,9 +339,9 @@ def test_denoise_with_profile_writes_into_out_and_reports_each_block(speech_like
     profile = noise_profile(stereo, SR, (1.1, 1.9))
     out = np.full(stereo.shape, np.nan, dtype=np.float32)
     spans = []
-    audio, _ = denoise_with_profile(stereo, profile, out=out, on_block=lambda a, b: spans.append((a, b)))
+    audio, _ = denoise_with_profile(stereo, profile, DenoiseParams(engine="classic"), out=out, on_block=lambda a, b: spans.append((a, b)))
     assert audio is out and np.isfinite(out).all()
-    np.testing.assert_array_equal(out, denoise(stereo, SR, noise_window=(1.1, 1.9)))
+    np.testing.assert_array_equal(out, denoise(stereo, SR, noise_window=(1.1, 1.9), engine="classic"))
     # Consecutive spans that cover the recording exactly once, in order.
     assert spans[0][0] == 0 and spans[-1][1] == len(stereo)
     assert all(b0 == a1 for (_, a1), (b0, _) in itertools.pairwise(spans))
@@ -384,7 +384,7 @@ def test_a_slice_is_gated_with_the_profile_of_the_whole(speech_like):
 @pytest.mark.parametrize("reduction_db", [0.0, 6.0, 20.0, 40.0], ids=lambda r: f"{r:g}dB")
 def test_report_stays_within_what_the_floor_allows(noisy_speech, reduction_db):
     _, noisy = noisy_speech
-    _, report = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=reduction_db, return_report=True)
+    _, report = denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=reduction_db, return_report=True, engine="classic")
     assert all(np.isfinite([report.snr_before_db, report.snr_after_db, report.noise_removed_db]))
     assert -1e-6 <= report.noise_removed_db <= reduction_db + 0.01
     assert report.snr_after_db >= report.snr_before_db - 0.01
@@ -398,7 +398,7 @@ def test_report_stays_within_what_the_floor_allows(noisy_speech, reduction_db):
 def test_more_reduction_removes_more_noise(noisy_speech):
     _, noisy = noisy_speech
     removed = [
-        denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=r, return_report=True)[1].noise_removed_db
+        denoise(noisy, SR, noise_window=(0.0, 0.5), reduction_db=r, return_report=True, engine="classic")[1].noise_removed_db
         for r in (3.0, 10.0, 25.0)
     ]
     assert removed[0] < removed[1] < removed[2]
@@ -418,7 +418,7 @@ def p257(request):
 
 def test_real_recording_gets_closer_to_its_clean_reference(p257, si_sdr):
     noisy, clean, sr = p257
-    out, report = denoise(noisy, sr, noise_window=(0.0, 0.15), return_report=True)
+    out, report = denoise(noisy, sr, noise_window=(0.0, 0.15), return_report=True, engine="classic")
     assert out.shape == noisy.shape
     assert si_sdr(out, clean) >= si_sdr(noisy, clean) + 0.3
     assert report.noise_method == "window" and report.noise_window_s == (0.0, 0.15)
@@ -429,7 +429,7 @@ def test_real_recording_gets_closer_to_its_clean_reference(p257, si_sdr):
 
 def test_real_recording_noise_found_in_its_noise_only_lead_in(p257, si_sdr):
     noisy, clean, sr = p257
-    out, report = denoise(noisy, sr, return_report=True)
+    out, report = denoise(noisy, sr, return_report=True, engine="classic")
     assert report.noise_method == "quietest stretch"
     assert report.noise_window_s[1] <= 0.6
     assert si_sdr(out, clean) > si_sdr(noisy, clean)
@@ -441,7 +441,7 @@ def test_steady_tone_keeps_its_level(make_tone, make_noise, tone_amplitude, sr):
     tone = make_tone(1000.0, 3.0, sr, 0.3)
     tone[: sr // 2] = 0.0
     y = tone + make_noise(3 * sr, -30.0)
-    out = denoise(y, sr, noise_window=(0.0, 0.5))
+    out = denoise(y, sr, noise_window=(0.0, 0.5), engine="classic")
     part = slice(sr, 3 * sr)  # two whole seconds: an integer number of cycles
     level_db = 20 * np.log10(tone_amplitude(out[part], 1000.0, sr) / tone_amplitude(y[part], 1000.0, sr))
     assert abs(level_db) <= 1.0
@@ -453,7 +453,7 @@ def test_noise_louder_than_the_quietest_stretch_is_still_removed(rng):
     # profile). Tracking alone took away 2.6 dB here.
     y = (0.1 * rng.standard_normal(10 * SR)).astype(np.float32)
     y[8 * SR :] *= np.float32(10 ** (-15 / 20))
-    out = denoise(y, SR)
+    out = denoise(y, SR, engine="classic")
     part = slice(3 * SR, 8 * SR)
     removed_db = 10 * np.log10(np.mean(y[part].astype(np.float64) ** 2) / np.mean(out[part].astype(np.float64) ** 2))
     assert removed_db >= 9.0
@@ -465,7 +465,7 @@ def test_long_steady_tone_keeps_its_level(make_tone, make_noise, tone_amplitude)
     tone = make_tone(1000.0, 10.0, SR, 0.3)
     tone[: SR // 2] = 0.0
     y = tone + make_noise(10 * SR, -30.0)
-    out = denoise(y, SR, noise_window=(0.0, 0.5))
+    out = denoise(y, SR, noise_window=(0.0, 0.5), engine="classic")
     for second in range(1, 10):
         part = slice(second * SR, (second + 1) * SR)
         level_db = 20 * np.log10(tone_amplitude(out[part], 1000.0, SR) / tone_amplitude(y[part], 1000.0, SR))
@@ -480,8 +480,8 @@ def test_linked_channels_keep_a_panned_voice_where_it_was(load_data):
     noisy, sr = load_data("p257_089_noisy.flac")
     panned = np.stack([noisy, 0.5 * noisy], axis=1)  # the voice (and its room) 6 dB to the left
     before = _level_difference_db(panned)
-    linked = denoise(panned, sr, noise_window=(0.0, 0.15))
-    independent = denoise(panned, sr, noise_window=(0.0, 0.15), channels="independent")
+    linked = denoise(panned, sr, noise_window=(0.0, 0.15), engine="classic")
+    independent = denoise(panned, sr, noise_window=(0.0, 0.15), channels="independent", engine="classic")
     assert abs(_level_difference_db(linked) - before) < 0.1
     # Gated on its own against the shared profile, the quieter channel loses more.
     assert _level_difference_db(independent) - before > 0.15

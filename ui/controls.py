@@ -207,12 +207,25 @@ def gate_controls(main_box, group: Group) -> DenoiseParams:
     return DenoiseParams(**values)
 
 
+def engine_changed() -> None:
+    """After the engine's choice changed: "Noise reduction" to the new engine's own default (the two scales differ)."""
+    st.session_state["reduction_db"] = float(DenoiseParams(engine=st.session_state["engine"]).reduction_db)
+
+
 def engine_control(box) -> str:
-    """The engine's choice (key ``engine``) with what each is for, and the voice engine's credit."""
+    """The engine's choice (key ``engine``) with what each is for, and the voice engine's credit.
+
+    Choosing another engine sets "Noise reduction" to that engine's default.
+    """
     st.session_state.setdefault("engine", DenoiseParams().engine)
     with box:
         engine = st.radio(
-            "Engine", list(ENGINE_LABELS), key="engine", format_func=ENGINE_LABELS.get, help=ENGINE_HELP
+            "Engine",
+            list(ENGINE_LABELS),
+            key="engine",
+            format_func=ENGINE_LABELS.get,
+            help=ENGINE_HELP,
+            on_change=engine_changed,
         )
         st.caption(ENGINE_CREDIT)
     return engine

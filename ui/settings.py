@@ -192,6 +192,8 @@ def restore_from_url(fft_sizes) -> list[str]:
             notes.append(f"{name}={text!r} (the page offers {', '.join(_loudness_values())} or off)")
             continue
         state[name] = float(widget) if isinstance(widget, (int, float)) else widget
+    if label is None and "engine" in state and "reduction_db" not in query:
+        state["reduction_db"] = float(DenoiseParams(engine=state["engine"]).reduction_db)  # that engine's own
     text = query.get("n_fft")
     if text is not None:
         if _int_or_none(text) in fft_sizes:
@@ -225,13 +227,13 @@ def _parse(name: str, text: str):
 
 def keep_in_url(params: DenoiseParams, preset: str) -> None:
     """Write the settings that differ from the defaults into the URL (and nothing else)."""
-    defaults = DenoiseParams()
+    defaults, own = DenoiseParams(), DenoiseParams(engine=params.engine)
     wanted: dict[str, str] = {}
     if preset != CUSTOM:
         wanted["preset"] = preset
     for name in _SHOWN:
         value = getattr(params, name)
-        if value != getattr(defaults, name):
+        if value != getattr(defaults if name == "engine" else own, name):  # the strength: the engine's own default
             wanted[name] = "off" if value is None else (value if isinstance(value, str) else f"{value:g}")
     if params.n_fft:
         wanted["n_fft"] = str(params.n_fft)

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from . import messages
-from .controls import log_freq_control, pick_noise_window, pick_stretch
+from .controls import engine_changed, log_freq_control, pick_noise_window, pick_stretch
 from .downloads import SIZE_SAMPLE_S, DownloadChoice, download_choices
 from .jobs import Status
 from .loading import Recording, describe_duration
@@ -207,8 +207,9 @@ def _span(stretch: Stretch) -> str:
 
 
 def _use_classic() -> None:
-    """Callback of "Use the classic engine": the engine's choice becomes the classic engine."""
+    """Callback of "Use the classic engine": the engine's choice becomes the classic engine, with its own strength."""
     st.session_state["engine"] = "classic"
+    engine_changed()
 
 
 def verdict(box, preview: Preview, whole: bool, window: tuple[float, float] | None, note: str = "") -> None:

@@ -100,13 +100,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     defaults = DenoiseParams()
     for name, (low, high) in PARAM_RANGES.items():
         optional = name in PARAM_OPTIONAL
+        # The default strength is the engine's own (None here, resolved by DenoiseParams).
+        per_engine = name == "reduction_db"
+        default = "the engine's" if per_engine else "off" if optional else "%(default)g"
         parser.add_argument(
             *_flags(name),
             dest=name,
             type=float,
             metavar=name.rsplit("_", 1)[1].upper(),
-            default=getattr(defaults, name),
-            help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default {'off' if optional else '%(default)g'}.",
+            default=None if per_engine else getattr(defaults, name),
+            help=f"{PARAM_HELP[name]} Range {low:g} to {high:g}; default {default}.",
         )
     for name, choices in PARAM_CHOICES.items():
         numeric = not isinstance(choices[0], str)
