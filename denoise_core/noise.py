@@ -18,7 +18,9 @@ minimum-statistics floor (Martin 2001) is its safety net. The estimate never
 falls below the least of the smoothed power over the last
 ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` (about the mean
 of steady noise) and capped ``MINSTAT_CEILING_DB`` above the profile
-(:func:`minimum_statistics`).
+(:func:`minimum_statistics`). It comes down as fast as it goes up: it never
+lies more than ``MINSTAT_TOP_DB`` above those minimum statistics, so a profile
+too high, or noise that has dropped, is left within the same window.
 
 A noise sample cannot overrule the recording: a window given by the caller
 is compared, band by band, with the background of the quietest stretch of
@@ -77,6 +79,10 @@ MINSTAT_BIAS_DB = 4.0
 #: ... and never more than this many dB above the starting profile (a sound held for seconds, such
 #: as a sung note, is not taken for noise).
 MINSTAT_CEILING_DB = 12.0
+#: The tracked noise never lies more than this many dB above the minimum statistics (at the mean of steady
+#: noise): when the noise drops, or the profile was too high, the estimate comes down within the same
+#: ``MINSTAT_WINDOW_S`` in which the floor brings it up when the noise rises.
+MINSTAT_TOP_DB = 6.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
 #: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
@@ -484,13 +490,15 @@ class NoiseTracker:
     def track(self, power: np.ndarray, hop_s: float) -> np.ndarray:
         """The noise estimate of every frame of ``power`` ``(n_channels, n_freqs, n_frames)``, continuing the stream.
 
-        Returns ``(n_freqs, n_frames)`` float32 (:func:`track_noise` under the
-        :func:`minimum_statistics` floor and the ``TRACK_CEILING_DB`` ceiling).
+        Returns ``(n_freqs, n_frames)`` float32 (:func:`track_noise` above the
+        :func:`minimum_statistics` floor, and below both ``TRACK_CEILING_DB``
+        above the profile and ``MINSTAT_TOP_DB`` above the minimum statistics).
         """
-        ceiling = np.maximum(self.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
-        track, self.noise_power = track_noise(
-            power, self.noise_power, hop_s, ceiling, minimum_statistics(power, self, hop_s)
-        )
+        least = _least_power(power, self, hop_s)
+        ceiling = np.maximum(self.profile, _TINY).astype(np.float32)[:, None]
+        floor = np.minimum(least, ceiling * np.float32(10 ** (MINSTAT_CEILING_DB / 10)))
+        top = np.minimum(ceiling * np.float32(10 ** (TRACK_CEILING_DB / 10)), least * np.float32(10 ** (MINSTAT_TOP_DB / 10)))
+        track, self.noise_power = track_noise(power, self.noise_power, hop_s, top, floor)
         return track
 
 
@@ -522,6 +530,12 @@ def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> 
     np.ndarray [shape=(n_freqs, n_blocks), dtype=float32]
         ``n_blocks = ceil(n_frames / (TRACK_BLOCK_FRAMES * TRACK_DECIMATION))``.
     """
+    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
+    return np.minimum(_least_power(power, state, hop_s), cap)
+
+
+def _least_power(power: np.ndarray, state: NoiseTracker, hop_s: float) -> np.ndarray:
+    """:func:`minimum_statistics` before its cap above the profile."""
     step, block = TRACK_DECIMATION, TRACK_BLOCK_FRAMES
     n_channels, n_freqs, n_frames = power.shape
     n_updates = -(-n_frames // step)
@@ -548,8 +562,7 @@ def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> 
         averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
     least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
     state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
-    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
-    return np.minimum(running_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
+    return running_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10))
 
 
 def track_noise(
@@ -576,8 +589,9 @@ def track_noise(
         Noise estimate before the first frame.
     hop_s : float
         Time between frames in seconds.
-    ceiling : np.ndarray [shape=(n_freqs,)]
-        Highest value the estimate may take in each bin.
+    ceiling : np.ndarray [shape=(n_freqs, n_blocks)]
+        Highest value the estimate may take in each block of
+        ``TRACK_BLOCK_FRAMES`` updates.
     floor : np.ndarray [shape=(n_freqs, n_blocks)]
         Lowest value the estimate may take in each block of
         ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
@@ -609,7 +623,8 @@ def track_noise(
         b = rate * (absence * block).sum(axis=0)
         prod = np.cumprod(m, axis=-1)
         after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
-        after = np.maximum(np.minimum(after, ceiling[:, None]), floor[:, start // TRACK_BLOCK_FRAMES, None])
+        k = start // TRACK_BLOCK_FRAMES
+        after = np.maximum(np.minimum(after, ceiling[:, k, None]), floor[:, k, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
     track = np.repeat(track, step, axis=-1)[:, :n_total]
