@@ -497,7 +497,9 @@ class NoiseTracker:
         least = _least_power(power, self, hop_s)
         ceiling = np.maximum(self.profile, _TINY).astype(np.float32)[:, None]
         floor = np.minimum(least, ceiling * np.float32(10 ** (MINSTAT_CEILING_DB / 10)))
-        top = np.minimum(ceiling * np.float32(10 ** (TRACK_CEILING_DB / 10)), least * np.float32(10 ** (MINSTAT_TOP_DB / 10)))
+        # Never zero (digital silence for seconds): the gain divides by the estimate.
+        top = np.minimum(ceiling * np.float32(10 ** (TRACK_CEILING_DB / 10)),
+                         np.maximum(least * np.float32(10 ** (MINSTAT_TOP_DB / 10)), np.float32(_TINY)))
         track, self.noise_power = track_noise(power, self.noise_power, hop_s, top, floor)
         return track
 
