@@ -271,7 +271,7 @@ def _noisereduce_nonstationary(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _classic(y: np.ndarray, sr: int, window: tuple[float, float] | None, kwargs: dict[str, float]) -> np.ndarray:
-    return denoise_core.denoise(y, sr, noise_window=window, **kwargs)
+    return denoise_core.denoise(y, sr, engine="classic", noise_window=window, **kwargs)
 
 
 def _voice(y: np.ndarray, sr: int, kwargs: dict[str, float]) -> np.ndarray:

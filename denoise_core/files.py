@@ -38,9 +38,6 @@ from .validation import MAX_CHANNELS, validate_sr
 
 __all__ = ["FileSource", "Written", "clean_file", "denoise_file"]
 
-#: Subtypes whose samples are always within full scale; others need a peak pass.
-_BOUNDED_SUBTYPES = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"}
-
 Progress = Callable[[float], None]
 PathLike = str | os.PathLike
 
@@ -220,25 +217,23 @@ def _refuse_overwriting(source: Path, target: Path) -> None:
         raise DenoiseError(f"{target} is the input file; refusing to overwrite it.")
 
 
-def _noise(reader: Source, config: StftConfig, params: DenoiseParams, name: str, *, bounded: bool, exact: bool,
+def _noise(reader: Source, config: StftConfig, params: DenoiseParams, name: str,
            report_progress: Progress) -> tuple[NoiseProfile, float]:
-    """The noise profile, after a survey pass where one is needed; and the share of the progress the survey took.
+    """The noise profile, after a survey pass; and the share of the progress the survey took.
 
     The survey finds the quietest stretch (automatic noise window), the peak
     of samples that may go beyond full scale (float, lossy), and the length
     of a file that does not state it exactly; it sets ``reader.n_samples`` and
     ``reader.scale``.
     """
-    need_energy = params.noise_window is None
-    survey_share = 0.3 if (need_energy or not bounded or not exact) else 0.0
-    energy = None
-    if survey_share:
-        energy, peak, n_read = survey(reader, config, need_energy, lambda x: report_progress(survey_share * x))
-        if n_read == 0:
-            raise AudioFileError(f"{name} holds no audio samples.")
-        # A compressed file's header may announce more (or fewer) frames than decode.
-        reader.n_samples = n_read
-        reader.scale = peak if peak > 1.0 else 1.0
+    # The energies find the quietest stretch: the automatic window, and the background a window given is checked against.
+    survey_share = 0.3
+    energy, peak, n_read = survey(reader, config, True, lambda x: report_progress(survey_share * x))
+    if n_read == 0:
+        raise AudioFileError(f"{name} holds no audio samples.")
+    # A compressed file's header may announce more (or fewer) frames than decode.
+    reader.n_samples = n_read
+    reader.scale = peak if peak > 1.0 else 1.0
     return measure_noise(reader, config, params.noise_window, energy, hum=params.hum), survey_share
 
 
@@ -279,8 +274,7 @@ def _clean_soundfile(source: Path, target: Path, params: DenoiseParams, report_p
     try:
         with sf.SoundFile(source) as f:
             reader = FileSource(f)
-            noise, survey_share = _noise(reader, config, params, source.name, bounded=info.subtype in _BOUNDED_SUBTYPES,
-                                         exact=True, report_progress=report_progress)
+            noise, survey_share = _noise(reader, config, params, source.name, report_progress)
             out_args = dict(samplerate=sr, channels=f.channels, format=info.format, subtype=info.subtype)
             with sf.SoundFile(tmp, "w", **out_args) as out:
                 report = _run(reader, noise, params, out.write, target.parent, survey_share, report_progress)
@@ -305,8 +299,7 @@ def _clean_media(source: Path, target: Path, params: DenoiseParams, report_progr
     target = target.with_suffix(plan_output(info).extension)
     _refuse_overwriting(source, target)
     config = StftConfig.for_sr(info.sr, n_fft=params.n_fft, hop_length=params.hop_length, win_length=params.win_length)
-    noise, survey_share = _noise(reader, config, params, source.name, bounded=info.bounded,
-                                 exact=info.n_samples_exact, report_progress=report_progress)
+    noise, survey_share = _noise(reader, config, params, source.name, report_progress)
     # A long recording is encoded in a child process, on another core than the engine's threads.
     # Not when several cleanings share the machine (a budget of one thread): the cores are busy already.
     in_child = reader.n_samples / info.sr >= CHILD_MIN_S and can_start_child() and thread_budget() != 1

@@ -18,7 +18,17 @@ minimum-statistics floor (Martin 2001) is its safety net. The estimate never
 falls below the least of the smoothed power over the last
 ``MINSTAT_WINDOW_S`` seconds, raised by ``MINSTAT_BIAS_DB`` (about the mean
 of steady noise) and capped ``MINSTAT_CEILING_DB`` above the profile
-(:func:`minimum_statistics`).
+(:func:`minimum_statistics`). It comes down as fast as it goes up: it never
+lies more than ``MINSTAT_TOP_DB`` above those minimum statistics, so a profile
+too high, or noise that has dropped, is left within the same window.
+
+A noise sample cannot overrule the recording: a window given by the caller
+is compared, band by band, with the background of the quietest stretch of
+the whole recording (the stretch the automatic mode would take), and where
+it lies more than ``SAMPLE_EXCESS_DB`` above it (a door, a cough, a passing
+car, a word caught in the window) the profile is lowered to that background
+there (:func:`hold_to_background`). The profile's ``lowered_db`` says how
+far.
 
 The module holds every part of one subject, so it is longer than most.
 """
@@ -40,6 +50,7 @@ __all__ = [
     "AUTO_WINDOW_S",
     "NoiseProfile",
     "NoiseTracker",
+    "hold_to_background",
     "measure_noise",
     "minimum_statistics",
     "quietest_window_from_energy",
@@ -68,10 +79,21 @@ MINSTAT_BIAS_DB = 4.0
 #: ... and never more than this many dB above the starting profile (a sound held for seconds, such
 #: as a sung note, is not taken for noise).
 MINSTAT_CEILING_DB = 12.0
+#: The tracked noise never lies more than this many dB above the minimum statistics (at the mean of steady
+#: noise): when the noise drops, or the profile was too high, the estimate comes down within the same
+#: ``MINSTAT_WINDOW_S`` in which the floor brings it up when the noise rises.
+MINSTAT_TOP_DB = 6.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
 #: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
 TRACK_DECIMATION = 4
+
+#: A noise sample more than this many dB above the recording's background in a band is lowered to it ...
+SAMPLE_EXCESS_DB = 6.0
+#: ... in bands about this many octaves wide ...
+CHECK_BAND_OCTAVES = 1 / 3
+#: ... and at least this many bins wide (the sample is short: single bins scatter by a few dB).
+CHECK_BAND_MIN_BINS = 4
 
 #: Length in seconds of the stretch the automatic mode looks for.
 AUTO_WINDOW_S = 0.5
@@ -103,6 +125,11 @@ class NoiseProfile:
         Fundamental in Hz of the mains hum found around the window (its lines
         are taken out before the noise is measured and before gating with
         this profile), or ``None``.
+    lowered_db : float or None
+        When the window was louder than the recording's background (more
+        than ``SAMPLE_EXCESS_DB`` in some band) and the profile was lowered
+        to it there: by how many dB, at most, over those bands. ``None``
+        when the sample was used as measured.
     """
 
     power: np.ndarray
@@ -110,6 +137,7 @@ class NoiseProfile:
     window_s: tuple[float, float]
     method: str
     hum_hz: float | None = None
+    lowered_db: float | None = None
 
 
 def validate_noise_window(
@@ -353,6 +381,11 @@ def measure_noise(
         found, its lines are taken out before the noise is measured, and the
         profile's ``hum_hz`` says so.
 
+    A window given is checked against the background of the quietest
+    stretch of the recording (found on the frame energies, one survey pass
+    when they are not given) and lowered to it where it is louder by more
+    than ``SAMPLE_EXCESS_DB`` (:func:`hold_to_background`).
+
     Raises
     ------
     NoiseWindowError
@@ -360,13 +393,58 @@ def measure_noise(
     """
     if noise_window is not None:
         window, method = window_frames(config, source.n_samples, noise_window)[1], "window"
-    else:
-        if energy is None:
-            energy = survey(source, config, need_energy=True)[0]
-        window, method = quietest_window_from_energy(energy, config, source.n_samples), "quietest stretch"
+    if noise_window is None or energy is None:
+        energy = survey(source, config, need_energy=True)[0] if energy is None else energy
+    quietest = quietest_window_from_energy(energy, config, source.n_samples)
+    if noise_window is None:
+        window, method = quietest, "quietest stretch"
     hum_hz = _find_hum(source, window, hum)
     measured = source if hum_hz is None else Dehummed(source, hum_hz)
-    return replace(_window_profile(measured, config, window, method), hum_hz=hum_hz)
+    profile = replace(_window_profile(measured, config, window, method), hum_hz=hum_hz)
+    if noise_window is None or quietest == window:
+        return profile
+    return hold_to_background(profile, _window_profile(measured, config, quietest, "quietest stretch").power)
+
+
+def _check_bands(n_freqs: int) -> np.ndarray:
+    """Start bin of each band of the sample check (and ``n_freqs`` at the end): a third of an octave, at least 4 bins."""
+    edges, lo = [0], 0
+    while lo < n_freqs:
+        lo = min(n_freqs, lo + max(CHECK_BAND_MIN_BINS, round(lo * (2**CHECK_BAND_OCTAVES - 1))))
+        edges.append(lo)
+    if len(edges) > 2 and edges[-1] - edges[-2] < CHECK_BAND_MIN_BINS:
+        del edges[-2]  # a last band too narrow joins the one before it
+    return np.asarray(edges)
+
+
+def hold_to_background(profile: NoiseProfile, background: np.ndarray) -> NoiseProfile:
+    """The profile, lowered to ``background`` in every band where it lies more than ``SAMPLE_EXCESS_DB`` above it.
+
+    Parameters
+    ----------
+    profile : NoiseProfile
+        Measured on the caller's window.
+    background : np.ndarray [shape=(n_freqs,)]
+        Noise power per bin of the recording's background (the quietest
+        stretch), with the same transform and hum removal.
+
+    Returns
+    -------
+    NoiseProfile
+        ``profile`` itself when no band is too loud; otherwise a copy whose
+        bins in those bands take the background's power (where it is lower),
+        with ``lowered_db`` the largest excess of those bands in dB.
+    """
+    edges = _check_bands(profile.power.shape[0])
+    sample = np.add.reduceat(profile.power, edges[:-1])
+    floor = np.add.reduceat(np.asarray(background, dtype=np.float64), edges[:-1])
+    excess = 10 * np.log10(np.maximum(sample, _TINY) / np.maximum(floor, _TINY))
+    loud = excess > SAMPLE_EXCESS_DB
+    if not loud.any():
+        return profile
+    in_loud = np.repeat(loud, np.diff(edges))
+    power = np.where(in_loud, np.minimum(profile.power, background), profile.power)
+    return replace(profile, power=power, lowered_db=round(float(excess[loud].max()), 1))
 
 
 # ---------------------------------------------------------------- following the noise through a stream
@@ -412,13 +490,17 @@ class NoiseTracker:
     def track(self, power: np.ndarray, hop_s: float) -> np.ndarray:
         """The noise estimate of every frame of ``power`` ``(n_channels, n_freqs, n_frames)``, continuing the stream.
 
-        Returns ``(n_freqs, n_frames)`` float32 (:func:`track_noise` under the
-        :func:`minimum_statistics` floor and the ``TRACK_CEILING_DB`` ceiling).
+        Returns ``(n_freqs, n_frames)`` float32 (:func:`track_noise` above the
+        :func:`minimum_statistics` floor, and below both ``TRACK_CEILING_DB``
+        above the profile and ``MINSTAT_TOP_DB`` above the minimum statistics).
         """
-        ceiling = np.maximum(self.profile, _TINY) * 10 ** (TRACK_CEILING_DB / 10)
-        track, self.noise_power = track_noise(
-            power, self.noise_power, hop_s, ceiling, minimum_statistics(power, self, hop_s)
-        )
+        least = _least_power(power, self, hop_s)
+        ceiling = np.maximum(self.profile, _TINY).astype(np.float32)[:, None]
+        floor = np.minimum(least, ceiling * np.float32(10 ** (MINSTAT_CEILING_DB / 10)))
+        # Never zero (digital silence for seconds): the gain divides by the estimate.
+        top = np.minimum(ceiling * np.float32(10 ** (TRACK_CEILING_DB / 10)),
+                         np.maximum(least * np.float32(10 ** (MINSTAT_TOP_DB / 10)), np.float32(_TINY)))
+        track, self.noise_power = track_noise(power, self.noise_power, hop_s, top, floor)
         return track
 
 
@@ -450,6 +532,12 @@ def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> 
     np.ndarray [shape=(n_freqs, n_blocks), dtype=float32]
         ``n_blocks = ceil(n_frames / (TRACK_BLOCK_FRAMES * TRACK_DECIMATION))``.
     """
+    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
+    return np.minimum(_least_power(power, state, hop_s), cap)
+
+
+def _least_power(power: np.ndarray, state: NoiseTracker, hop_s: float) -> np.ndarray:
+    """:func:`minimum_statistics` before its cap above the profile."""
     step, block = TRACK_DECIMATION, TRACK_BLOCK_FRAMES
     n_channels, n_freqs, n_frames = power.shape
     n_updates = -(-n_frames // step)
@@ -476,8 +564,7 @@ def minimum_statistics(power: np.ndarray, state: NoiseTracker, hop_s: float) -> 
         averages = np.concatenate([averages, np.full((n_freqs, n_blocks * block - n_updates), np.inf, np.float32)], -1)
     least = np.concatenate([state.minstat_least, averages.reshape(n_freqs, n_blocks, block).min(axis=-1)], axis=-1)
     state.minstat_least = least[:, least.shape[-1] - (width - 1) :]
-    cap = np.maximum(state.profile, _TINY).astype(np.float32)[:, None] * np.float32(10 ** (MINSTAT_CEILING_DB / 10))
-    return np.minimum(running_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10)), cap)
+    return running_reduce(least, width, np.minimum) * np.float32(10 ** (MINSTAT_BIAS_DB / 10))
 
 
 def track_noise(
@@ -504,8 +591,9 @@ def track_noise(
         Noise estimate before the first frame.
     hop_s : float
         Time between frames in seconds.
-    ceiling : np.ndarray [shape=(n_freqs,)]
-        Highest value the estimate may take in each bin.
+    ceiling : np.ndarray [shape=(n_freqs, n_blocks)]
+        Highest value the estimate may take in each block of
+        ``TRACK_BLOCK_FRAMES`` updates.
     floor : np.ndarray [shape=(n_freqs, n_blocks)]
         Lowest value the estimate may take in each block of
         ``TRACK_BLOCK_FRAMES`` updates (:func:`minimum_statistics`); it
@@ -537,7 +625,8 @@ def track_noise(
         b = rate * (absence * block).sum(axis=0)
         prod = np.cumprod(m, axis=-1)
         after = prod * (noise[:, None] + np.cumsum(b / prod, axis=-1))
-        after = np.maximum(np.minimum(after, ceiling[:, None]), floor[:, start // TRACK_BLOCK_FRAMES, None])
+        k = start // TRACK_BLOCK_FRAMES
+        after = np.maximum(np.minimum(after, ceiling[:, k, None]), floor[:, k, None])
         track[:, start : start + block.shape[-1]] = np.concatenate([noise[:, None], after[:, :-1]], axis=-1)
         noise = np.maximum(after[:, -1], _TINY)
     track = np.repeat(track, step, axis=-1)[:, :n_total]

@@ -59,6 +59,11 @@ class DenoiseReport:
         Voice engine: whether it kept a voice (``False`` when it kept less than
         :data:`NO_VOICE_DB` of the recording's energy: nothing it took for a
         voice). ``None`` for the classic engine, which keeps any sound.
+    profile_lowered_db : float or None
+        Classic engine: when the noise sample was louder than the
+        recording's background and the profile was lowered to it, by how
+        many dB at most (:attr:`NoiseProfile.lowered_db`); ``None`` when the
+        sample was used as measured.
     """
 
     noise_window_s: tuple[float, float]
@@ -72,6 +77,7 @@ class DenoiseReport:
     hum_hz: float | None = None
     engine: str = "classic"
     speech_heard: bool | None = None
+    profile_lowered_db: float | None = None
 
 
 def _db(x: float) -> float:
@@ -111,7 +117,8 @@ class ReportAccumulator:
         """The report for all frames added so far."""
         noise_in = float(noise.power.sum())
         if noise_in <= 0.0 or self._n_frames == 0:
-            return DenoiseReport(noise.window_s, noise.method, None, None, 0.0, hum_hz=noise.hum_hz)
+            return DenoiseReport(noise.window_s, noise.method, None, None, 0.0, hum_hz=noise.hum_hz,
+                                 profile_lowered_db=noise.lowered_db)
         n = self._n_frames
         noise_out = float((noise.power * self._gain_sq / n).sum())
         return DenoiseReport(
@@ -121,6 +128,7 @@ class ReportAccumulator:
             snr_after_db=_snr_db(self._power_out / n, noise_out),
             noise_removed_db=_db(noise_in) - _db(noise_out),
             hum_hz=noise.hum_hz,
+            profile_lowered_db=noise.lowered_db,
         )
 
 

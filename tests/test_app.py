@@ -213,7 +213,8 @@ def test_recommended_settings_button_restores_the_defaults(example):
 
 def test_a_reversed_window_is_swapped_not_refused(example):
     _manual_window(example, 3.0, 2.0)
-    assert not _messages(example)
+    # Nothing refused; the only word is that this stretch (it holds speech) is louder than the background.
+    assert not [m for m in _messages(example) if "noise sample is louder" not in m]
     assert (example.number_input(key="noise_start_s").value, example.number_input(key="noise_end_s").value) == (2.0, 3.0)
     assert len(_players(example)) == 3
     assert "2.00 to 3.00 s, chosen by you" in example.expander[0].markdown[0].value

@@ -24,6 +24,10 @@ SNR_HELP = (
     "Estimated ratio of speech to background noise, in decibels, taking the noise sample as the noise "
     "(so it changes when the noise sample changes). Higher is cleaner; every 10 dB is ten times less noise power."
 )
+SAMPLE_LOWERED = (
+    "The noise sample is louder than the background elsewhere in the recording (by up to {db:.0f} dB), "
+    "so Quiet used the quieter background. Try another pause, or let Quiet find the noise automatically."
+)
 TOO_SHORT = (
     "“{name}” is only {seconds:.2f} s long. Quiet needs at least {minimum:.1f} s to tell the noise from "
     "the speech, so it does not clean this one. Please record a little longer."

@@ -227,6 +227,8 @@ def verdict(box, preview: Preview, whole: bool, window: tuple[float, float] | No
             st.success(f"**Noise about {removed:.0f} dB quieter**{where}.", icon=":material/check_circle:")
         if note:
             st.warning(note, icon=":material/lightbulb:")
+        if report.profile_lowered_db is not None:
+            st.warning(messages.SAMPLE_LOWERED.format(db=report.profile_lowered_db), icon=":material/hearing:")
         with st.expander("Details"):
             start, end = report.noise_window_s
             how = "found automatically" if window is None else "chosen by you"

@@ -134,6 +134,9 @@ class FileResult:
             f" (true peak {report.true_peak_dbtp:.1f} dBTP)"
         )
         note = f"; {self.note}" if self.note else ""
+        if report.profile_lowered_db is not None:
+            note += (f"; warning: the noise sample is up to {report.profile_lowered_db:.0f} dB louder than the "
+                     "background elsewhere in the recording, so the quieter background was used (try another pause)")
         return (
             f"{self.source} -> {self.target}: noise from {start:.2f}-{end:.2f} s ({report.noise_method}), "
             f"{report.noise_removed_db:.1f} dB of noise removed{hum}{loudness}{note}"
