@@ -164,7 +164,7 @@ def modes(engine: str) -> list[tuple[str, list[str]]]:
     if engine == "voice":
         return [("voice, window 0-0.15 s", ["--engine", "voice", "--noise-window", *WINDOW]),
                 ("voice, automatic", ["--engine", "voice"])]
-    return [("window 0-0.15 s", ["--noise-window", *WINDOW]), ("automatic", [])]
+    return [("window 0-0.15 s", ["--engine", "classic", "--noise-window", *WINDOW]), ("automatic", ["--engine", "classic"])]
 
 
 def load_average() -> str:

@@ -3,7 +3,7 @@
 Makes ``bench/out/media_<minutes>min.m4a`` once (a tone and noise at
 128 kb/s, as a phone records) and ``media_<minutes>min.wav``, the same sound
 decoded to 16-bit WAV (both kept for later runs), then cleans them with the
-command line (``python -m denoise_core FILE -o OUT -j 1 -q``), each run in a
+command line (``python -m denoise_core FILE -o OUT -j 1 -q --engine classic``), each run in a
 child process of its own:
 
 * ``engine alone``: the WAV, whose reading and writing cost next to nothing,
@@ -116,7 +116,7 @@ def _tree_rss_mb(pid: int) -> float:
 def run_cli(source: Path, out_dir: Path, inline: bool = False) -> tuple[float, float, float]:
     """Clean ``source`` with the command line in a child process: (wall s, CPU s, peak tree RSS MB)."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    args = [str(source), "-o", f"{out_dir}/", "-j", "1", "-q"]
+    args = [str(source), "-o", f"{out_dir}/", "-j", "1", "-q", "--engine", "classic"]
     command = [sys.executable, "-c", _INLINE, *args] if inline else [sys.executable, "-m", "denoise_core", *args]
     start = time.perf_counter()
     child = subprocess.Popen(command, env=env)

@@ -16,7 +16,7 @@ Methods (``--methods``, comma-separated; default all):
 * ``dfn3-reference``: DeepFilterNet3's reference C runtime (``dfn_reference.py``,
   attenuation limit off), at 48 kHz;
 * ``classic-window`` / ``classic-auto``: the classic gate,
-  ``denoise_core.denoise(y, sr)`` with the noise window (default 0-0.15 s) or
+  ``denoise_core.denoise(y, sr, engine="classic")`` with the noise window (default 0-0.15 s) or
   finding the noise itself (old names ``ours-window`` / ``ours-auto``);
 * ``voice``: ``denoise_core.denoise(y, sr, engine="voice", reduction_db=100)``
   (the limit off). Where the engine cannot run it (not built yet), the method

@@ -6,7 +6,7 @@ The recording is 60 s of 48 kHz mono made by tiling the 48 kHz noisy clips of
 
 * ``noisereduce``: ``noisereduce.reduce_noise``, stationary, its noise clip
   the noise window (0-0.15 s);
-* ``classic-window`` / ``classic-auto``: ``denoise_core.denoise(y, sr)`` with
+* ``classic-window`` / ``classic-auto``: ``denoise_core.denoise(y, sr, engine="classic")`` with
   the noise window or finding the noise itself;
 * ``voice``: ``denoise_core.denoise(y, sr, engine="voice", reduction_db=100)``
   (the limit off, as the reference runs here): the whole path (noise profile,
@@ -127,8 +127,8 @@ def build_methods(y: np.ndarray, classic_kwargs: dict, voice_kwargs: dict) -> di
 
     return {
         "noisereduce": lambda: noisereduce.reduce_noise(y=y, sr=SR, stationary=True, y_noise=noise),
-        "classic-window": lambda: denoise_core.denoise(y, SR, noise_window=WINDOW, **classic_kwargs),
-        "classic-auto": lambda: denoise_core.denoise(y, SR, **classic_kwargs),
+        "classic-window": lambda: denoise_core.denoise(y, SR, engine="classic", noise_window=WINDOW, **classic_kwargs),
+        "classic-auto": lambda: denoise_core.denoise(y, SR, engine="classic", **classic_kwargs),
         "voice": lambda: denoise_core.denoise(y, SR, engine="voice", **voice_kwargs),
         "dfn3-reference": reference,
         "voice-network": one_blas_thread(network),
