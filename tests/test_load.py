@@ -44,6 +44,17 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def _each_their_own(downloads: list[Path], files: list[Path], own_above: float, others_below: float) -> None:
+    """Each download is its visitor's file cleaned: same rate and shape, like it and unlike the others' files."""
+    inputs = [sf.read(str(path), dtype="float32")[0] for path in files]
+    for i, saved in enumerate(downloads):
+        cleaned, sr = sf.read(str(saved), dtype="float32")
+        assert (sr, cleaned.shape) == (16_000, inputs[i].shape)
+        own = _correlation(cleaned, inputs[i])
+        others = [_correlation(cleaned, inputs[j]) for j in range(len(files)) if j != i]
+        assert own > own_above and max(others) < others_below, (own, others)
+
+
 def test_three_visitors_at_once_and_a_short_job_beside_a_long_one(browser, tmp_path):
     # 16 kHz, a third of the work of 48 kHz: the test stays short on a busy machine.
     files = [tiled_wav(NOISY, 120.0, tmp_path / f"visitor_{i}.wav", variant=i, every=3) for i in range(3)]
@@ -72,13 +83,7 @@ def test_three_visitors_at_once_and_a_short_job_beside_a_long_one(browser, tmp_p
             assert server.cleanings() == 6
             people[0].download(tmp_path)
             assert server.cleanings() == 6
-            inputs = [sf.read(str(path), dtype="float32")[0] for path in files]
-            for i, saved in enumerate(downloads):
-                cleaned, sr = sf.read(str(saved), dtype="float32")
-                assert (sr, cleaned.shape) == (16_000, inputs[i].shape)
-                own = _correlation(cleaned, inputs[i])
-                others = [_correlation(cleaned, inputs[j]) for j in range(3) if j != i]
-                assert own > 0.9 and max(others) < 0.5, (own, others)
+            _each_their_own(downloads, files, own_above=0.9, others_below=0.5)
         finally:
             for person in people:
                 person.close()
@@ -135,13 +140,7 @@ def test_three_visitors_at_once_with_the_voice_engine_stay_within_the_budget(bro
             for person in people:
                 person.close()
         peak = server.peak_mb()
-    inputs = [sf.read(str(path), dtype="float32")[0] for path in files]
-    for i, saved in enumerate(downloads):
-        cleaned, sr = sf.read(str(saved), dtype="float32")
-        assert (sr, cleaned.shape) == (16_000, inputs[i].shape)
-        own = _correlation(cleaned, inputs[i])
-        others = [_correlation(cleaned, inputs[j]) for j in range(3) if j != i]
-        assert own > 0.5 and max(others) < 0.2, (own, others)  # the voice engine takes much of the noise away
+    _each_their_own(downloads, files, own_above=0.5, others_below=0.2)  # the voice engine takes much noise away
     print(
         f"\nvoice engine, three 2-minute files at once: results after {', '.join(f'{t:.1f}' for t in times)} s; "
         f"server peak {peak:.0f} MB of {budget_mb:.0f} MB"
