@@ -52,6 +52,10 @@ SR = 48000
 SEED = 20261126
 #: Seconds between samples of the processes' peak memory.
 POLL_S = 0.05
+#: The environment this script started with: starting a LocalCluster writes into ``os.environ`` (among others
+#: ``MALLOC_TRIM_THRESHOLD_=65536``, which costs a local cleaning 1.6 to 2 times its CPU time), and the command
+#: lines run after the first engine's Dask run must not inherit that.
+START_ENVIRON = dict(os.environ)
 #: The issue's bars: --jobs 2 against the pinned --jobs 1 (throughput), Dask against --jobs 2 (wall time).
 JOBS2_SPEEDUP, DASK_SLOWDOWN = 1.8, 1.25
 
@@ -149,7 +153,7 @@ def run_cli(
 
     With ``pin``, the command (and all it starts) runs on the first core only (``taskset -c 0``).
     """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(START_ENVIRON, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), START_ENVIRON.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "denoise_core", str(source), "-r", "-o", str(target), "-q", *extra]
     if pin:
         command = ["taskset", "-c", "0", *command]
