@@ -81,8 +81,10 @@ MINSTAT_BIAS_DB = 4.0
 MINSTAT_CEILING_DB = 12.0
 #: The tracked noise never lies more than this many dB above the minimum statistics (at the mean of steady
 #: noise): when the noise drops, or the profile was too high, the estimate comes down within the same
-#: ``MINSTAT_WINDOW_S`` in which the floor brings it up when the noise rises.
-MINSTAT_TOP_DB = 6.0
+#: ``MINSTAT_WINDOW_S`` in which the floor brings it up when the noise rises. The minimum statistics of
+#: noise that flickers (streets, cafes) lie far below its mean, ``MINSTAT_BIAS_DB`` included (some 18 dB
+#: in a VoiceBank-DEMAND clip), so a top closer than this cut the estimate of such noise below its mean.
+MINSTAT_TOP_DB = 20.0
 #: Frames per block of the noise tracker (see :func:`track_noise`).
 TRACK_BLOCK_FRAMES = 16
 #: The noise tracker updates on every this many frames (a divisor of ``DD_SEGMENT_FRAMES``).
