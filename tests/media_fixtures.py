@@ -184,3 +184,16 @@ def packets(data: bytes, kind: str) -> list[tuple]:
                     bytes(packet),
                 ))
     return out
+
+
+def encrypted_m4a(y: np.ndarray, sr: int) -> bytes:
+    """An M4A whose AAC is encrypted (CENC, a fixed key), as a DRM-protected purchase is: mono ``y`` at ``sr``."""
+    buffer = io.BytesIO()
+    options = {"encryption_scheme": "cenc-aes-ctr", "encryption_key": "00" * 16, "encryption_kid": "11" * 16}
+    with av.open(buffer, "w", format="ipod", options=options) as container:
+        stream = container.add_stream("aac", rate=sr, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(y.reshape(1, -1), dtype=np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = sr, 0
+        for packet in stream.encode(frame) + stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()

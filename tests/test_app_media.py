@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from app_downloads import Media, keep_media
-from media_fixtures import make_audio, make_video, packets
+from media_fixtures import encrypted_m4a, make_audio, make_video, packets
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,15 +148,7 @@ def test_a_codec_that_cannot_be_written_comes_back_as_m4a_and_the_page_says_so(m
 
 
 def _encrypted_m4a() -> bytes:
-    buffer = io.BytesIO()
-    options = {"encryption_scheme": "cenc-aes-ctr", "encryption_key": "00" * 16, "encryption_kid": "11" * 16}
-    with av.open(buffer, "w", format="ipod", options=options) as container:
-        stream = container.add_stream("aac", rate=16000, layout="mono")
-        frame = av.AudioFrame.from_ndarray(_speechy(16000, 0.3, 1).T.copy(), format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = 16000, 0
-        for packet in stream.encode(frame) + stream.encode(None):
-            container.mux(packet)
-    return buffer.getvalue()
+    return encrypted_m4a(_speechy(16000, 0.3, 1)[:, 0], 16000)
 
 
 def _cut(data: bytes, share: float) -> bytes:

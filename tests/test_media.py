@@ -13,7 +13,7 @@ from math import ceil
 import av
 import numpy as np
 import pytest
-from media_fixtures import AUDIO_CASES, VIDEO_CASES, make_audio, make_video, packets, tone
+from media_fixtures import AUDIO_CASES, VIDEO_CASES, encrypted_m4a, make_audio, make_video, packets, tone
 
 from denoise_core.audio_io import SOUNDFILE_EXTENSIONS, SUPPORTED_EXTENSIONS
 from denoise_core.errors import AudioFileError, AudioInputError
@@ -292,16 +292,9 @@ def test_video_without_sound_is_refused():
 
 
 def test_encrypted_m4a_is_refused_as_drm():
-    buffer = io.BytesIO()
-    options = {"encryption_scheme": "cenc-aes-ctr", "encryption_key": "00" * 16, "encryption_kid": "11" * 16}
-    with av.open(buffer, "w", format="ipod", options=options) as container:
-        stream = container.add_stream("aac", rate=16000, layout="mono")
-        frame = av.AudioFrame.from_ndarray(tone(4096, 16000, 1).T.copy(), format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = 16000, 0
-        for packet in stream.encode(frame) + stream.encode(None):
-            container.mux(packet)
+    data = encrypted_m4a(tone(4096, 16000, 1)[:, 0], 16000)
     with pytest.raises(AudioFileError, match=r"^song\.m4a is protected \(DRM\) and cannot be read\.$"):
-        probe(buffer.getvalue(), name="song.m4a")
+        probe(data, name="song.m4a")
 
 
 def test_wma_with_a_content_encryption_object_is_refused_as_drm():
