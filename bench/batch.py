@@ -16,7 +16,10 @@ this checkout) then cleans the folder:
   threads_per_worker=1, processes=True)``, started before the timing).
 
 Each is run ``--repeats`` times (3) and the quickest run is kept, as on a
-machine shared with other work a run can be slowed from outside. For each:
+machine shared with other work a run can be slowed from outside. The local
+modes run in rounds (pinned, ``--jobs 1``, ``--jobs 2``, ..., then again), so
+the runs a speed-up compares lie close in time and a slow drift of the
+machine's speed (measured here: 5 to 10 % over minutes) falls on both. For each:
 wall time, files per second, the CPU time of the command and its
 workers per minute of audio (what a core spends on a minute, which can be told
 even on a busy machine, unlike the wall time), the speed-up over the pinned
@@ -193,17 +196,23 @@ def run_cli(
     return Run(mode, n_workers, wall_s, cpu_s, load, worker_peak, main_peak, child.returncode, digests(target))
 
 
-def best_of(repeats: int, mode: str, n_workers: int, source: Path, target: Path, extra: Sequence[str],
-            dask_client=None, pin: bool = False) -> Run:
-    """:func:`run_cli` ``repeats`` times (the output folder emptied before each): the quickest run, as
-    timings are taken on a machine shared with other work. Its digests are empty unless every run wrote the same bytes."""
-    runs = []
+def best_of(repeats: int, modes: Sequence[tuple], dask_client=None) -> list[Run]:
+    """Each of ``modes`` (``(mode, n_workers, source, target, extra, pin)``) run ``repeats`` times by
+    :func:`run_cli`, in rounds (every mode once, then again), the output folder emptied before each: the
+    quickest run of each mode, as timings are taken on a machine shared with other work, and rounds put
+    the modes a ratio compares side by side in time, so that slow drift of the machine's speed falls on
+    both. A run's digests are empty unless every run of its mode wrote the same bytes."""
+    runs: list[list[Run]] = [[] for _ in modes]
     for _ in range(repeats):
-        shutil.rmtree(target, ignore_errors=True)
-        runs.append(run_cli(mode, n_workers, source, target, extra, dask_client, pin))
-    best = min(runs, key=lambda run: run.wall_s)
-    same = all(run.digests == best.digests for run in runs)
-    return best if same else replace(best, digests={})
+        for mode_runs, (mode, n_workers, source, target, extra, pin) in zip(runs, modes, strict=True):
+            shutil.rmtree(target, ignore_errors=True)
+            mode_runs.append(run_cli(mode, n_workers, source, target, extra, dask_client, pin))
+    best = []
+    for mode_runs in runs:
+        quickest = min(mode_runs, key=lambda run: run.wall_s)
+        same = all(run.digests == quickest.digests for run in mode_runs)
+        best.append(quickest if same else replace(quickest, digests={}))
+    return best
 
 
 def cpu_s_of_self() -> float:
@@ -223,15 +232,17 @@ def bench_engine(engine: str, workdir: Path, n_files: int, minutes: float, max_j
 
     flags = ["--engine", engine]
     source = workdir / "in"
-    runs = [best_of(repeats, "--jobs 1, one core", 1, source, workdir / f"{engine}-pinned", [*flags, "--jobs", "1"], pin=True)]
-    for n in range(1, max_jobs + 1):
-        runs.append(best_of(repeats, f"--jobs {n}", n, source, workdir / f"{engine}-jobs{n}", [*flags, "--jobs", str(n)]))
+    local = [("--jobs 1, one core", 1, source, workdir / f"{engine}-pinned", [*flags, "--jobs", "1"], True)]
+    local += [(f"--jobs {n}", n, source, workdir / f"{engine}-jobs{n}", [*flags, "--jobs", str(n)], False)
+              for n in range(1, max_jobs + 1)]
+    runs = best_of(repeats, local)
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
         startup_s = time.perf_counter() - t0
         with Client(cluster) as client:
             target = workdir / f"{engine}-dask"
-            runs.append(best_of(repeats, "--dask, 2 workers", 2, source, target, [*flags, "--dask", cluster.scheduler_address], client))
+            dask_mode = ("--dask, 2 workers", 2, source, target, [*flags, "--dask", cluster.scheduler_address], False)
+            runs += best_of(repeats, [dask_mode], client)
     reference, baseline = runs[1].digests, runs[0]
     rows = []
     for run in runs:
