@@ -21,7 +21,6 @@ import numpy as np
 import soundfile as sf
 
 from .errors import AudioFileError
-from .media_probe import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS
 from .validation import MAX_SR, MIN_SR
 
 __all__ = [
@@ -45,6 +44,12 @@ _WRITE_BLOCK = 1 << 16
 
 #: File name endings read and written through libsndfile: WAV, FLAC, OGG (Vorbis or Opus), MP3, AIFF.
 SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif")
+#: File name endings read through FFmpeg (:mod:`denoise_core.media`); ALAC has no ending of its own:
+#: it lives in ``.m4a`` and ``.caf``. Kept here, not beside PyAV: importing PyAV loads FFmpeg's
+#: libraries (0.2 s), which a command line, a batch worker or the page pays only for such a file.
+MEDIA_EXTENSIONS = (".m4a", ".m4b", ".aac", ".3gp", ".3ga", ".caf", ".mp4", ".mov", ".webm", ".mkv", ".amr", ".wma")
+#: The endings among them whose files usually carry video (3GP: a phone's clips).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".mkv", ".3gp")
 #: Every file name ending Quiet cleans, the one list: soundfile's, then FFmpeg's (M4A, AAC, CAF, AMR, WMA
 #: and videos: MP4, MOV, WebM, MKV, 3GP).
 SUPPORTED_EXTENSIONS = SOUNDFILE_EXTENSIONS + MEDIA_EXTENSIONS

@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioFileError
-from .media_writer import MediaWriter
 
 __all__ = ["CHILD_MIN_S", "EncoderProcess", "can_start_child"]
 
@@ -168,6 +167,8 @@ def _read_exactly(stream, n: int) -> bytes:
 
 def _main(target: str, source: str, n_channels: int) -> int:
     """The child: say where it writes, encode every block from standard input, publish on the end mark."""
+    from .media_writer import MediaWriter  # PyAV, in the child only
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
     stdin, stdout = sys.stdin.buffer, sys.stdout
 

@@ -27,7 +27,6 @@ from . import audio_io
 from .encoder_process import CHILD_MIN_S, EncoderProcess, can_start_child
 from .errors import AudioFileError, AudioInputError, DenoiseError
 from .finishing import Spool, clean
-from .media import MediaSource, MediaWriter, plan_output
 from .noise import NoiseProfile, measure_noise, survey
 from .params import DenoiseParams
 from .report import DenoiseReport
@@ -294,6 +293,8 @@ def _clean_media(source: Path, target: Path, params: DenoiseParams, report_progr
     encoded in a child process (:class:`~denoise_core.encoder_process.EncoderProcess`),
     beside the engine; the bytes are the same.
     """
+    from .media import MediaSource, MediaWriter, plan_output  # PyAV: loaded for the first such file
+
     reader = MediaSource(source, count=False)
     info = reader.info
     target = target.with_suffix(plan_output(info).extension)

@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 import av
 
+from .audio_io import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS
 from .errors import AudioFileError
 from .validation import MAX_CHANNELS, MAX_SR, MIN_SR
 
@@ -32,11 +33,6 @@ __all__ = [
 
 MediaInput = str | os.PathLike | bytes | bytearray
 
-#: File name endings read through FFmpeg (WAV, FLAC, OGG, MP3 and AIFF stay with soundfile).
-#: ALAC has no ending of its own: it lives in ``.m4a`` and ``.caf``.
-MEDIA_EXTENSIONS = (".m4a", ".m4b", ".aac", ".3gp", ".3ga", ".caf", ".mp4", ".mov", ".webm", ".mkv", ".amr", ".wma")
-#: The endings among them whose files usually carry video (3GP: a phone's clips).
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".mkv", ".3gp")
 
 #: Bytes read from the start of a file to tell its container.
 _HEAD_BYTES = 1 << 16

@@ -254,3 +254,24 @@ def test_same_named_inputs_do_not_overwrite_each_other(data_dir, tmp_path):
     outputs = sorted((tmp_path / "out").iterdir())
     # Either both results are kept under distinct names, or the clash is refused up front.
     assert (result.returncode == 0 and len(outputs) == 2) or (result.returncode == 2 and len(outputs) <= 1)
+
+
+def test_cleaning_wav_files_never_loads_ffmpeg(tmp_path):
+    # PyAV loads FFmpeg's libraries (0.2 s): the command line, and each worker of --jobs, pays that
+    # only for a phone memo or a video, not to clean WAV files.
+    import subprocess
+
+    sr = 16000
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.random.default_rng(0).standard_normal(sr).astype(np.float32) * 0.1, sr)
+    code = (
+        "import sys\n"
+        "from denoise_core.cli import main\n"
+        f"main([{str(tmp_path)!r}, '-r', '-o', {str(tmp_path / 'out')!r}, '-q', '--engine', 'classic'])\n"
+        "print(sorted(m for m in sys.modules if m == 'av' or m.startswith('av.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(denoise_core.__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_denoised.wav", "b_denoised.wav"]

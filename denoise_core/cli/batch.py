@@ -54,7 +54,6 @@ from typing import NamedTuple
 from .. import audio_io
 from ..errors import DenoiseError
 from ..files import clean_file
-from ..media import plan_output, probe
 from ..params import DenoiseParams
 from ..report import DenoiseReport
 from ..threads import one_thread_per_process, single_threaded
@@ -220,6 +219,8 @@ def _written_as(source: Path, target: Path) -> Path:
     written); a file that cannot be probed keeps it (cleaning it will say why it fails)."""
     if not audio_io.is_media(source):
         return target
+    from ..media import plan_output, probe  # PyAV: loaded only when a media file is planned
+
     try:
         return target.with_suffix(plan_output(probe(source)).extension)
     except DenoiseError:
