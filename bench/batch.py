@@ -66,6 +66,17 @@ JOBS2_SPEEDUP, DASK_SLOWDOWN = 1.8, 1.25
 
 
 @dataclass(frozen=True)
+class Mode:
+    """One way of running the command line on the recordings: its name in the table and its arguments."""
+
+    name: str
+    n_workers: int
+    target: Path
+    extra: Sequence[str]
+    pin: bool = False
+
+
+@dataclass(frozen=True)
 class Run:
     """One run of the command line and what it cost."""
 
@@ -196,17 +207,17 @@ def run_cli(
     return Run(mode, n_workers, wall_s, cpu_s, load, worker_peak, main_peak, child.returncode, digests(target))
 
 
-def best_of(repeats: int, modes: Sequence[tuple], dask_client=None) -> list[Run]:
-    """Each of ``modes`` (``(mode, n_workers, source, target, extra, pin)``) run ``repeats`` times by
+def best_of(repeats: int, source: Path, modes: Sequence[Mode], dask_client=None) -> list[Run]:
+    """Each of ``modes`` on ``source`` run ``repeats`` times by
     :func:`run_cli`, in rounds (every mode once, then again), the output folder emptied before each: the
     quickest run of each mode, as timings are taken on a machine shared with other work, and rounds put
     the modes a ratio compares side by side in time, so that slow drift of the machine's speed falls on
     both. A run's digests are empty unless every run of its mode wrote the same bytes."""
     runs: list[list[Run]] = [[] for _ in modes]
     for _ in range(repeats):
-        for mode_runs, (mode, n_workers, source, target, extra, pin) in zip(runs, modes, strict=True):
-            shutil.rmtree(target, ignore_errors=True)
-            mode_runs.append(run_cli(mode, n_workers, source, target, extra, dask_client, pin))
+        for mode_runs, mode in zip(runs, modes, strict=True):
+            shutil.rmtree(mode.target, ignore_errors=True)
+            mode_runs.append(run_cli(mode.name, mode.n_workers, source, mode.target, mode.extra, dask_client, mode.pin))
     best = []
     for mode_runs in runs:
         quickest = min(mode_runs, key=lambda run: run.wall_s)
@@ -232,17 +243,16 @@ def bench_engine(engine: str, workdir: Path, n_files: int, minutes: float, max_j
 
     flags = ["--engine", engine]
     source = workdir / "in"
-    local = [("--jobs 1, one core", 1, source, workdir / f"{engine}-pinned", [*flags, "--jobs", "1"], True)]
-    local += [(f"--jobs {n}", n, source, workdir / f"{engine}-jobs{n}", [*flags, "--jobs", str(n)], False)
+    local = [Mode("--jobs 1, one core", 1, workdir / f"{engine}-pinned", [*flags, "--jobs", "1"], pin=True)]
+    local += [Mode(f"--jobs {n}", n, workdir / f"{engine}-jobs{n}", [*flags, "--jobs", str(n)])
               for n in range(1, max_jobs + 1)]
-    runs = best_of(repeats, local)
+    runs = best_of(repeats, source, local)
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
         startup_s = time.perf_counter() - t0
         with Client(cluster) as client:
-            target = workdir / f"{engine}-dask"
-            dask_mode = ("--dask, 2 workers", 2, source, target, [*flags, "--dask", cluster.scheduler_address], False)
-            runs += best_of(repeats, [dask_mode], client)
+            dask_mode = Mode("--dask, 2 workers", 2, workdir / f"{engine}-dask", [*flags, "--dask", cluster.scheduler_address])
+            runs += best_of(repeats, source, [dask_mode], client)
     reference, baseline = runs[1].digests, runs[0]
     rows = []
     for run in runs:

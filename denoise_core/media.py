@@ -26,7 +26,8 @@ Examples
 ...         out.write(source.restore(block))
 """
 
-from .media_probe import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS, MediaInfo, MediaInput, MediaLimits, probe
+from .audio_io import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS
+from .media_probe import MediaInfo, MediaInput, MediaLimits, probe
 from .media_source import MediaSource
 from .media_writer import MediaWriter, OutputPlan, plan_output
 

@@ -18,13 +18,11 @@ from types import MappingProxyType
 
 import av
 
-from .audio_io import MEDIA_EXTENSIONS, VIDEO_EXTENSIONS
+from .audio_io import MEDIA_EXTENSIONS
 from .errors import AudioFileError
 from .validation import MAX_CHANNELS, MAX_SR, MIN_SR
 
 __all__ = [
-    "MEDIA_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
     "MediaInfo",
     "MediaInput",
     "MediaLimits",
@@ -32,7 +30,6 @@ __all__ = [
 ]
 
 MediaInput = str | os.PathLike | bytes | bytearray
-
 
 #: Bytes read from the start of a file to tell its container.
 _HEAD_BYTES = 1 << 16

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -259,8 +260,6 @@ def test_same_named_inputs_do_not_overwrite_each_other(data_dir, tmp_path):
 def test_cleaning_wav_files_never_loads_ffmpeg(tmp_path):
     # PyAV loads FFmpeg's libraries (0.2 s): the command line, and each worker of --jobs, pays that
     # only for a phone memo or a video, not to clean WAV files.
-    import subprocess
-
     sr = 16000
     for name in ("a.wav", "b.wav"):
         sf.write(tmp_path / name, np.random.default_rng(0).standard_normal(sr).astype(np.float32) * 0.1, sr)
