@@ -194,8 +194,8 @@ def run_cli(
         time.sleep(POLL_S)
     wall_s = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
-    # The child's rusage holds the processes it waited for, but not a pool's forkserver workers (orphaned
-    # when the command exits): those are counted from what the polling saw, to within one poll each.
+    # The child's rusage holds the processes it waited for, but not workers it did not wait for (a fork
+    # server's, when the pool needs one): those are counted from what the polling saw, to within one poll each.
     cpu_s = max(usage.ru_utime + usage.ru_stime, sum(cpu_seen.values()))
     main_peak = peaks.pop(child.pid, float("nan"))
     if dask_client is not None:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from cli_runner import PACKAGE_ROOT, run_cli
 
 from denoise_core import DenoiseError
 from denoise_core.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, main
-from denoise_core.cli.batch import denoise_files, plan_jobs
+from denoise_core.cli.batch import _pool_context, denoise_files, plan_jobs
 
 #: name -> (channels, format); the corrupt file is added beside them.
 GOOD = {
@@ -105,6 +106,40 @@ def test_the_pool_reports_progress_to_the_end_in_order(mixed, tmp_path):
     n_dones, fractions = zip(*calls, strict=False)
     assert list(n_dones) == sorted(n_dones) and list(fractions) == sorted(fractions)  # never backwards
     assert any(0.0 < fraction < 1.0 and fraction * 4 != n_done for n_done, fraction in calls)  # within-file steps
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked only on Linux")
+def test_workers_are_forked_with_the_engine_unless_the_caller_runs_threads(mixed, sequential, tmp_path):
+    """A worker forked from this process starts with the engine imported; with a thread of the caller
+    running, a copy of it could hold a lock for ever, so the pool comes from a fork server instead."""
+    assert threading.active_count() == 1
+    assert _pool_context().get_start_method() == "fork"
+    release = threading.Event()
+    caller_thread = threading.Thread(target=release.wait)
+    caller_thread.start()
+    try:
+        assert _pool_context().get_start_method() == "forkserver"
+        summary = denoise_files([(mixed / n, tmp_path / f"{Path(n).stem}_denoised{Path(n).suffix}") for n in GOOD], n_jobs=2)
+    finally:
+        release.set()
+        caller_thread.join()
+    assert [r.status for r in summary.results] == ["done"] * len(GOOD)
+    assert listing(tmp_path) == sequential["files"]
+
+
+def test_output_buffered_before_the_workers_start_is_written_once(mixed, tmp_path):
+    """A forked worker holds a copy of the caller's unwritten output; it must not write it again."""
+    script = (
+        "import sys; from pathlib import Path; from denoise_core.cli.batch import denoise_files\n"
+        "print('before the pool')\n"
+        f"files = [(p, Path(sys.argv[1]) / p.name) for p in sorted(Path({str(mixed)!r}).glob('*48k.*'))]\n"
+        "summary = denoise_files(files, n_jobs=2)\n"
+        "print(*(r.status for r in summary.results))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["before the pool", "done done done"]
 
 
 def make_tree(root: Path, data_dir: Path) -> None:
