@@ -112,8 +112,15 @@ def test_the_pool_reports_progress_to_the_end_in_order(mixed, tmp_path):
 def test_workers_are_forked_with_the_engine_unless_the_caller_runs_threads(mixed, sequential, tmp_path):
     """A worker forked from this process starts with the engine imported; with a thread of the caller
     running, a copy of it could hold a lock for ever, so the pool comes from a fork server instead."""
-    assert threading.active_count() == 1
-    assert _pool_context().get_start_method() == "fork"
+    script = (
+        "import threading; from denoise_core.cli.batch import _pool_context\n"
+        "print(_pool_context().get_start_method())\n"
+        "release = threading.Event(); threading.Thread(target=release.wait).start()\n"
+        "print(_pool_context().get_start_method()); release.set()\n"
+    )
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines() == ["fork", "forkserver"], result.stderr
     release = threading.Event()
     caller_thread = threading.Thread(target=release.wait)
     caller_thread.start()
