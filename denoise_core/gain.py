@@ -21,7 +21,10 @@ The noise power ``lambda`` of every frame comes from the tracker of
 Against "musical noise" (isolated bins of noise that the gain lets
 through), each frame's speech-band level above the noise decides how surely
 the frame holds speech (:func:`_frame_presence`); ``p`` is scaled by it, so
-in frames without speech every bin falls to the floor.
+in frames without speech every bin falls to the floor. In noise that moves
+the level rises in pauses too: away from a voiced frame
+(:mod:`denoise_core.voicing`) only a sound ``LOUD_OFFSET_DB`` above the noise
+keeps its presence (:func:`voiced_presence`).
 
 The floor is ``NEAR_SPEECH_DB`` (20 dB) deep within ``PAUSE_FROM_S`` of the
 nearest frame with speech, before or after it, and deepens to
@@ -55,6 +58,7 @@ __all__ = [
     "pause_lookahead",
     "smooth_gain",
     "speech_band_bins",
+    "voiced_presence",
 ]
 
 #: Floor on the a priori SNR in dB.
@@ -73,6 +77,10 @@ DD_WARMUP_FRAMES = 16
 #: after the mean over ``PRESENCE_AVG_FRAMES``) from opening the gate in pauses.
 PRESENCE_OFFSET_DB = 1.0
 PRESENCE_RANGE_DB = 3.0
+#: Away from a voice (:mod:`denoise_core.voicing`), a frame counts as holding a sound to keep only
+#: from this many dB above the noise (and wholly from ``PRESENCE_RANGE_DB`` more): music, a door or a
+#: cough stay, the swings of moving noise go.
+LOUD_OFFSET_DB = 12.0
 #: The band level is a causal mean over this many frames.
 PRESENCE_AVG_FRAMES = 4
 #: After speech, the floor stays at its speech depth for this long (seconds,
@@ -196,16 +204,20 @@ class GainParts:
     xi, v, g_lsa : np.ndarray [shape=(n_channels, n_freqs, n_frames), dtype=float32]
         A priori SNR, ``gamma * xi / (1 + xi)`` and the LSA gain of every bin.
     presence : np.ndarray [shape=(n_channels, n_frames), dtype=float32]
-        How surely each frame holds speech, 0 to 1 (:func:`_frame_presence`).
+        How surely each frame holds speech, 0 to 1, from its level (:func:`_frame_presence`).
+    loud : np.ndarray [shape=(n_channels, n_frames), dtype=float32]
+        The same with the offset ``LOUD_OFFSET_DB``: a sound this far above
+        the noise is kept without a voice near (:func:`voiced_presence`).
     """
 
     xi: np.ndarray
     v: np.ndarray
     g_lsa: np.ndarray
     presence: np.ndarray
+    loud: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.xi, self.v, self.g_lsa, self.presence
+        return self.xi, self.v, self.g_lsa, self.presence, self.loud
 
     def frames(self, start: int, stop: int | None = None) -> GainParts:
         """Frames ``start:stop``."""
@@ -261,7 +273,9 @@ def gain_parts(
     # The floor keeps v = gamma * xi / (1 + xi) positive for the E1 look-up.
     gamma = np.maximum(all_power * inv_lam, np.float32(1e-10))
     xi, g_lsa = _decision_directed(all_power, gamma, inv_lam, n_tail)
-    presence = _frame_presence(all_power, all_noise, n_tail, hop_s, speech_bins)
+    level_db = _band_level_db(all_power, all_noise, speech_bins)
+    presence = _frame_presence(level_db, PRESENCE_OFFSET_DB, n_tail, hop_s)
+    loud = _frame_presence(level_db, LOUD_OFFSET_DB, n_tail, hop_s)
     gamma = gamma[..., n_tail:]
     if freq_smooth_bins > 0:
         # Smoothing the a priori SNR (not the gain) over frequency removes
@@ -269,7 +283,7 @@ def gain_parts(
         # tone or a voice harmonic, whose SNR stays high after averaging.
         xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
         g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
-    return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence[:, 0, :])
+    return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence, loud)
 
 
 def pause_lookahead(hop_s: float) -> int:
@@ -312,21 +326,10 @@ def gain_from_parts(parts: GainParts, floor_db: np.ndarray, reduction_db: float)
     return np.ascontiguousarray(_om_lsa(parts, floor_db[:, None, :], reduction_db))
 
 
-def _frame_presence(
-    power: np.ndarray,
-    noise: np.ndarray,
-    n_tail: int,
-    hop_s: float,
-    speech_bins: tuple[int, int] | None,
-) -> np.ndarray:
-    """How surely each frame holds speech, 0 to 1, shape ``(n_channels, 1, n_frames - n_tail)``.
+def _band_level_db(power: np.ndarray, noise: np.ndarray, speech_bins: tuple[int, int] | None) -> np.ndarray:
+    """Speech-band level of each frame above the noise there, in dB, ``(n_channels, n_frames)``.
 
-    It rises from 0 to 1 as the frame's speech-band level (a causal mean over
-    ``PRESENCE_AVG_FRAMES`` frames) climbs from
-    ``PRESENCE_OFFSET_DB`` to ``PRESENCE_OFFSET_DB + PRESENCE_RANGE_DB`` above
-    the noise there, and holds its highest value for ``PRESENCE_HOLD_S``
-    after (over the tail frames too, so the result does not depend on block
-    sizes).
+    The band power is a causal mean over ``PRESENCE_AVG_FRAMES`` frames.
     """
     lo, hi = speech_bins if speech_bins is not None else (0, power.shape[1])
     band_power = power[:, lo:hi].sum(axis=1, dtype=np.float64)
@@ -335,13 +338,42 @@ def _frame_presence(
         padded = np.concatenate([np.repeat(band_power[:, :1], PRESENCE_AVG_FRAMES - 1, axis=-1), band_power], axis=-1)
         band_power = np.lib.stride_tricks.sliding_window_view(padded, PRESENCE_AVG_FRAMES, axis=-1).mean(axis=-1)
     band_noise = np.maximum(noise[lo:hi].sum(axis=0, dtype=np.float64), _TINY)
-    level_db = 10.0 * np.log10(np.maximum(band_power / band_noise, _TINY))
-    presence = np.clip((level_db - PRESENCE_OFFSET_DB) / PRESENCE_RANGE_DB, 0.0, 1.0)
+    return 10.0 * np.log10(np.maximum(band_power / band_noise, _TINY))
+
+
+def _frame_presence(level_db: np.ndarray, offset_db: float, n_tail: int, hop_s: float) -> np.ndarray:
+    """How surely each frame holds speech, 0 to 1, shape ``(n_channels, n_frames - n_tail)``.
+
+    It rises from 0 to 1 as the frame's speech-band level above the noise
+    (:func:`_band_level_db`) climbs from ``offset_db`` to
+    ``offset_db + PRESENCE_RANGE_DB``, and holds its highest value for
+    ``PRESENCE_HOLD_S`` after (over the tail frames too, so the result does
+    not depend on block sizes).
+    """
+    presence = np.clip((level_db - offset_db) / PRESENCE_RANGE_DB, 0.0, 1.0)
     hold = min(DD_WARMUP_FRAMES, round(PRESENCE_HOLD_S / hop_s))
     if hold > 0:
         padded = np.concatenate([np.zeros((*presence.shape[:-1], hold)), presence], axis=-1)
         presence = np.lib.stride_tricks.sliding_window_view(padded, hold + 1, axis=-1).max(axis=-1)
-    return presence[:, None, n_tail:].astype(np.float32)
+    return presence[:, n_tail:].astype(np.float32)
+
+
+def voiced_presence(parts: GainParts, near_voice: np.ndarray) -> GainParts:
+    """``parts`` with the presence of frames away from any voice lowered to that of a loud sound.
+
+    The level-based presence rises in the pauses of noise that moves (babble,
+    traffic); a frame that holds speech lies near a voiced one
+    (:class:`~denoise_core.voicing.VoicingTracker`). Away from a voice, only
+    a sound ``LOUD_OFFSET_DB`` above the noise still counts, so the gate keeps
+    loud sounds of any kind.
+
+    Parameters
+    ----------
+    parts : GainParts
+    near_voice : np.ndarray [shape=(n_channels, parts.n_frames), dtype=bool]
+    """
+    presence = np.maximum(np.where(near_voice, parts.presence, np.float32(0.0)), parts.loud)
+    return GainParts(parts.xi, parts.v, parts.g_lsa, presence, parts.loud)
 
 
 def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray, n_tail: int):

@@ -40,6 +40,7 @@ from .gain import (
     pause_lookahead,
     smooth_gain,
     speech_band_bins,
+    voiced_presence,
 )
 from .hum import Dehummed
 from .noise import NoiseProfile
@@ -48,6 +49,7 @@ from .report import DenoiseReport, ReportAccumulator
 from .source import Source
 from .threads import thread_budget
 from .transform import FrameAnalyzer, FrameSynthesizer, StftConfig, power_of
+from .voicing import VoicingTracker
 
 __all__ = ["run_gate", "smoothing_widths"]
 
@@ -92,7 +94,10 @@ class _GateStream:
         # The floor of a frame depends on the presence of speech up to `lookahead` frames before
         # and after it: the parts of the gain wait for those, beside the presence of the frames before.
         self.lookahead = pause_lookahead(self.hop_s)
+        # The presence of a frame also waits for the voicing of the frames up to `reach_frames` after it.
+        self.voicing = VoicingTracker(config, n_gains)
         self._parts: list[GainParts] = []  # runs of frames in order, kept as they came (no copies)
+        self._first = 0  # index of the first frame of self._parts
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
@@ -101,8 +106,11 @@ class _GateStream:
         self._power = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
         self._context = 0
 
-    def push(self, spec: np.ndarray) -> np.ndarray:
-        """Add frames ``(n_channels, n_freqs, k)``; return the gated frames now final."""
+    def push(self, spec: np.ndarray, samples: np.ndarray | None = None) -> np.ndarray:
+        """Add frames ``(n_channels, n_freqs, k)`` and the samples ``(n_channels, n)`` they were made from, in
+        order (the samples may run ahead of the frames); return the gated frames now final."""
+        if samples is not None and samples.shape[-1]:
+            self.voicing.push(samples.mean(axis=0, keepdims=True) if self.linked else samples)
         self._pending = np.concatenate([self._pending, spec], axis=-1)
         ready = self._pending.shape[-1] // DD_SEGMENT_FRAMES * DD_SEGMENT_FRAMES
         out = []
@@ -111,8 +119,9 @@ class _GateStream:
         self._pending = self._pending[..., ready:]
         return np.concatenate(out, axis=-1) if out else self._spec[..., :0]
 
-    def finish(self) -> np.ndarray:
-        """Gate everything left."""
+    def finish(self, n_samples: int) -> np.ndarray:
+        """Gate everything left of a recording of ``n_samples`` samples."""
+        self.voicing.finish(n_samples)
         out = self._gate(self._pending, last=True)
         self._pending = self._pending[..., :0]
         return out
@@ -152,22 +161,40 @@ class _GateStream:
     def _floor_ready_frames(self, last: bool) -> None:
         """Gains of the waiting frames whose speech is known far enough after them (all, at the end)."""
         waiting = sum(run.n_frames for run in self._parts)
-        ready = waiting if last else max(0, waiting - self.lookahead)
+        # Frames whose presence is known: the voicing around them is.
+        voiced_up_to = self.voicing.n_known - self.voicing.reach_frames
+        known = waiting if last else min(waiting, max(0, voiced_up_to - self._first))
+        ready = known if last else max(0, known - self.lookahead)
         if not ready:
             return
-        presence = np.concatenate([self._presence_before] + [run.presence for run in self._parts], axis=-1)
+        near = self.voicing.near_voice(self._first, self._first + known)
+        runs, used = [], 0
+        for run in self._parts:
+            take = min(run.n_frames, known - used)
+            if take <= 0:
+                break
+            runs.append(voiced_presence(run.frames(0, take), near[:, used : used + take]))
+            used += take
+        presence = np.concatenate([self._presence_before] + [run.presence for run in runs], axis=-1)
         before = self._presence_before.shape[-1]
         floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
-        gains, rest, used = [self._gains], [], 0
-        for run in self._parts:
+        gains, used = [self._gains], 0
+        for run in runs:
             take = min(run.n_frames, ready - used)
+            if take <= 0:
+                break
             gains.append(gain_from_parts(run.frames(0, take), floor_db[:, used : used + take], self.params.reduction_db))
             used += take
-            if take < run.n_frames:
-                rest.append(run.frames(take))
+        rest, skip = [], ready
+        for run in self._parts:
+            if skip < run.n_frames:
+                rest.append(run.frames(skip))
+            skip = max(0, skip - run.n_frames)
         self._gains = np.concatenate(gains, axis=-1)
         self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
         self._parts = rest
+        self._first += ready
+        self.voicing.forget_before(self._first - self.voicing.reach_frames)
 
 
 class _Overlap:
@@ -267,7 +294,8 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: C
 
     def spectra():
         for block in source.blocks():
-            yield block.shape[0], analyzer.push(np.ascontiguousarray(block.T))
+            samples = np.ascontiguousarray(block.T)
+            yield samples, analyzer.push(samples)
 
     def emit(gated: np.ndarray) -> None:
         nonlocal n_out
@@ -278,12 +306,12 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: C
 
     n_in = n_out = 0
     with _Overlap() as overlap:
-        for n, spec in overlap.ahead(spectra()):
-            n_in += n
-            overlap.behind(emit, gate.push(spec))
+        for samples, spec in overlap.ahead(spectra()):
+            n_in += samples.shape[-1]
+            overlap.behind(emit, gate.push(spec, samples))
         overlap.drain()
     tail = np.concatenate(
-        [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish()), synth.finish()], axis=-1
+        [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish(n_in)), synth.finish()], axis=-1
     )[:, : n_in - n_out]
     if tail.shape[-1]:
         push(source.restore(tail))
