@@ -49,7 +49,7 @@ from .report import DenoiseReport, ReportAccumulator
 from .source import Source
 from .threads import thread_budget
 from .transform import FrameAnalyzer, FrameSynthesizer, StftConfig, power_of
-from .voicing import VoicingTracker
+from .voicing import VoicingTracker, near_voice, reach_frames
 
 __all__ = ["run_gate", "smoothing_widths"]
 
@@ -86,7 +86,7 @@ class _GateStream:
         self.speech_bins = speech_band_bins(config.frequencies)
         # Linked channels share one gain, computed from their mean power.
         self.linked = params.channels == "linked" and n_channels > 1
-        n_gains = 1 if self.linked else n_channels
+        self.n_gains = n_gains = 1 if self.linked else n_channels
         self.state = GainState.start(noise.power, n_gains)
         self.accumulator = ReportAccumulator(config.n_freqs)
         self.noise = noise
@@ -94,8 +94,10 @@ class _GateStream:
         # The floor of a frame depends on the presence of speech up to `lookahead` frames before
         # and after it: the parts of the gain wait for those, beside the presence of the frames before.
         self.lookahead = pause_lookahead(self.hop_s)
-        # The presence of a frame also waits for the voicing of the frames up to `reach_frames` after it.
-        self.voicing = VoicingTracker(config, n_gains)
+        # The presence of a frame also waits for the voicing of the frames up to `reach` after it.
+        self.reach = reach_frames(self.hop_s)
+        self._voiced = np.zeros((n_gains, 0), dtype=bool)  # voicing of frames self._voiced_from on
+        self._voiced_from = 0
         self._parts: list[GainParts] = []  # runs of frames in order, kept as they came (no copies)
         self._first = 0  # index of the first frame of self._parts
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
@@ -106,11 +108,16 @@ class _GateStream:
         self._power = np.zeros((n_channels, config.n_freqs, 0), dtype=np.float32)
         self._context = 0
 
-    def push(self, spec: np.ndarray, samples: np.ndarray | None = None) -> np.ndarray:
-        """Add frames ``(n_channels, n_freqs, k)`` and the samples ``(n_channels, n)`` they were made from, in
-        order (the samples may run ahead of the frames); return the gated frames now final."""
-        if samples is not None and samples.shape[-1]:
-            self.voicing.push(samples.mean(axis=0, keepdims=True) if self.linked else samples)
+    def voicing_channels(self, samples: np.ndarray) -> np.ndarray:
+        """What the voicing is measured on: ``samples`` ``(n_channels, n)``, or their mean when linked."""
+        return samples.mean(axis=0, keepdims=True) if self.linked else samples
+
+    def push(self, spec: np.ndarray, voiced: np.ndarray | None = None) -> np.ndarray:
+        """Add frames ``(n_channels, n_freqs, k)`` and the voicing of the next frames, in order
+        (:class:`~denoise_core.voicing.VoicingTracker` on :meth:`voicing_channels`; it may lag or
+        lead the frames); return the gated frames now final."""
+        if voiced is not None:
+            self._voiced = np.concatenate([self._voiced, voiced], axis=-1)
         self._pending = np.concatenate([self._pending, spec], axis=-1)
         ready = self._pending.shape[-1] // DD_SEGMENT_FRAMES * DD_SEGMENT_FRAMES
         out = []
@@ -119,9 +126,9 @@ class _GateStream:
         self._pending = self._pending[..., ready:]
         return np.concatenate(out, axis=-1) if out else self._spec[..., :0]
 
-    def finish(self, n_samples: int) -> np.ndarray:
-        """Gate everything left of a recording of ``n_samples`` samples."""
-        self.voicing.finish(n_samples)
+    def finish(self, voiced: np.ndarray) -> np.ndarray:
+        """Gate everything left, given the voicing of the frames not given yet."""
+        self._voiced = np.concatenate([self._voiced, voiced], axis=-1)
         out = self._gate(self._pending, last=True)
         self._pending = self._pending[..., :0]
         return out
@@ -162,12 +169,14 @@ class _GateStream:
         """Gains of the waiting frames whose speech is known far enough after them (all, at the end)."""
         waiting = sum(run.n_frames for run in self._parts)
         # Frames whose presence is known: the voicing around them is.
-        voiced_up_to = self.voicing.n_known - self.voicing.reach_frames
+        voiced_up_to = self._voiced_from + self._voiced.shape[-1] - self.reach
         known = waiting if last else min(waiting, max(0, voiced_up_to - self._first))
         ready = known if last else max(0, known - self.lookahead)
         if not ready:
             return
-        near = self.voicing.near_voice(self._first, self._first + known)
+        # Voicing of `reach` frames on either side of the known ones (fewer at the ends).
+        offset = self._first - self._voiced_from
+        near = near_voice(self._voiced[:, : offset + known + self.reach], self.reach)[:, offset : offset + known]
         runs, used = [], 0
         for run in self._parts:
             take = min(run.n_frames, known - used)
@@ -194,7 +203,9 @@ class _GateStream:
         self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
         self._parts = rest
         self._first += ready
-        self.voicing.forget_before(self._first - self.voicing.reach_frames)
+        drop = max(0, self._first - self.reach - self._voiced_from)
+        self._voiced = self._voiced[:, drop:]
+        self._voiced_from += drop
 
 
 class _Overlap:
@@ -290,12 +301,13 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: C
         source = Dehummed(source, noise.hum_hz)
     gate = _GateStream(noise, params, n_channels)
     analyzer = FrameAnalyzer(config, n_channels)
+    voicing = VoicingTracker(config, gate.n_gains)
     synth = FrameSynthesizer(config, n_channels)
 
     def spectra():
         for block in source.blocks():
             samples = np.ascontiguousarray(block.T)
-            yield samples, analyzer.push(samples)
+            yield samples.shape[-1], analyzer.push(samples), voicing.push(gate.voicing_channels(samples))
 
     def emit(gated: np.ndarray) -> None:
         nonlocal n_out
@@ -306,12 +318,13 @@ def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: C
 
     n_in = n_out = 0
     with _Overlap() as overlap:
-        for samples, spec in overlap.ahead(spectra()):
-            n_in += samples.shape[-1]
-            overlap.behind(emit, gate.push(spec, samples))
+        for n, spec, voiced in overlap.ahead(spectra()):
+            n_in += n
+            overlap.behind(emit, gate.push(spec, voiced))
         overlap.drain()
     tail = np.concatenate(
-        [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish(n_in)), synth.finish()], axis=-1
+        [synth.push(gate.push(analyzer.finish(n_in))), synth.push(gate.finish(voicing.finish(n_in))), synth.finish()],
+        axis=-1,
     )[:, : n_in - n_out]
     if tail.shape[-1]:
         push(source.restore(tail))

@@ -18,7 +18,7 @@ the samples, for every frame of the gate's transform:
   near 0 for noise;
 * a frame whose largest value exceeds ``VOICED_NACF`` is voiced.
 
-:meth:`VoicingTracker.near_voice` then tells which frames lie within
+:func:`near_voice` then tells which frames lie within
 ``VOICE_REACH_S`` of a voiced frame: the unvoiced sounds of a word (``s``,
 ``t``, ``f``) sit next to its vowels. The filter works on blocks at fixed
 places in the recording, so the result does not depend on how the samples
@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .running import running_reduce
 from .transform import StftConfig
 
-__all__ = ["VOICE_REACH_S", "VoicingTracker"]
+__all__ = ["VOICE_REACH_S", "VoicingTracker", "near_voice", "reach_frames"]
 
 #: Band in Hz kept for the periodicity measure: the pitch and its first harmonics (the filter's
 #: half-amplitude points).
@@ -52,6 +53,8 @@ SEGMENT_S = 0.043
 VOICED_NACF = 0.6
 #: Frames within this many seconds of a voiced frame (before or after) are near a voice.
 VOICE_REACH_S = 0.12
+#: A frame is measured at least this often (seconds); the reach spans the frames between.
+MEASURE_EVERY_S = 0.012
 
 
 def _band_filter(sr: float, factor: int) -> np.ndarray:
@@ -64,8 +67,32 @@ def _band_filter(sr: float, factor: int) -> np.ndarray:
     return np.blackman(n_taps) * (hi * np.sinc(hi * n) - lo * np.sinc(lo * n))
 
 
+def reach_frames(hop_s: float) -> int:
+    """``VOICE_REACH_S`` in frames ``hop_s`` seconds apart."""
+    return round(VOICE_REACH_S / hop_s)
+
+
+def near_voice(voiced: np.ndarray, reach: int) -> np.ndarray:
+    """Whether each frame lies within ``reach`` frames of a voiced one (frames outside ``voiced`` are not).
+
+    Parameters
+    ----------
+    voiced : np.ndarray [shape=(..., n_frames), dtype=bool]
+    reach : int
+
+    Returns
+    -------
+    np.ndarray [shape=voiced.shape, dtype=bool]
+    """
+    padded = np.pad(voiced.astype(np.uint8), [(0, 0)] * (voiced.ndim - 1) + [(reach, reach)])
+    return running_reduce(padded, 2 * reach + 1, np.maximum).astype(bool)
+
+
 class VoicingTracker:
-    """Samples in, in order; which frames of the gate's transform are voiced, once the signal after them is known.
+    """Samples in, in order; out, which frames of the gate's transform are voiced, once the signal after them is known.
+
+    Every ``stride``-th frame is measured (one each ``MEASURE_EVERY_S`` or closer); the others
+    count as unvoiced, and :func:`near_voice` spans the gaps.
 
     Parameters
     ----------
@@ -81,11 +108,13 @@ class VoicingTracker:
             factor *= 2
         self._factor = factor
         self._hop = config.hop_length
-        self.reach_frames = round(VOICE_REACH_S / config.hop_s)
+        self.stride = max(1, int(MEASURE_EVERY_S / config.hop_s))
         taps = _band_filter(config.sr, factor)
         self._delay = (len(taps) - 1) // 2  # samples: a multiple of `factor`
         self._block = 1 << int(np.ceil(np.log2(4 * len(taps))))
-        self._response = np.fft.rfft(taps, self._block)
+        # Only the bins below the lower rate's Nyquist frequency are kept: the inverse FFT of
+        # those is the filtered signal at that rate (the filter leaves nothing above 1500 Hz).
+        self._response = np.fft.rfft(taps, self._block)[: self._block // factor // 2 + 1] / factor
         rate = config.sr / factor
         self._half = max(1, round(SEGMENT_S * rate / 2))
         self._lags = np.arange(int(rate / PITCH_HZ[1]), min(int(rate / PITCH_HZ[0]), 2 * self._half - 2) + 1)
@@ -97,60 +126,23 @@ class VoicingTracker:
         # The band at the lower rate from index self._start on (zeros before the recording).
         self._start = -self._half
         self._band = np.zeros((n_channels, self._half))
-        self._n_frames: int | None = None
-        # Voicing of frames self._flags_start on (older ones are dropped by forget_before).
-        self._flags = np.zeros((n_channels, 0), dtype=bool)
-        self._flags_start = 0
+        self._n_known = 0
 
-    @property
-    def n_known(self) -> int:
-        """Number of frames, from the first, whose voicing is known."""
-        return self._flags_start + self._flags.shape[-1]
-
-    def push(self, samples: np.ndarray) -> None:
-        """Add samples ``(n_channels, n)``."""
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Add samples ``(n_channels, n)``; return the voicing of the frames now known ``(n_channels, k)``, in order."""
         self._samples = np.concatenate([self._samples, samples], axis=-1)
         self._filter()
-        self._measure()
+        return self._measure(None)
 
-    def finish(self, n_samples: int) -> None:
-        """The recording held ``n_samples`` samples: the voicing of all its frames becomes known."""
-        self._n_frames = -(-int(n_samples) // self._hop) + 1
+    def finish(self, n_samples: int) -> np.ndarray:
+        """The recording held ``n_samples`` samples: return the voicing of all its frames not given yet."""
+        n_frames = -(-int(n_samples) // self._hop) + 1
         # Filter zeros past the end until the last frame's stretch is complete.
-        last = self._centre(self._n_frames - 1) + self._half
-        while self._start + self._band.shape[-1] < last:
+        while self._start + self._band.shape[-1] < self._centre(n_frames - 1) + self._half:
             pad = self._block - self._samples.shape[-1] % self._block
             self._samples = np.concatenate([self._samples, np.zeros((self._samples.shape[0], pad))], axis=-1)
             self._filter()
-        self._measure()
-
-    def near_voice(self, start: int, stop: int) -> np.ndarray:
-        """Whether each of frames ``start:stop`` lies within ``VOICE_REACH_S`` of a voiced frame.
-
-        The voicing of the frames up to ``stop - 1 + reach_frames`` must be known (all of them
-        once finished), and that of ``reach_frames`` frames before ``start`` still kept.
-
-        Returns
-        -------
-        np.ndarray [shape=(n_channels, stop - start), dtype=bool]
-        """
-        reach = self.reach_frames
-        if self._n_frames is None and stop + reach > self.n_known:
-            raise ValueError(f"voicing is known for {self.n_known} frames; {stop + reach} are needed.")
-        lo = max(start - reach, self._flags_start)
-        hi = min(stop + reach, self.n_known)
-        flags = self._flags[:, lo - self._flags_start : hi - self._flags_start]
-        index = np.arange(lo, hi)
-        before = np.maximum.accumulate(np.where(flags, index, lo - reach - 1), axis=-1)
-        after = np.minimum.accumulate(np.where(flags, index, hi + reach + 1)[..., ::-1], axis=-1)[..., ::-1]
-        near = np.minimum(index - before, after - index) <= reach
-        return near[:, start - lo : stop - lo]
-
-    def forget_before(self, frame: int) -> None:
-        """Drop the voicing of frames before ``frame``."""
-        drop = min(max(0, frame - self._flags_start), self._flags.shape[-1])
-        self._flags = self._flags[:, drop:]
-        self._flags_start += drop
+        return self._measure(n_frames)
 
     def _centre(self, frame: int | np.ndarray):
         """Index at the lower rate of the centre of ``frame``."""
@@ -161,16 +153,17 @@ class VoicingTracker:
         overlap = 2 * self._delay
         out = []
         while self._samples.shape[-1] >= self._block:
-            chunk = np.fft.irfft(np.fft.rfft(self._samples[:, : self._block]) * self._response, self._block)
-            # Outputs from index `overlap` on are whole; each lags its input by `delay` samples.
-            out.append(chunk[:, overlap :: self._factor])
+            spectrum = np.fft.rfft(self._samples[:, : self._block])[:, : self._response.shape[0]]
+            chunk = np.fft.irfft(spectrum * self._response, self._block // self._factor)
+            # Outputs from `overlap` on are whole; each lags its input by `delay` samples.
+            out.append(chunk[:, overlap // self._factor :])
             self._samples = self._samples[:, self._block - overlap :]
         if out:
             self._band = np.concatenate([self._band, *out], axis=-1)
 
-    def _measure(self) -> None:
-        """Voicing of the frames whose stretch is now filtered."""
-        first = self.n_known
+    def _measure(self, n_frames: int | None) -> np.ndarray:
+        """Voicing of the frames whose stretch is now filtered (up to ``n_frames`` when given)."""
+        first = self._n_known
         end = self._start + self._band.shape[-1]
         # One past the last frame whose stretch ends by `end`.
         last = max(first, (end - self._half) * self._factor // self._hop)
@@ -178,17 +171,21 @@ class VoicingTracker:
             last -= 1
         while self._centre(last) + self._half <= end:
             last += 1
-        if self._n_frames is not None:
-            last = min(last, self._n_frames)
+        if n_frames is not None:
+            last = min(last, n_frames)
+        voiced = np.zeros((self._band.shape[0], max(0, last - first)), dtype=bool)
         if last <= first:
-            return
-        width = 2 * self._half
-        windows = np.lib.stride_tricks.sliding_window_view(self._band, width, axis=-1)
-        segs = windows[:, self._centre(np.arange(first, last)) - self._half - self._start]
-        self._flags = np.concatenate([self._flags, _max_nacf(segs, self._lags, self._n_fft_acf) > VOICED_NACF], axis=-1)
+            return voiced
+        measured = np.arange(-(-first // self.stride) * self.stride, last, self.stride)
+        if measured.size:
+            windows = np.lib.stride_tricks.sliding_window_view(self._band, 2 * self._half, axis=-1)
+            segs = windows[:, self._centre(measured) - self._half - self._start]
+            voiced[:, measured - first] = _max_nacf(segs, self._lags, self._n_fft_acf) > VOICED_NACF
+        self._n_known = last
         keep_from = self._centre(last) - self._half - self._start
         self._band = self._band[:, keep_from:]
         self._start += keep_from
+        return voiced
 
 
 def _max_nacf(segs: np.ndarray, lags: np.ndarray, n_fft: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 import denoise_core
 from denoise_core.transform import StftConfig
-from denoise_core.voicing import VOICE_REACH_S, VoicingTracker
+from denoise_core.voicing import VOICE_REACH_S, VoicingTracker, near_voice, reach_frames
 
 SR = 16000
 CONFIG = StftConfig.for_sr(SR)
@@ -29,12 +29,11 @@ def _noise(n: int, seed: int = 7) -> np.ndarray:
 def _near_voice(x: np.ndarray, blocks: list[int] | None = None) -> np.ndarray:
     tracker = VoicingTracker(CONFIG, 1)
     edges = np.cumsum([0, *(blocks or [len(x)])])
-    for start, stop in itertools.pairwise(edges):
-        tracker.push(x[None, start:stop])
-    tracker.push(x[None, edges[-1] :])
-    tracker.finish(len(x))
-    assert tracker.n_known == CONFIG.n_frames(len(x))
-    return tracker.near_voice(0, tracker.n_known)[0]
+    voiced = [tracker.push(x[None, start:stop]) for start, stop in itertools.pairwise(edges)]
+    voiced += [tracker.push(x[None, edges[-1] :]), tracker.finish(len(x))]
+    voiced = np.concatenate(voiced, axis=-1)
+    assert voiced.shape == (1, CONFIG.n_frames(len(x)))
+    return near_voice(voiced, reach_frames(CONFIG.hop_s))[0]
 
 
 @pytest.mark.parametrize("f0", [85.0, 130.0, 220.0, 380.0])
@@ -65,11 +64,21 @@ def test_voicing_does_not_depend_on_how_the_samples_are_pushed():
     assert 0.1 < whole.mean() < 0.5
 
 
-def test_asking_for_frames_whose_voicing_is_not_known_yet_is_refused():
+def test_near_voice_spans_reach_frames_on_either_side_and_no_further():
+    voiced = np.zeros((2, 20), dtype=bool)
+    voiced[0, 10] = True
+    near = near_voice(voiced, 3)
+    np.testing.assert_array_equal(np.flatnonzero(near[0]), np.arange(7, 14))
+    assert not near[1].any()
+
+
+def test_the_voicing_of_a_frame_waits_for_the_stretch_after_it():
     tracker = VoicingTracker(CONFIG, 1)
-    tracker.push(_vowel(SR)[None])
-    with pytest.raises(ValueError, match="voicing is known for"):
-        tracker.near_voice(0, tracker.n_known)
+    first = tracker.push(_vowel(SR)[None])
+    rest = tracker.finish(SR)
+    # The band filter lags its input, so the last frames are known only at the end; then all are.
+    assert first.shape[-1] < CONFIG.n_frames(SR) - 5
+    assert first.shape[-1] + rest.shape[-1] == CONFIG.n_frames(SR)
 
 
 def _removed_db(x: np.ndarray, start_s: float, stop_s: float) -> float:
