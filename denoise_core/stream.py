@@ -177,35 +177,37 @@ class _GateStream:
         # Voicing of `reach` frames on either side of the known ones (fewer at the ends).
         offset = self._first - self._voiced_from
         near = near_voice(self._voiced[:, : offset + known + self.reach], self.reach)[:, offset : offset + known]
-        runs, used = [], 0
-        for run in self._parts:
-            take = min(run.n_frames, known - used)
-            if take <= 0:
-                break
-            runs.append(voiced_presence(run.frames(0, take), near[:, used : used + take]))
-            used += take
+        runs, _ = _split_runs(self._parts, known)
+        starts = np.cumsum([0] + [run.n_frames for run in runs])
+        runs = [voiced_presence(run, near[:, a : a + run.n_frames]) for run, a in zip(runs, starts, strict=False)]
         presence = np.concatenate([self._presence_before] + [run.presence for run in runs], axis=-1)
         before = self._presence_before.shape[-1]
         floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
-        gains, used = [self._gains], 0
-        for run in runs:
-            take = min(run.n_frames, ready - used)
-            if take <= 0:
-                break
-            gains.append(gain_from_parts(run.frames(0, take), floor_db[:, used : used + take], self.params.reduction_db))
-            used += take
-        rest, skip = [], ready
-        for run in self._parts:
-            if skip < run.n_frames:
-                rest.append(run.frames(skip))
-            skip = max(0, skip - run.n_frames)
-        self._gains = np.concatenate(gains, axis=-1)
+        # The first `ready` frames are gated; split the same way, the runs keep their starts.
+        gains = [
+            gain_from_parts(run, floor_db[:, a : a + run.n_frames], self.params.reduction_db)
+            for run, a in zip(_split_runs(runs, ready)[0], starts, strict=False)
+        ]
+        self._gains = np.concatenate([self._gains, *gains], axis=-1)
+        self._parts = _split_runs(self._parts, ready)[1]
         self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
-        self._parts = rest
         self._first += ready
         drop = max(0, self._first - self.reach - self._voiced_from)
         self._voiced = self._voiced[:, drop:]
         self._voiced_from += drop
+
+
+def _split_runs(runs: list[GainParts], n: int) -> tuple[list[GainParts], list[GainParts]]:
+    """Runs of frames in order, split after the first ``n`` frames (views, no copies)."""
+    head, tail = [], []
+    for run in runs:
+        take = min(max(n, 0), run.n_frames)
+        if take:
+            head.append(run.frames(0, take))
+        if take < run.n_frames:
+            tail.append(run.frames(take))
+        n -= take
+    return head, tail
 
 
 class _Overlap:

@@ -165,12 +165,9 @@ class VoicingTracker:
         """Voicing of the frames whose stretch is now filtered (up to ``n_frames`` when given)."""
         first = self._n_known
         end = self._start + self._band.shape[-1]
-        # One past the last frame whose stretch ends by `end`.
-        last = max(first, (end - self._half) * self._factor // self._hop)
-        while last > first and self._centre(last - 1) + self._half > end:
-            last -= 1
-        while self._centre(last) + self._half <= end:
-            last += 1
+        # One past the last frame whose stretch ends by `end`: centre(t) <= end - half, that is
+        # t * hop <= (end - half + 1) * factor - factor // 2 - 1.
+        last = max(first, ((end - self._half + 1) * self._factor - self._factor // 2 - 1) // self._hop + 1)
         if n_frames is not None:
             last = min(last, n_frames)
         voiced = np.zeros((self._band.shape[0], max(0, last - first)), dtype=bool)
