@@ -92,3 +92,21 @@ def test_loudness_target_is_applied_to_the_download_and_shown():
     after = float(shown.split("before, ")[1].split(" LUFS")[0])
     assert after == pytest.approx(-23.0, abs=0.5)
     assert at.get("download_button")
+
+
+def test_the_settings_chosen_stay_when_the_recording_is_removed_and_another_comes():
+    # With no recording the settings are not drawn, and Streamlit forgets the value of a widget a run
+    # does not draw: the next recording came back with the recommended settings, the voice engine included.
+    data = (Path(__file__).parent / "data" / "speech_16k.wav").read_bytes()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.audio_input(key="record").set_value(("recording.wav", data, "audio/wav")).run()
+    at.radio(key="engine").set_value("classic").run()
+    at.slider(key="threshold_db").set_value(4.0).run()
+    at.audio_input(key="record").set_value(None).run()
+    assert not at.slider  # no recording: no settings drawn
+    at.audio_input(key="record").set_value(("recording.wav", data, "audio/wav")).run()
+    assert not at.exception
+    assert at.radio(key="engine").value == "classic"
+    assert at.slider(key="threshold_db").value == 4.0
+    assert dict(at.query_params) == {"engine": "classic", "threshold_db": "4"}

@@ -170,6 +170,7 @@ def page() -> None:
     )
     views.header()
     url_notes = settings.restore_from_url(controls.FFT_SIZES)  # before any widget is drawn
+    settings.keep_between_recordings()
     if controls.mode_control() == controls.MANY_FILES:
         _many_files()
         return

@@ -29,6 +29,7 @@ __all__ = [
     "LOUDNESS_CHOICES",
     "apply_preset",
     "finishing_controls",
+    "keep_between_recordings",
     "keep_in_url",
     "preset_control",
     "preset_state",
@@ -156,6 +157,21 @@ def finishing_controls(group: Group) -> dict[str, object]:
         "channels": channels,
         "hum": hum,
     }
+
+
+def keep_between_recordings() -> None:
+    """Keep the settings chosen through runs that do not draw them; call before any widget is drawn.
+
+    With no recording on the page (the file removed, or the moment a new file
+    replaces it) the settings are not drawn, and Streamlit forgets the value
+    of a widget that a run does not draw: the next recording came back with
+    the recommended settings. A value assigned to itself becomes the
+    session's own, which Streamlit keeps.
+    """
+    state = st.session_state
+    for name in (*_SHOWN, "preset", "n_fft"):
+        if name in state:
+            state[name] = state[name]
 
 
 def restore_from_url(fft_sizes) -> list[str]:
