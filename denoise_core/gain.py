@@ -31,7 +31,11 @@ nearest frame with speech, before or after it, and deepens to
 ``reduction_db`` at ``PAUSE_DEEP_S`` (:func:`pause_floor_db`). Around words
 the voice masks the noise left, and a deeper floor there took the weak
 sounds of speech with the noise (STOI on real noise fell with its depth);
-in pauses the noise is what a listener hears. A stream therefore gates a
+in pauses the noise is what a listener hears. Above ``HIGH_BAND_HZ`` the
+voice has little energy to mask anything: there a third-octave band falls to
+``reduction_db`` beside words too, unless its own a priori SNR rose within
+``HIGH_BAND_REACH_S`` (:func:`band_floor_db`), so a sibilant keeps its band
+and the hiss beside a vowel goes. A stream therefore gates a
 frame only once the presence of speech ``PAUSE_DEEP_S`` after it is known
 (:func:`pause_lookahead`). The a priori SNR can be smoothed over frequency
 before the final gain is formed, and the gain is then smoothed over time
@@ -52,8 +56,11 @@ __all__ = [
     "DD_SEGMENT_FRAMES",
     "GainParts",
     "GainState",
+    "band_floor_db",
+    "band_reach",
     "gain_from_parts",
     "gain_parts",
+    "high_bands",
     "pause_floor_db",
     "pause_lookahead",
     "smooth_gain",
@@ -93,6 +100,17 @@ PRESENCE_HOLD_S = 0.045
 NEAR_SPEECH_DB = 20.0
 PAUSE_FROM_S = 0.25
 PAUSE_DEEP_S = 0.5
+#: From this frequency (Hz) up, third-octave bands have their own floor beside words: ``reduction_db``
+#: unless the band's a priori SNR (the mean over its bins, each counted at most ``_BAND_XI_CAP``)
+#: rose above ``HIGH_BAND_SNR_DB`` within ``HIGH_BAND_REACH_S`` before or after, rising to the
+#: frame's floor ``HIGH_BAND_RANGE_DB`` higher.
+HIGH_BAND_HZ = 4000.0
+HIGH_BAND_REACH_S = 0.1
+HIGH_BAND_SNR_DB = 0.0
+HIGH_BAND_RANGE_DB = 6.0
+_BAND_XI_CAP = 1e4
+#: :func:`gain_from_parts` forms the gain of this many bins at a time: their arrays stay in the cache.
+_OM_LSA_BLOCK_BINS = 64
 #: Band in Hz in which a frame's level decides whether it holds speech.
 SPEECH_BAND_HZ = (150.0, 4000.0)
 _TINY = 1e-20
@@ -158,7 +176,6 @@ def lsa_gain(xi: np.ndarray, v: np.ndarray) -> np.ndarray:
     return xi / (1.0 + xi) * _half_exp_e1(v)
 
 
-
 @dataclass
 class GainState:
     """What the gain carries from one block of frames to the next.
@@ -208,6 +225,8 @@ class GainParts:
     loud : np.ndarray [shape=(n_channels, n_frames), dtype=float32]
         The same with the offset ``LOUD_OFFSET_DB``: a sound this far above
         the noise is kept without a voice near (:func:`voiced_presence`).
+    band_snr : np.ndarray [shape=(n_channels, n_bands, n_frames), dtype=float32]
+        Mean a priori SNR of each band of :func:`high_bands` (none when not asked for).
     """
 
     xi: np.ndarray
@@ -215,9 +234,10 @@ class GainParts:
     g_lsa: np.ndarray
     presence: np.ndarray
     loud: np.ndarray
+    band_snr: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.xi, self.v, self.g_lsa, self.presence, self.loud
+        return self.xi, self.v, self.g_lsa, self.presence, self.loud, self.band_snr
 
     def frames(self, start: int, stop: int | None = None) -> GainParts:
         """Frames ``start:stop``."""
@@ -236,6 +256,7 @@ def gain_parts(
     hop_s: float,
     freq_smooth_bins: int = 0,
     speech_bins: tuple[int, int] | None = None,
+    bands: np.ndarray | None = None,
 ) -> GainParts:
     """The causal part of the gain of every bin, frame by frame: SNRs, LSA gain and frame presence.
 
@@ -259,6 +280,9 @@ def gain_parts(
         First and last-plus-one bin of the speech band, in which a frame's
         level against the noise decides whether it holds speech; all bins by
         default.
+    bands : np.ndarray [dtype=int], optional
+        First bin of each band (:func:`high_bands`) whose mean a priori SNR
+        is wanted (``GainParts.band_snr``); none by default.
     """
     track = state.tracker.track(power, hop_s)
     # Frames before this block (up to DD_WARMUP_FRAMES) warm up the first segment.
@@ -283,7 +307,58 @@ def gain_parts(
         # tone or a voice harmonic, whose SNR stays high after averaging.
         xi = _triangle_smooth(np.ascontiguousarray(xi), freq_smooth_bins, -2)
         g_lsa = np.minimum(lsa_gain(xi, gamma * (xi / (1.0 + xi))), np.float32(1.0))
-    return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence, loud)
+    return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence, loud, _band_snr(xi, bands))
+
+
+def high_bands(frequencies: np.ndarray) -> np.ndarray:
+    """First bin of each third-octave band from ``HIGH_BAND_HZ`` up among bin centre ``frequencies`` (Hz, ascending).
+
+    The last band runs to the last bin; there are none when the highest
+    frequency lies below ``HIGH_BAND_HZ``.
+    """
+    top = frequencies[-1]
+    edges = HIGH_BAND_HZ * 2.0 ** (np.arange(max(0, int(np.ceil(3 * np.log2(max(top, 1.0) / HIGH_BAND_HZ))))) / 3)
+    starts = np.unique(np.searchsorted(frequencies, edges))
+    return starts[starts < len(frequencies)]
+
+
+def band_reach(hop_s: float) -> int:
+    """``HIGH_BAND_REACH_S`` in frames ``hop_s`` seconds apart."""
+    return round(HIGH_BAND_REACH_S / hop_s)
+
+
+def _band_snr(xi: np.ndarray, bands: np.ndarray | None) -> np.ndarray:
+    """Mean of ``xi`` ``(n_channels, n_freqs, n)`` over each band (bins counted at most ``_BAND_XI_CAP``)."""
+    if bands is None or not len(bands):
+        return np.zeros((xi.shape[0], 0, xi.shape[-1]), np.float32)
+    lo = bands[0]
+    sums = np.add.reduceat(np.minimum(xi[:, lo:], np.float32(_BAND_XI_CAP)), bands - lo, axis=1)
+    counts = np.diff(np.append(bands, xi.shape[1]))
+    return (sums / counts[:, None].astype(np.float32)).astype(np.float32)
+
+
+def band_floor_db(floor_db: np.ndarray, band_snr: np.ndarray, reduction_db: float) -> np.ndarray:
+    """Depth in dB of the floor of each high band, from the frames' floor and the bands' own speech.
+
+    Parameters
+    ----------
+    floor_db : np.ndarray [shape=(n_channels, n), dtype=float32]
+        The frames' floor (:func:`pause_floor_db`).
+    band_snr : np.ndarray [shape=(n_channels, n_bands, n)]
+        Largest mean a priori SNR of each band within ``HIGH_BAND_REACH_S`` of each frame
+        (``GainParts.band_snr``, then the largest nearby).
+    reduction_db : float
+
+    Returns
+    -------
+    np.ndarray [shape=(n_channels, n_bands, n), dtype=float32]
+        ``reduction_db`` where the band held no speech, the frame's floor
+        where it surely did, and between them in between.
+    """
+    snr_db = 10.0 * np.log10(np.maximum(band_snr, np.float32(_TINY)))
+    held = np.clip((snr_db - HIGH_BAND_SNR_DB) / HIGH_BAND_RANGE_DB, 0.0, 1.0)
+    frame = floor_db[:, None, :]
+    return (frame + (reduction_db - frame) * (1.0 - held)).astype(np.float32)
 
 
 def pause_lookahead(hop_s: float) -> int:
@@ -315,15 +390,36 @@ def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: f
     return (near + (reduction_db - near) * ramp).astype(np.float32)
 
 
-def gain_from_parts(parts: GainParts, floor_db: np.ndarray, reduction_db: float) -> np.ndarray:
+def gain_from_parts(
+    parts: GainParts,
+    floor_db: np.ndarray,
+    reduction_db: float,
+    bands: np.ndarray | None = None,
+    band_floor: np.ndarray | None = None,
+) -> np.ndarray:
     """OM-LSA gain of every bin (before smoothing over time), with each frame's floor ``floor_db`` ``(n_channels, n)``.
+
+    The bins of ``bands`` (:func:`high_bands`), when given, take their band's
+    floor ``band_floor`` ``(n_channels, n_bands, n)`` (:func:`band_floor_db`) instead.
 
     Returns
     -------
     np.ndarray [shape=parts.xi.shape, dtype=float32]
         Gain between ``10 ** (-reduction_db / 20)`` and 1.
     """
-    return np.ascontiguousarray(_om_lsa(parts, floor_db[:, None, :], reduction_db))
+    n_freqs = parts.xi.shape[1]
+    bands = np.zeros(0, int) if bands is None else bands
+    # The frames' floor below the bands, each band's own in it.
+    edges = [0, *bands, n_freqs] if len(bands) else [0, n_freqs]
+    floors = [floor_db] + [band_floor[:, k] for k in range(len(bands))]
+    gain = np.empty(parts.xi.shape, np.float32)
+    for lo, hi, floor in zip(edges[:-1], edges[1:], floors, strict=True):
+        # In blocks of bins small enough for their arrays to stay in the cache.
+        for start in range(lo, hi, _OM_LSA_BLOCK_BINS):
+            bins = slice(start, min(start + _OM_LSA_BLOCK_BINS, hi))
+            arrays = (a[:, bins] for a in (parts.xi, parts.v, parts.g_lsa))
+            gain[:, bins] = _om_lsa(*arrays, parts.presence, floor[:, None, :], reduction_db)
+    return gain
 
 
 def _band_level_db(power: np.ndarray, noise: np.ndarray, speech_bins: tuple[int, int] | None) -> np.ndarray:
@@ -373,7 +469,7 @@ def voiced_presence(parts: GainParts, near_voice: np.ndarray) -> GainParts:
     near_voice : np.ndarray [shape=(n_channels, parts.n_frames), dtype=bool]
     """
     presence = np.maximum(np.where(near_voice, parts.presence, np.float32(0.0)), parts.loud)
-    return GainParts(parts.xi, parts.v, parts.g_lsa, presence, parts.loud)
+    return GainParts(parts.xi, parts.v, parts.g_lsa, presence, parts.loud, parts.band_snr)
 
 
 def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray, n_tail: int):
@@ -437,19 +533,20 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
     return back_to_bins(xi_out), back_to_bins(lsa_out)
 
 
-def _om_lsa(parts: GainParts, floor_db: np.ndarray, reduction_db: float) -> np.ndarray:
+def _om_lsa(
+    xi: np.ndarray, v: np.ndarray, g_lsa: np.ndarray, presence: np.ndarray, floor_db: np.ndarray, reduction_db: float
+) -> np.ndarray:
     """``g_lsa ** p * G_min ** (1 - p)`` with the speech presence probability ``p``.
 
     ``p`` is the bin's OM-LSA speech presence probability times the frame's
-    presence (see :func:`_frame_presence`): in a frame without speech every
+    ``presence`` (see :func:`_frame_presence`): in a frame without speech every
     bin falls to the floor, so isolated noise peaks cannot come through as
-    "musical noise". ``G_min = 10 ** (-floor_db / 20)`` (broadcast over bins);
-    the result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
+    "musical noise". ``G_min = 10 ** (-floor_db / 20)`` (``floor_db`` broadcast
+    over bins); the result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
     """
-    xi, v, g_lsa = parts.xi, parts.v, parts.g_lsa
     prior_ratio = np.float32(SPEECH_ABSENCE_PRIOR / (1.0 - SPEECH_ABSENCE_PRIOR))
     p = 1.0 / (1.0 + prior_ratio * (1.0 + xi) * np.exp(-np.minimum(v, np.float32(80.0))))
-    p = p * parts.presence[:, None, :]
+    p = p * presence[:, None, :]
     log_floor = floor_db * np.float32(-np.log(10.0) / 20.0)
     log_g = np.log(np.maximum(g_lsa, np.exp(log_floor)))
     gain = np.exp(log_floor + p * (log_g - log_floor))

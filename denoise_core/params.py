@@ -81,7 +81,7 @@ PARAM_HELP: dict[str, str] = {
     "ceiling_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
     "channels": "How a stereo or multichannel recording is cleaned: 'linked' applies one gain to all channels so the stereo image does not move; 'independent' cleans each channel on its own.",
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
-    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter. Voice engine: the network's attenuation limit; 100 (its default) is no limit. Classic engine: reached in pauses (around words at most 20 dB, where the voice covers the rest); 40 by default.",
+    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter. Voice engine: the network's attenuation limit; 100 (its default) is no limit. Classic engine: reached in pauses (around words at most 20 dB below 4 kHz, where the voice covers the rest); 40 by default.",
     "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
     "n_fft": "FFT size in samples; none picks 20 to 40 ms frames for the sample rate.",
@@ -121,7 +121,8 @@ class DenoiseParams:
         (default) takes the engine's own (:data:`DEFAULT_REDUCTION_DB`: 40 for
         classic, 100 for voice), so the stored value is always a number.
         Classic engine: reached in pauses half a second or more from speech;
-        around words the floor is at most 20 dB deep, and the gain never goes
+        around words the floor is at most 20 dB deep below 4 kHz (where the
+        voice masks the rest; above, only in bands that hold speech), and the gain never goes
         below ``-reduction_db``, so speech is never gated to silence. Voice
         engine: the attenuation limit, a mix of the network's output with the
         input (:data:`NO_LIMIT_DB`, 100, is none; 0 passes the input through).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["running_reduce"]
+__all__ = ["nearby_max", "running_reduce"]
 
 
 def running_reduce(x: np.ndarray, m: int, op: np.ufunc = np.add) -> np.ndarray:
@@ -27,3 +27,15 @@ def running_reduce(x: np.ndarray, m: int, op: np.ufunc = np.add) -> np.ndarray:
             return total
         partial = op(partial[..., :-width], partial[..., width:])
         width *= 2
+
+
+def nearby_max(x: np.ndarray, reach: int) -> np.ndarray:
+    """Largest value of ``x`` within ``reach`` places either side along the last axis (zeros beyond its ends).
+
+    Returns
+    -------
+    np.ndarray
+        Same shape and dtype as ``x``.
+    """
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(reach, reach)])
+    return running_reduce(padded, 2 * reach + 1, np.maximum)

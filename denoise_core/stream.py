@@ -34,8 +34,11 @@ from .gain import (
     DD_SEGMENT_FRAMES,
     GainParts,
     GainState,
+    band_floor_db,
+    band_reach,
     gain_from_parts,
     gain_parts,
+    high_bands,
     pause_floor_db,
     pause_lookahead,
     smooth_gain,
@@ -46,6 +49,7 @@ from .hum import Dehummed
 from .noise import NoiseProfile
 from .params import DenoiseParams
 from .report import DenoiseReport, ReportAccumulator
+from .running import nearby_max
 from .source import Source
 from .threads import thread_budget
 from .transform import FrameAnalyzer, FrameSynthesizer, StftConfig, power_of
@@ -84,6 +88,7 @@ class _GateStream:
         self.hop_s = config.hop_s
         self.freq_bins, self.time_frames = smoothing_widths(params, config)
         self.speech_bins = speech_band_bins(config.frequencies)
+        self.bands = high_bands(config.frequencies)
         # Linked channels share one gain, computed from their mean power.
         self.linked = params.channels == "linked" and n_channels > 1
         self.n_gains = n_gains = 1 if self.linked else n_channels
@@ -101,6 +106,9 @@ class _GateStream:
         self._parts: list[GainParts] = []  # runs of frames in order, kept as they came (no copies)
         self._first = 0  # index of the first frame of self._parts
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
+        # The floor of a high band depends on the band's speech up to `band_reach` frames either side.
+        self.band_reach = band_reach(self.hop_s)
+        self._band_before = np.zeros((n_gains, len(self.bands), 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
         # with up to time_frames earlier gains as left context.
         self._gains = np.zeros((n_gains, config.n_freqs, 0), dtype=np.float32)
@@ -147,6 +155,7 @@ class _GateStream:
                 hop_s=self.hop_s,
                 freq_smooth_bins=self.freq_bins,
                 speech_bins=self.speech_bins,
+                bands=self.bands,
             )
             self._parts.append(parts)
             self._spec = np.concatenate([self._spec, spec], axis=-1)
@@ -182,15 +191,23 @@ class _GateStream:
         runs = [voiced_presence(run, near[:, a : a + run.n_frames]) for run, a in zip(runs, starts, strict=False)]
         presence = np.concatenate([self._presence_before] + [run.presence for run in runs], axis=-1)
         before = self._presence_before.shape[-1]
-        floor_db = pause_floor_db(presence, before, ready, self.params.reduction_db, self.hop_s)
+        reduction_db = self.params.reduction_db
+        floor_db = pause_floor_db(presence, before, ready, reduction_db, self.hop_s)
+        band_snr = np.concatenate([self._band_before] + [run.band_snr for run in runs], axis=-1)
+        band_from = self._band_before.shape[-1]
+        near_snr = nearby_max(band_snr, self.band_reach)[..., band_from : band_from + ready]
+        band_floor = band_floor_db(floor_db, near_snr, reduction_db)
         # The first `ready` frames are gated; split the same way, the runs keep their starts.
         gains = [
-            gain_from_parts(run, floor_db[:, a : a + run.n_frames], self.params.reduction_db)
+            gain_from_parts(
+                run, floor_db[:, a : a + run.n_frames], reduction_db, self.bands, band_floor[..., a : a + run.n_frames]
+            )
             for run, a in zip(_split_runs(runs, ready)[0], starts, strict=False)
         ]
         self._gains = np.concatenate([self._gains, *gains], axis=-1)
         self._parts = _split_runs(self._parts, ready)[1]
         self._presence_before = presence[:, max(0, before + ready - self.lookahead) : before + ready]
+        self._band_before = band_snr[..., max(0, band_from + ready - self.band_reach) : band_from + ready]
         self._first += ready
         drop = max(0, self._first - self.reach - self._voiced_from)
         self._voiced = self._voiced[:, drop:]
@@ -277,7 +294,9 @@ class _Overlap:
             self._waiting.popleft().result()
 
 
-def run_gate(source: Source, noise: NoiseProfile, params: DenoiseParams, push: Callable[[np.ndarray], None]) -> DenoiseReport:
+def run_gate(
+    source: Source, noise: NoiseProfile, params: DenoiseParams, push: Callable[[np.ndarray], None]
+) -> DenoiseReport:
     """Gate a whole recording against a noise profile, block by block.
 
     Parameters

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .running import running_reduce
+from .running import nearby_max
 from .transform import StftConfig
 
 __all__ = ["VOICE_REACH_S", "VoicingTracker", "near_voice", "reach_frames"]
@@ -84,8 +84,7 @@ def near_voice(voiced: np.ndarray, reach: int) -> np.ndarray:
     -------
     np.ndarray [shape=voiced.shape, dtype=bool]
     """
-    padded = np.pad(voiced.astype(np.uint8), [(0, 0)] * (voiced.ndim - 1) + [(reach, reach)])
-    return running_reduce(padded, 2 * reach + 1, np.maximum).astype(bool)
+    return nearby_max(voiced.astype(np.uint8), reach).astype(bool)
 
 
 class VoicingTracker:
