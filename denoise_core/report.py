@@ -16,8 +16,11 @@ from .noise import NoiseProfile
 __all__ = ["NO_VOICE_DB", "DenoiseReport", "ReportAccumulator", "VoiceReportAccumulator"]
 
 
-#: Below this ratio of output to input energy (dB) the voice engine heard no voice worth keeping.
+#: Below this ratio of output to input energy (dB) the voice engine heard no voice worth keeping ...
 NO_VOICE_DB = -10.0
+#: ... unless 100 ms frames that kept their energy within it add up to this many seconds (a voice
+#: beside a door slam keeps its frames, while the slam, taken out, outweighs it in the whole).
+_VOICE_KEPT_S = 0.5
 #: The voice report measures power over frames of this length, in seconds ...
 _VOICE_FRAME_S = 0.1
 #: ... and takes the quietest this share of them for the noise ...
@@ -57,8 +60,9 @@ class DenoiseReport:
         The engine that cleaned the recording.
     speech_heard : bool or None
         Voice engine: whether it kept a voice (``False`` when it kept less than
-        :data:`NO_VOICE_DB` of the recording's energy: nothing it took for a
-        voice). ``None`` for the classic engine, which keeps any sound.
+        :data:`NO_VOICE_DB` of the recording's energy, and of no more than half
+        a second of its 100 ms frames: nothing it took for a voice). ``None``
+        for the classic engine, which keeps any sound.
     profile_lowered_db : float or None
         Classic engine: when the noise sample was louder than the
         recording's background and the profile was lowered to it, by how
@@ -181,6 +185,8 @@ class VoiceReportAccumulator:
         if len(quiet):
             noise_out = float(np.mean(power_out[quiet]))
         n = max(len(power_in), 1)
+        kept_frames = int(np.count_nonzero(kept > 10 ** (NO_VOICE_DB / 10)))
+        heard = total_in <= 0.0 or _db(total_out) - _db(total_in) > NO_VOICE_DB
         return DenoiseReport(
             noise_window_s=noise.window_s,
             noise_method=noise.method,
@@ -189,5 +195,5 @@ class VoiceReportAccumulator:
             noise_removed_db=_db(noise_in) - _db(noise_out) if noise_in > 0 else 0.0,
             hum_hz=noise.hum_hz,
             engine="voice",
-            speech_heard=total_in <= 0.0 or _db(total_out) - _db(total_in) > NO_VOICE_DB,
+            speech_heard=heard or kept_frames * _VOICE_FRAME_S >= _VOICE_KEPT_S,
         )
