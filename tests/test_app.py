@@ -97,6 +97,8 @@ def test_fresh_start_renders_without_exception(app):
     assert app.audio_input(key="record") is not None
     assert app.button(key="example") is not None
     assert "Try the example" in app.info[0].value
+    # The welcome names every kind the uploader takes: the phone's voice memos and videos too.
+    assert "M4A" in app.info[0].value and "MP4" in app.info[0].value
     assert not _players(app)
     assert not app.get("plotly_chart")
 

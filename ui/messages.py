@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from .limits import MAX_DURATION_S, MAX_UPLOAD_MB
-from .loading import describe_duration
+from .loading import ACCEPTED, describe_duration
 
 TAGLINE = "Removes background noise (hiss, hum, fans, traffic, cafes, other voices) from speech recordings."
 
 INTRO = (
     "Upload a recording, record one with your microphone, or press **Try the example**. "
     "Quiet cleans it straight away with settings that suit most speech; then listen, compare and download. "
-    f"Files of up to {MAX_UPLOAD_MB} MB and {describe_duration(MAX_DURATION_S)} "
-    "(WAV, FLAC, OGG or MP3) are accepted."
+    f"Files of up to {MAX_UPLOAD_MB} MB and {describe_duration(MAX_DURATION_S)} are accepted: {ACCEPTED}."
 )
 
 VERDICT_HELP = (
