@@ -109,8 +109,8 @@ HIGH_BAND_REACH_S = 0.1
 HIGH_BAND_SNR_DB = 0.0
 HIGH_BAND_RANGE_DB = 6.0
 _BAND_XI_CAP = 1e4
-#: :func:`gain_from_parts` forms the gain of this many bins at a time: their arrays stay in the cache.
-_OM_LSA_BLOCK_BINS = 64
+#: A gain of ``x`` dB is ``exp(x * _NEPERS_PER_DB)``.
+_NEPERS_PER_DB = np.float32(np.log(10.0) / 20.0)
 #: Band in Hz in which a frame's level decides whether it holds speech.
 SPEECH_BAND_HZ = (150.0, 4000.0)
 _TINY = 1e-20
@@ -407,19 +407,16 @@ def gain_from_parts(
     np.ndarray [shape=parts.xi.shape, dtype=float32]
         Gain between ``10 ** (-reduction_db / 20)`` and 1.
     """
-    n_freqs = parts.xi.shape[1]
-    bands = np.zeros(0, int) if bands is None else bands
-    # The frames' floor below the bands, each band's own in it.
-    edges = [0, *bands, n_freqs] if len(bands) else [0, n_freqs]
-    floors = [floor_db] + [band_floor[:, k] for k in range(len(bands))]
-    gain = np.empty(parts.xi.shape, np.float32)
-    for lo, hi, floor in zip(edges[:-1], edges[1:], floors, strict=True):
-        # In blocks of bins small enough for their arrays to stay in the cache.
-        for start in range(lo, hi, _OM_LSA_BLOCK_BINS):
-            bins = slice(start, min(start + _OM_LSA_BLOCK_BINS, hi))
-            arrays = (a[:, bins] for a in (parts.xi, parts.v, parts.g_lsa))
-            gain[:, bins] = _om_lsa(*arrays, parts.presence, floor[:, None, :], reduction_db)
-    return gain
+    arrays = parts.xi, parts.v, parts.g_lsa, parts.presence
+    log_floor = floor_db[:, None, :] * -_NEPERS_PER_DB
+    if bands is None or not len(bands):
+        return np.ascontiguousarray(_om_lsa(*arrays, log_floor, np.exp(log_floor), reduction_db))
+    # The frames' floor below the bands, each band's own in it, bin by bin; the exponential is taken
+    # once per band, not once per bin.
+    log_floor = np.concatenate([log_floor, band_floor * -_NEPERS_PER_DB], axis=1)
+    widths = np.diff([0, *bands, parts.xi.shape[1]])
+    per_bin = [np.repeat(a, widths, axis=1) for a in (log_floor, np.exp(log_floor))]
+    return np.ascontiguousarray(_om_lsa(*arrays, *per_bin, reduction_db))
 
 
 def _band_level_db(power: np.ndarray, noise: np.ndarray, speech_bins: tuple[int, int] | None) -> np.ndarray:
@@ -534,21 +531,26 @@ def _decision_directed(power: np.ndarray, gamma: np.ndarray, inv_lam: np.ndarray
 
 
 def _om_lsa(
-    xi: np.ndarray, v: np.ndarray, g_lsa: np.ndarray, presence: np.ndarray, floor_db: np.ndarray, reduction_db: float
+    xi: np.ndarray,
+    v: np.ndarray,
+    g_lsa: np.ndarray,
+    presence: np.ndarray,
+    log_floor: np.ndarray,
+    floor: np.ndarray,
+    reduction_db: float,
 ) -> np.ndarray:
     """``g_lsa ** p * G_min ** (1 - p)`` with the speech presence probability ``p``.
 
     ``p`` is the bin's OM-LSA speech presence probability times the frame's
     ``presence`` (see :func:`_frame_presence`): in a frame without speech every
     bin falls to the floor, so isolated noise peaks cannot come through as
-    "musical noise". ``G_min = 10 ** (-floor_db / 20)`` (``floor_db`` broadcast
-    over bins); the result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
+    "musical noise". ``G_min`` is ``floor``, ``exp(log_floor)`` (both broadcast
+    over bins, or one per bin); the result is clipped to ``[10 ** (-reduction_db / 20), 1]``.
     """
     prior_ratio = np.float32(SPEECH_ABSENCE_PRIOR / (1.0 - SPEECH_ABSENCE_PRIOR))
     p = 1.0 / (1.0 + prior_ratio * (1.0 + xi) * np.exp(-np.minimum(v, np.float32(80.0))))
     p = p * presence[:, None, :]
-    log_floor = floor_db * np.float32(-np.log(10.0) / 20.0)
-    log_g = np.log(np.maximum(g_lsa, np.exp(log_floor)))
+    log_g = np.log(np.maximum(g_lsa, floor))
     gain = np.exp(log_floor + p * (log_g - log_floor))
     g_min = np.float32(10 ** (-reduction_db / 20))
     return np.clip(gain, g_min, np.float32(1.0)).astype(np.float32, copy=False)
