@@ -316,8 +316,7 @@ def high_bands(frequencies: np.ndarray) -> np.ndarray:
     The last band runs to the last bin; there are none when the highest
     frequency lies below ``HIGH_BAND_HZ``.
     """
-    top = frequencies[-1]
-    edges = HIGH_BAND_HZ * 2.0 ** (np.arange(max(0, int(np.ceil(3 * np.log2(max(top, 1.0) / HIGH_BAND_HZ))))) / 3)
+    edges = HIGH_BAND_HZ * 2.0 ** (np.arange(3 * np.log2(max(frequencies[-1], 1.0) / HIGH_BAND_HZ)) / 3)
     starts = np.unique(np.searchsorted(frequencies, edges))
     return starts[starts < len(frequencies)]
 
