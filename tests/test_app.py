@@ -161,7 +161,7 @@ def test_weaker_reduction_says_less_noise_removed(example):
     def removed(at):
         return int(re.search(r"about (\d+) dB", at.success[0].value).group(1))
 
-    default = removed(example)  # the default reduction is deep (40 dB)
+    default = removed(example)  # the default reduction is deep (80 dB in long pauses)
     example.slider(key="reduction_db").set_value(10.0).run()
     assert default > removed(example) + 3
 

@@ -72,7 +72,7 @@ def test_a_recording_without_a_voice_offers_the_classic_engine(counted):
     assert [w.value for w in at.warning if w.value == messages.NO_VOICE_HEARD]
     at.button(key="use_classic").click().run()
     assert not at.exception
-    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 40.0
+    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 80.0
     assert not [w for w in at.warning if w.value == messages.NO_VOICE_HEARD]
 
 
@@ -81,7 +81,7 @@ def test_choosing_the_classic_engine_sets_its_own_strength():
     at.button(key="example").click().run()
     at.radio(key="engine").set_value("classic").run()
     assert not at.exception
-    assert at.slider(key="reduction_db").value == 40.0 and not at.slider(key="threshold_db").disabled
+    assert at.slider(key="reduction_db").value == 80.0 and not at.slider(key="threshold_db").disabled
     assert at.query_params["engine"] == "classic"
 
 
@@ -89,8 +89,8 @@ def test_a_link_that_names_the_classic_engine_opens_with_its_own_strength():
     at = _app({"engine": "classic"})
     at.button(key="example").click().run()
     assert not at.exception
-    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 40.0
-    assert dict(at.query_params) == {"engine": "classic"}  # 40 is that engine's default: not written
+    assert at.radio(key="engine").value == "classic" and at.slider(key="reduction_db").value == 80.0
+    assert dict(at.query_params) == {"engine": "classic"}  # 80 is that engine's default: not written
     at.slider(key="reduction_db").set_value(30.0).run()
     assert at.query_params["reduction_db"] == "30"
     linked = _app({"engine": "classic", "reduction_db": "30"})

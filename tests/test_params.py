@@ -180,8 +180,8 @@ def test_a_preset_stays_itself_whatever_the_recording_settings(label):
 
 def test_the_strength_defaults_to_each_engines_own():
     assert DenoiseParams(engine="voice").reduction_db == 100.0
-    assert DenoiseParams(engine="classic").reduction_db == 40.0
-    assert DenoiseParams(engine="classic", reduction_db=None).reduction_db == 40.0
+    assert DenoiseParams(engine="classic").reduction_db == 80.0
+    assert DenoiseParams(engine="classic", reduction_db=None).reduction_db == 80.0
     # A change of engine takes the new engine's own strength, unless another was chosen.
-    assert DenoiseParams().updated(engine="classic").reduction_db == 40.0
+    assert DenoiseParams().updated(engine="classic").reduction_db == 80.0
     assert DenoiseParams(reduction_db=24).updated(engine="classic").reduction_db == 24.0

@@ -208,26 +208,36 @@ def test_noise_in_speech_pauses_drops_by_at_least_10_db(noisy_speech):
     assert drop_db >= 10.0
 
 
-def test_white_noise_drops_by_25_db_in_pauses_and_by_15_db_between_words_at_defaults(load_data, rng):
-    # The sentence twice with a 2 s pause between, in white noise at 10 dB SNR. In the pause, farther
-    # than PAUSE_DEEP_S from any word, the floor is reduction_db deep; in the short gaps between
-    # words, which the voice masks, it is at most NEAR_SPEECH_DB.
+def _drop_db(noisy: np.ndarray, out: np.ndarray, start_s: float, stop_s: float) -> float:
+    """dB the noise went down by in the 20 ms frames from ``start_s`` to ``stop_s``."""
+    which = np.zeros(len(noisy) // int(0.02 * SR), dtype=bool)
+    which[int(np.ceil(start_s / 0.02)) : int(stop_s / 0.02)] = True
+    return 10 * np.log10(_frame_power(noisy, which) / _frame_power(out, which))
+
+
+def test_white_noise_drops_furthest_in_a_long_pause_and_least_between_words_at_defaults(load_data, rng):
+    # The sentence, a gap of 1 s, the sentence, a pause of 3 s, the sentence, in white noise at 10 dB
+    # SNR. In the pause, farther than LONG_PAUSE_S from any word, the floor is reduction_db (80 dB)
+    # deep; in the gap, never farther than PAUSE_DEEP_S from a word, at most PAUSE_DB (40 dB); in the
+    # short gaps inside the sentence, which the voice masks, less (at most NEAR_SPEECH_DB below 4 kHz,
+    # deeper in bands without speech).
     speech, sr = load_data("speech_16k.wav")
     assert sr == SR
-    clean = np.concatenate([np.zeros(SR // 2), speech, np.zeros(2 * SR), speech]).astype(np.float32)
+    n = speech.size / SR
+    clean = np.concatenate([np.zeros(SR // 2), speech, np.zeros(SR), speech, np.zeros(3 * SR), speech])
     noise_rms = np.sqrt(np.mean(speech**2) / 10)
     noisy = (clean + noise_rms * rng.standard_normal(clean.size)).astype(np.float32)
     out = denoise(noisy, SR, noise_window=(0.0, 0.5), engine="classic")
+    gap, pause = 0.5 + n, 1.5 + 2 * n
+    long_pause = _drop_db(noisy, out, pause + gain.LONG_PAUSE_S, pause + 3.0 - gain.LONG_PAUSE_S)
+    in_gap = _drop_db(noisy, out, gap + 0.4, gap + 0.6)  # 0.4-0.5 s from a word
     gaps = _pause_frames(clean)
-    frame_s = 0.02
-    start, stop = (SR // 2 + speech.size) / SR, (SR // 2 + speech.size) / SR + 2.0
-    in_pause = np.zeros_like(gaps)
-    in_pause[int(np.ceil((start + gain.PAUSE_DEEP_S) / frame_s)) : int((stop - gain.PAUSE_DEEP_S) / frame_s)] = True
-    between_words = gaps & (np.arange(gaps.size) * frame_s < start)
-    assert in_pause.sum() >= 40 and between_words.sum() >= 10
-    for which, least_db in ((in_pause, 25.0), (between_words, 15.0)):
-        drop_db = 10 * np.log10(_frame_power(noisy, which) / _frame_power(out, which))
-        assert drop_db >= least_db
+    between_words = gaps & (np.arange(gaps.size) * 0.02 < gap)
+    assert between_words.sum() >= 10
+    inside = 10 * np.log10(_frame_power(noisy, between_words) / _frame_power(out, between_words))
+    assert long_pause >= 75.0
+    assert 30.0 <= in_gap <= gain.PAUSE_DB + 1.0
+    assert 15.0 <= inside < in_gap
 
 
 @pytest.mark.parametrize("noise_window", [(0.0, 0.5), None], ids=["window", "automatic"])

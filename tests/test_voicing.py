@@ -94,7 +94,7 @@ def _background() -> np.ndarray:
 
 def test_noise_that_swings_up_in_a_pause_is_removed_like_the_rest():
     # Moving noise: 6 dB louder for 0.6 s, no voice anywhere. The level alone took it for speech
-    # (6.7 dB removed); away from any voice it is now noise, taken down by the full 40 dB.
+    # (6.7 dB removed); away from any voice it is now noise, taken down like the rest.
     x = _background()
     x[2 * SR : int(2.6 * SR)] *= 10 ** (6 / 20)
     assert _removed_db(x, 2.1, 2.5) > 35.0
