@@ -41,7 +41,7 @@ speech keeps it and the noise between the voice's formants goes down. Below
 ``HIGH_BAND_HZ`` such a band goes only to ``LOW_BAND_DB``, as the voice still
 masks much there; above it, where a vowel has little energy to mask the hiss,
 to ``reduction_db``, and a sibilant keeps its band. A stream therefore gates a
-frame only once the presence of speech ``PAUSE_DEEP_S`` after it is known
+frame only once the presence of speech ``LONG_PAUSE_S`` after it is known
 (:func:`pause_lookahead`). The a priori SNR can be smoothed over frequency
 before the final gain is formed, and the gain is then smoothed over time
 (:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
