@@ -58,6 +58,11 @@ thirds at 48 kHz and one third at 16 kHz, as ``X_noisy.wav`` / ``X_clean.wav``.
     python bench/quality.py bench/out/tune      # may be used to choose parameters
     python bench/quality.py bench/out/heldout   # only for checking, never for tuning
     python bench/quality.py bench/out/heldout --family moving   # one group: steady, moving or burst
+    python bench/make_pairs.py --sets heldout --seed 7   # a fresh draw -> bench/out/heldout-seed7
+
+A fresh draw (``--seed``) has the same families, clips and SNRs and other noise:
+other stretches of the noise files, other vehicles, bursts and modulations. It
+says how far a mean moves with the draw alone, and is as unseen as the set was.
 
 As a library (from another script in ``bench/``)::
 
@@ -581,7 +586,7 @@ def mix(speech: np.ndarray, noise: np.ndarray, sr: int, snr_db: float):
     return clean * scale, noisy * scale, scale
 
 
-def make_set(name: str, out_dir: Path, data: Path = DEFAULT_DATA) -> list[tuple[PairInfo, float]]:
+def make_set(name: str, out_dir: Path, data: Path = DEFAULT_DATA, seed: int | None = None) -> list[tuple[PairInfo, float]]:
     """Write the pairs of set ``name`` to ``out_dir`` as ``X_noisy.wav`` / ``X_clean.wav``.
 
     Parameters
@@ -592,6 +597,8 @@ def make_set(name: str, out_dir: Path, data: Path = DEFAULT_DATA) -> list[tuple[
         Folder to write to (made if missing; pairs of the same name are overwritten).
     data : Path
         The shared data folder with ``speech/``, ``other/`` and ``noise/``.
+    seed : int, optional
+        Draw the noise with this seed instead of the set's own (a fresh draw of the same pairs).
 
     Returns
     -------
@@ -605,7 +612,7 @@ def make_set(name: str, out_dir: Path, data: Path = DEFAULT_DATA) -> list[tuple[
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for index, pair in enumerate(plan_set(name)):
-        rng = np.random.default_rng([spec.seed, index])
+        rng = np.random.default_rng([spec.seed if seed is None else seed, index])
         clip = speech[pair.clip]
         audio = resample(clip.audio, clip.sr, pair.sr)
         noise = makers[pair.noise](len(audio) + int(LEAD_S * pair.sr), pair.sr, rng, pair.clip)
@@ -625,13 +632,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench/out",
                         help="parent folder of tune/ and heldout/ (default: bench/out, git-ignored)")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated sets to make (default: {','.join(SETS)})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="a fresh draw of the noise with this seed, written to <set>-seed<N>/ (default: the set's own)")
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     if not names or set(names) - set(SETS):
         parser.error(f"--sets: got {args.sets!r}; choose from {','.join(SETS)}")
     for name in names:
-        written = make_set(name, args.out / name, args.data)
-        print(f"wrote {len(written)} pairs to {args.out / name}")
+        folder = args.out / (name if args.seed is None else f"{name}-seed{args.seed}")
+        written = make_set(name, folder, args.data, args.seed)
+        print(f"wrote {len(written)} pairs to {folder}")
         rows = [[p.name, p.group, f"{p.sr // 1000}k", f"{p.snr_db}", f"{scale:.3f}"] for p, scale in written]
         print(format_table(["pair", "group", "sr", "SNR dB", "peak scale"], rows))
     return 0

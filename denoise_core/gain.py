@@ -27,21 +27,16 @@ the level rises in pauses too: away from a voiced frame
 keeps its presence (:func:`voiced_presence`).
 
 The floor is ``NEAR_SPEECH_DB`` (20 dB) deep within ``PAUSE_FROM_S`` of the
-nearest frame with speech, before or after it, deepens to ``PAUSE_DB`` (40 dB)
-at ``PAUSE_DEEP_S`` and to ``reduction_db`` at ``LONG_PAUSE_S``
-(:func:`pause_floor_db`). Around words the voice masks the noise left, and a
-deeper floor there took the weak sounds of speech with the noise (STOI on
-real noise fell with its depth); in pauses the noise is what a listener
-hears. A gap of a second or two between words may still hold a weak sound
-that the presence missed, so only a longer pause goes down the whole way.
-From ``BAND_FROM_HZ`` up, each third-octave band has a floor of its own
-beside words (:func:`band_floor_db`): deeper than the frame's unless the
-band's own a priori SNR rose within ``BAND_REACH_S``, so a band that holds
-speech keeps it and the noise between the voice's formants goes down. Below
-``HIGH_BAND_HZ`` such a band goes only to ``LOW_BAND_DB``, as the voice still
-masks much there; above it, where a vowel has little energy to mask the hiss,
-to ``reduction_db``, and a sibilant keeps its band. A stream therefore gates a
-frame only once the presence of speech ``LONG_PAUSE_S`` after it is known
+nearest frame with speech, before or after it, and deepens to
+``reduction_db`` at ``PAUSE_DEEP_S`` (:func:`pause_floor_db`). Around words
+the voice masks the noise left, and a deeper floor there took the weak
+sounds of speech with the noise (STOI on real noise fell with its depth);
+in pauses the noise is what a listener hears. Above ``HIGH_BAND_HZ`` the
+voice has little energy to mask anything: there a third-octave band falls to
+``reduction_db`` beside words too, unless its own a priori SNR rose within
+``HIGH_BAND_REACH_S`` (:func:`band_floor_db`), so a sibilant keeps its band
+and the hiss beside a vowel goes. A stream therefore gates a
+frame only once the presence of speech ``PAUSE_DEEP_S`` after it is known
 (:func:`pause_lookahead`). The a priori SNR can be smoothed over frequency
 before the final gain is formed, and the gain is then smoothed over time
 (:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
@@ -63,9 +58,9 @@ __all__ = [
     "GainState",
     "band_floor_db",
     "band_reach",
-    "floor_bands",
     "gain_from_parts",
     "gain_parts",
+    "high_bands",
     "pause_floor_db",
     "pause_lookahead",
     "smooth_gain",
@@ -99,27 +94,20 @@ PRESENCE_AVG_FRAMES = 4
 #: at most ``DD_WARMUP_FRAMES`` frames).
 PRESENCE_HOLD_S = 0.045
 #: Around speech the floor is at most this deep (dB): the voice masks the noise left there, and a
-#: deeper floor takes the weak sounds of speech with the noise. It deepens to ``PAUSE_DB`` from
-#: ``PAUSE_FROM_S`` to ``PAUSE_DEEP_S`` away from the nearest frame with speech (before or after it;
-#: presence above one half), and on to ``reduction_db`` at ``LONG_PAUSE_S``: the noise goes down only
-#: where no word is near, and the whole way only in a long pause, not in a gap between words that may
-#: hold a weak sound the presence missed.
+#: deeper floor takes the weak sounds of speech with the noise. It deepens to ``reduction_db`` in
+#: pauses: from ``PAUSE_FROM_S`` to ``PAUSE_DEEP_S`` away from the nearest frame with speech (before
+#: or after it; presence above one half), so the noise goes down only where no word is near.
 NEAR_SPEECH_DB = 20.0
 PAUSE_FROM_S = 0.25
 PAUSE_DEEP_S = 0.5
-PAUSE_DB = 40.0
-LONG_PAUSE_S = 1.0
-#: From this frequency (Hz) up, third-octave bands have their own floor beside words: deeper than the
-#: frame's unless the band's a priori SNR (the mean over its bins, each counted at most
-#: ``_BAND_XI_CAP``) rose above ``BAND_SNR_DB`` within ``BAND_REACH_S`` before or after, and the
-#: frame's from ``BAND_RANGE_DB`` higher. The deeper floor is ``LOW_BAND_DB`` below
-#: ``HIGH_BAND_HZ``, where the voice masks much of the noise, and ``reduction_db`` above it.
-BAND_FROM_HZ = 250.0
+#: From this frequency (Hz) up, third-octave bands have their own floor beside words: ``reduction_db``
+#: unless the band's a priori SNR (the mean over its bins, each counted at most ``_BAND_XI_CAP``)
+#: rose above ``HIGH_BAND_SNR_DB`` within ``HIGH_BAND_REACH_S`` before or after, rising to the
+#: frame's floor ``HIGH_BAND_RANGE_DB`` higher.
 HIGH_BAND_HZ = 4000.0
-LOW_BAND_DB = 25.0
-BAND_REACH_S = 0.1
-BAND_SNR_DB = 0.0
-BAND_RANGE_DB = 6.0
+HIGH_BAND_REACH_S = 0.1
+HIGH_BAND_SNR_DB = 0.0
+HIGH_BAND_RANGE_DB = 6.0
 _BAND_XI_CAP = 1e4
 #: A gain of ``x`` dB is ``exp(x * _NEPERS_PER_DB)``.
 _NEPERS_PER_DB = np.float32(np.log(10.0) / 20.0)
@@ -238,7 +226,7 @@ class GainParts:
         The same with the offset ``LOUD_OFFSET_DB``: a sound this far above
         the noise is kept without a voice near (:func:`voiced_presence`).
     band_snr : np.ndarray [shape=(n_channels, n_bands, n_frames), dtype=float32]
-        Mean a priori SNR of each band of :func:`floor_bands` (none when not asked for).
+        Mean a priori SNR of each band of :func:`high_bands` (none when not asked for).
     """
 
     xi: np.ndarray
@@ -293,7 +281,7 @@ def gain_parts(
         level against the noise decides whether it holds speech; all bins by
         default.
     bands : np.ndarray [dtype=int], optional
-        First bin of each band (:func:`floor_bands`) whose mean a priori SNR
+        First bin of each band (:func:`high_bands`) whose mean a priori SNR
         is wanted (``GainParts.band_snr``); none by default.
     """
     track = state.tracker.track(power, hop_s)
@@ -322,20 +310,20 @@ def gain_parts(
     return GainParts(xi, gamma * (xi / (1.0 + xi)), g_lsa, presence, loud, _band_snr(xi, bands))
 
 
-def floor_bands(frequencies: np.ndarray) -> np.ndarray:
-    """First bin of each third-octave band from ``BAND_FROM_HZ`` up among bin centre ``frequencies`` (Hz, ascending).
+def high_bands(frequencies: np.ndarray) -> np.ndarray:
+    """First bin of each third-octave band from ``HIGH_BAND_HZ`` up among bin centre ``frequencies`` (Hz, ascending).
 
-    The bands' edges are ``BAND_FROM_HZ * 2 ** (k / 3)``, so one starts at
-    ``HIGH_BAND_HZ``; the last band runs to the last bin.
+    The last band runs to the last bin; there are none when the highest
+    frequency lies below ``HIGH_BAND_HZ``.
     """
-    edges = BAND_FROM_HZ * 2.0 ** (np.arange(3 * np.log2(max(frequencies[-1], 1.0) / BAND_FROM_HZ)) / 3)
+    edges = HIGH_BAND_HZ * 2.0 ** (np.arange(3 * np.log2(max(frequencies[-1], 1.0) / HIGH_BAND_HZ)) / 3)
     starts = np.unique(np.searchsorted(frequencies, edges))
     return starts[starts < len(frequencies)]
 
 
 def band_reach(hop_s: float) -> int:
-    """``BAND_REACH_S`` in frames ``hop_s`` seconds apart."""
-    return round(BAND_REACH_S / hop_s)
+    """``HIGH_BAND_REACH_S`` in frames ``hop_s`` seconds apart."""
+    return round(HIGH_BAND_REACH_S / hop_s)
 
 
 def _band_snr(xi: np.ndarray, bands: np.ndarray | None) -> np.ndarray:
@@ -348,48 +336,41 @@ def _band_snr(xi: np.ndarray, bands: np.ndarray | None) -> np.ndarray:
     return (sums / counts[:, None].astype(np.float32)).astype(np.float32)
 
 
-def band_floor_db(floor_db: np.ndarray, band_snr: np.ndarray, reduction_db: float, band_hz: np.ndarray) -> np.ndarray:
-    """Depth in dB of the floor of each band, from the frames' floor and the bands' own speech.
+def band_floor_db(floor_db: np.ndarray, band_snr: np.ndarray, reduction_db: float) -> np.ndarray:
+    """Depth in dB of the floor of each high band, from the frames' floor and the bands' own speech.
 
     Parameters
     ----------
     floor_db : np.ndarray [shape=(n_channels, n), dtype=float32]
         The frames' floor (:func:`pause_floor_db`).
     band_snr : np.ndarray [shape=(n_channels, n_bands, n)]
-        Largest mean a priori SNR of each band within ``BAND_REACH_S`` of each frame
+        Largest mean a priori SNR of each band within ``HIGH_BAND_REACH_S`` of each frame
         (``GainParts.band_snr``, then the largest nearby).
     reduction_db : float
-    band_hz : np.ndarray [shape=(n_bands,)]
-        Lowest frequency of each band (Hz).
 
     Returns
     -------
     np.ndarray [shape=(n_channels, n_bands, n), dtype=float32]
-        The frame's floor where the band surely held speech; where it held
-        none, ``reduction_db`` from ``HIGH_BAND_HZ`` up and
-        ``min(LOW_BAND_DB, reduction_db)`` below (never shallower than the
-        frame's); between them in between.
+        ``reduction_db`` where the band held no speech, the frame's floor
+        where it surely did, and between them in between.
     """
     snr_db = 10.0 * np.log10(np.maximum(band_snr, np.float32(_TINY)))
-    held = np.clip((snr_db - BAND_SNR_DB) / BAND_RANGE_DB, 0.0, 1.0)
+    held = np.clip((snr_db - HIGH_BAND_SNR_DB) / HIGH_BAND_RANGE_DB, 0.0, 1.0)
     frame = floor_db[:, None, :]
-    high = (np.asarray(band_hz) >= HIGH_BAND_HZ)[:, None]
-    deep = np.where(high, np.float32(reduction_db), np.maximum(frame, np.float32(min(LOW_BAND_DB, reduction_db))))
-    return (frame + (deep - frame) * (1.0 - held)).astype(np.float32)
+    return (frame + (reduction_db - frame) * (1.0 - held)).astype(np.float32)
 
 
 def pause_lookahead(hop_s: float) -> int:
-    """Frames of presence after a frame that :func:`pause_floor_db` needs to know (``LONG_PAUSE_S``)."""
-    return int(np.ceil(LONG_PAUSE_S / hop_s))
+    """Frames of presence after a frame that :func:`pause_floor_db` needs to know (``PAUSE_DEEP_S``)."""
+    return int(np.ceil(PAUSE_DEEP_S / hop_s))
 
 
 def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: float, hop_s: float) -> np.ndarray:
     """Depth in dB of the floor of frames ``start:start + count`` of ``presence``.
 
     ``min(NEAR_SPEECH_DB, reduction_db)`` within ``PAUSE_FROM_S`` of the
-    nearest frame with speech, deepening linearly to ``min(PAUSE_DB,
-    reduction_db)`` at ``PAUSE_DEEP_S`` and on to ``reduction_db`` at
-    ``LONG_PAUSE_S`` and beyond. ``presence`` ``(n_channels, n)`` must hold
+    nearest frame with speech, deepening linearly to ``reduction_db`` at
+    ``PAUSE_DEEP_S`` and beyond. ``presence`` ``(n_channels, n)`` must hold
     :func:`pause_lookahead` frames before ``start`` where there are any, and
     as many after the frames asked for (fewer only at the end of the stream).
 
@@ -397,16 +378,15 @@ def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: f
     -------
     np.ndarray [shape=(n_channels, count), dtype=float32]
     """
-    near, pause = min(NEAR_SPEECH_DB, reduction_db), min(PAUSE_DB, reduction_db)
+    near = min(NEAR_SPEECH_DB, reduction_db)
     n = presence.shape[-1]
     index = np.arange(n)
     speech = presence > 0.5
     before = np.maximum.accumulate(np.where(speech, index, -n - 1), axis=-1)
     after = np.minimum.accumulate(np.where(speech, index, 2 * n + 1)[..., ::-1], axis=-1)[..., ::-1]
     distance_s = np.minimum(index - before, after - index)[..., start : start + count] * hop_s
-    to_pause = np.clip((distance_s - PAUSE_FROM_S) / (PAUSE_DEEP_S - PAUSE_FROM_S), 0.0, 1.0)
-    to_long = np.clip((distance_s - PAUSE_DEEP_S) / (LONG_PAUSE_S - PAUSE_DEEP_S), 0.0, 1.0)
-    return (near + (pause - near) * to_pause + (reduction_db - pause) * to_long).astype(np.float32)
+    ramp = np.clip((distance_s - PAUSE_FROM_S) / (PAUSE_DEEP_S - PAUSE_FROM_S), 0.0, 1.0)
+    return (near + (reduction_db - near) * ramp).astype(np.float32)
 
 
 def gain_from_parts(
@@ -418,7 +398,7 @@ def gain_from_parts(
 ) -> np.ndarray:
     """OM-LSA gain of every bin (before smoothing over time), with each frame's floor ``floor_db`` ``(n_channels, n)``.
 
-    The bins of ``bands`` (:func:`floor_bands`), when given, take their band's
+    The bins of ``bands`` (:func:`high_bands`), when given, take their band's
     floor ``band_floor`` ``(n_channels, n_bands, n)`` (:func:`band_floor_db`) instead.
 
     Returns

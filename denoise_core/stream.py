@@ -36,9 +36,9 @@ from .gain import (
     GainState,
     band_floor_db,
     band_reach,
-    floor_bands,
     gain_from_parts,
     gain_parts,
+    high_bands,
     pause_floor_db,
     pause_lookahead,
     smooth_gain,
@@ -88,8 +88,7 @@ class _GateStream:
         self.hop_s = config.hop_s
         self.freq_bins, self.time_frames = smoothing_widths(params, config)
         self.speech_bins = speech_band_bins(config.frequencies)
-        self.bands = floor_bands(config.frequencies)
-        self.band_hz = config.frequencies[self.bands]
+        self.bands = high_bands(config.frequencies)
         # Linked channels share one gain, computed from their mean power.
         self.linked = params.channels == "linked" and n_channels > 1
         self.n_gains = n_gains = 1 if self.linked else n_channels
@@ -107,7 +106,7 @@ class _GateStream:
         self._parts: list[GainParts] = []  # runs of frames in order, kept as they came (no copies)
         self._first = 0  # index of the first frame of self._parts
         self._presence_before = np.zeros((n_gains, 0), dtype=np.float32)
-        # The floor of a band depends on the band's speech up to `band_reach` frames either side.
+        # The floor of a high band depends on the band's speech up to `band_reach` frames either side.
         self.band_reach = band_reach(self.hop_s)
         self._band_before = np.zeros((n_gains, len(self.bands), 0), dtype=np.float32)
         # Gains, spectra and powers of frames not yet given out,
@@ -197,7 +196,7 @@ class _GateStream:
         band_snr = np.concatenate([self._band_before] + [run.band_snr for run in runs], axis=-1)
         band_from = self._band_before.shape[-1]
         near_snr = nearby_max(band_snr, self.band_reach)[..., band_from : band_from + ready]
-        band_floor = band_floor_db(floor_db, near_snr, reduction_db, self.band_hz)
+        band_floor = band_floor_db(floor_db, near_snr, reduction_db)
         # The first `ready` frames are gated; split the same way, the runs keep their starts.
         gains = [
             gain_from_parts(
