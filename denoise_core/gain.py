@@ -27,16 +27,18 @@ the level rises in pauses too: away from a voiced frame
 keeps its presence (:func:`voiced_presence`).
 
 The floor is ``NEAR_SPEECH_DB`` (20 dB) deep within ``PAUSE_FROM_S`` of the
-nearest frame with speech, before or after it, and deepens to
-``reduction_db`` at ``PAUSE_DEEP_S`` (:func:`pause_floor_db`). Around words
-the voice masks the noise left, and a deeper floor there took the weak
-sounds of speech with the noise (STOI on real noise fell with its depth);
-in pauses the noise is what a listener hears. Above ``HIGH_BAND_HZ`` the
-voice has little energy to mask anything: there a third-octave band falls to
-``reduction_db`` beside words too, unless its own a priori SNR rose within
-``HIGH_BAND_REACH_S`` (:func:`band_floor_db`), so a sibilant keeps its band
-and the hiss beside a vowel goes. A stream therefore gates a
-frame only once the presence of speech ``PAUSE_DEEP_S`` after it is known
+nearest frame with speech, before or after it, deepens to ``PAUSE_DB`` (40 dB)
+at ``PAUSE_DEEP_S`` and to ``reduction_db`` at ``LONG_PAUSE_S``
+(:func:`pause_floor_db`). Around words the voice masks the noise left, and a
+deeper floor there took the weak sounds of speech with the noise (STOI on
+real noise fell with its depth); in pauses the noise is what a listener
+hears. A gap of a second or two between words may still hold a weak sound
+that the presence missed, so only a longer pause goes down the whole way.
+Above ``HIGH_BAND_HZ`` the voice has little energy to mask anything: there a
+third-octave band falls to ``reduction_db`` beside words too, unless its own a
+priori SNR rose within ``HIGH_BAND_REACH_S`` (:func:`band_floor_db`), so a
+sibilant keeps its band and the hiss beside a vowel goes. A stream therefore
+gates a frame only once the presence of speech ``LONG_PAUSE_S`` after it is known
 (:func:`pause_lookahead`). The a priori SNR can be smoothed over frequency
 before the final gain is formed, and the gain is then smoothed over time
 (:func:`smooth_gain`). The gain stays between ``10 ** (-reduction_db / 20)``
@@ -94,12 +96,16 @@ PRESENCE_AVG_FRAMES = 4
 #: at most ``DD_WARMUP_FRAMES`` frames).
 PRESENCE_HOLD_S = 0.045
 #: Around speech the floor is at most this deep (dB): the voice masks the noise left there, and a
-#: deeper floor takes the weak sounds of speech with the noise. It deepens to ``reduction_db`` in
-#: pauses: from ``PAUSE_FROM_S`` to ``PAUSE_DEEP_S`` away from the nearest frame with speech (before
-#: or after it; presence above one half), so the noise goes down only where no word is near.
+#: deeper floor takes the weak sounds of speech with the noise. It deepens to ``PAUSE_DB`` from
+#: ``PAUSE_FROM_S`` to ``PAUSE_DEEP_S`` away from the nearest frame with speech (before or after it;
+#: presence above one half), and on to ``reduction_db`` at ``LONG_PAUSE_S``: the noise goes down only
+#: where no word is near, and the whole way only in a long pause, not in a gap between words that may
+#: hold a weak sound the presence missed.
 NEAR_SPEECH_DB = 20.0
 PAUSE_FROM_S = 0.25
 PAUSE_DEEP_S = 0.5
+PAUSE_DB = 40.0
+LONG_PAUSE_S = 1.0
 #: From this frequency (Hz) up, third-octave bands have their own floor beside words: ``reduction_db``
 #: unless the band's a priori SNR (the mean over its bins, each counted at most ``_BAND_XI_CAP``)
 #: rose above ``HIGH_BAND_SNR_DB`` within ``HIGH_BAND_REACH_S`` before or after, rising to the
@@ -361,16 +367,17 @@ def band_floor_db(floor_db: np.ndarray, band_snr: np.ndarray, reduction_db: floa
 
 
 def pause_lookahead(hop_s: float) -> int:
-    """Frames of presence after a frame that :func:`pause_floor_db` needs to know (``PAUSE_DEEP_S``)."""
-    return int(np.ceil(PAUSE_DEEP_S / hop_s))
+    """Frames of presence after a frame that :func:`pause_floor_db` needs to know (``LONG_PAUSE_S``)."""
+    return int(np.ceil(LONG_PAUSE_S / hop_s))
 
 
 def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: float, hop_s: float) -> np.ndarray:
     """Depth in dB of the floor of frames ``start:start + count`` of ``presence``.
 
     ``min(NEAR_SPEECH_DB, reduction_db)`` within ``PAUSE_FROM_S`` of the
-    nearest frame with speech, deepening linearly to ``reduction_db`` at
-    ``PAUSE_DEEP_S`` and beyond. ``presence`` ``(n_channels, n)`` must hold
+    nearest frame with speech, deepening linearly to ``min(PAUSE_DB,
+    reduction_db)`` at ``PAUSE_DEEP_S`` and on to ``reduction_db`` at
+    ``LONG_PAUSE_S`` and beyond. ``presence`` ``(n_channels, n)`` must hold
     :func:`pause_lookahead` frames before ``start`` where there are any, and
     as many after the frames asked for (fewer only at the end of the stream).
 
@@ -378,15 +385,16 @@ def pause_floor_db(presence: np.ndarray, start: int, count: int, reduction_db: f
     -------
     np.ndarray [shape=(n_channels, count), dtype=float32]
     """
-    near = min(NEAR_SPEECH_DB, reduction_db)
+    near, pause = min(NEAR_SPEECH_DB, reduction_db), min(PAUSE_DB, reduction_db)
     n = presence.shape[-1]
     index = np.arange(n)
     speech = presence > 0.5
     before = np.maximum.accumulate(np.where(speech, index, -n - 1), axis=-1)
     after = np.minimum.accumulate(np.where(speech, index, 2 * n + 1)[..., ::-1], axis=-1)[..., ::-1]
     distance_s = np.minimum(index - before, after - index)[..., start : start + count] * hop_s
-    ramp = np.clip((distance_s - PAUSE_FROM_S) / (PAUSE_DEEP_S - PAUSE_FROM_S), 0.0, 1.0)
-    return (near + (reduction_db - near) * ramp).astype(np.float32)
+    to_pause = np.clip((distance_s - PAUSE_FROM_S) / (PAUSE_DEEP_S - PAUSE_FROM_S), 0.0, 1.0)
+    to_long = np.clip((distance_s - PAUSE_DEEP_S) / (LONG_PAUSE_S - PAUSE_DEEP_S), 0.0, 1.0)
+    return (near + (pause - near) * to_pause + (reduction_db - pause) * to_long).astype(np.float32)
 
 
 def gain_from_parts(

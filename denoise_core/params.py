@@ -39,8 +39,8 @@ ENGINES = ("voice", "classic")
 NO_LIMIT_DB = 100.0
 
 #: ``reduction_db`` when none is given, per engine. Classic: 80 dB in pauses of a second or more from
-#: speech (gaps between words go to 40 dB at most; tuned on the tune mixtures: deeper gaps cost weak
-#: speech sounds, a deeper long pause raised DNSMOS BAK by 0.13 and cost nothing). Voice: no limit (on the tune mixtures, every lower limit
+#: speech (gaps between words go to 40 dB at most; on the tune mixtures deeper gaps cost weak speech
+#: sounds, and a deeper long pause raised DNSMOS BAK by 0.09 and cost nothing). Voice: no limit (on the tune mixtures, every lower limit
 #: lowered PESQ, DNSMOS OVRL and BAK; 40 dB cost 0.12 BAK and 0.06 OVRL; see bench/voice_limits.py).
 DEFAULT_REDUCTION_DB = {"classic": 80.0, "voice": NO_LIMIT_DB}
 
@@ -82,7 +82,7 @@ PARAM_HELP: dict[str, str] = {
     "ceiling_dbtp": "When the loudness is set: the highest true (inter-sample) peak allowed, in dBTP; a look-ahead limiter holds louder peaks down.",
     "channels": "How a stereo or multichannel recording is cleaned: 'linked' applies one gain to all channels so the stereo image does not move; 'independent' cleans each channel on its own.",
     "threshold_db": "How far (dB) a sound must rise above the noise floor to be kept. Higher removes more noise but may thin quiet speech.",
-    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter. Voice engine: the network's attenuation limit; 100 (its default) is no limit. Classic engine: reached in pauses of a second or more (in gaps between words at most 40 dB, around words 20 to 25 dB below 4 kHz, where the voice covers the rest); 80 by default.",
+    "reduction_db": "The most the noise is turned down, in dB. 0 leaves the recording as it is; higher is quieter. Voice engine: the network's attenuation limit; 100 (its default) is no limit. Classic engine: reached in pauses of a second or more (in gaps between words at most 40 dB, around words 20 dB below 4 kHz, where the voice covers the rest); 80 by default.",
     "freq_smooth_hz": "How widely (Hz) neighbouring pitches are pooled to tell speech from noise. More removes watery 'musical noise' artefacts; clear tones and voices keep their level.",
     "time_smooth_ms": "Smooths the cleaning over time (milliseconds). More smoothing avoids fluttering but may blur word onsets.",
     "n_fft": "FFT size in samples; none picks 20 to 40 ms frames for the sample rate.",
@@ -123,9 +123,9 @@ class DenoiseParams:
         classic, 100 for voice), so the stored value is always a number.
         Classic engine: reached in pauses a second or more from speech; in
         gaps between words the floor is at most 40 dB deep, and around words
-        at most 20 dB (25 dB in bands without speech) below 4 kHz, where the
-        voice masks the rest (above, only in bands that hold speech); the gain
-        never goes below ``-reduction_db``, so speech is never gated to silence. Voice
+        at most 20 dB below 4 kHz, where the voice masks the rest (above, only
+        in bands that hold speech); the gain never goes below
+        ``-reduction_db``, so speech is never gated to silence. Voice
         engine: the attenuation limit, a mix of the network's output with the
         input (:data:`NO_LIMIT_DB`, 100, is none; 0 passes the input through).
     freq_smooth_hz : float

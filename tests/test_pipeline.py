@@ -219,8 +219,7 @@ def test_white_noise_drops_furthest_in_a_long_pause_and_least_between_words_at_d
     # The sentence, a gap of 1 s, the sentence, a pause of 3 s, the sentence, in white noise at 10 dB
     # SNR. In the pause, farther than LONG_PAUSE_S from any word, the floor is reduction_db (80 dB)
     # deep; in the gap, never farther than PAUSE_DEEP_S from a word, at most PAUSE_DB (40 dB); in the
-    # short gaps inside the sentence, which the voice masks, less (at most NEAR_SPEECH_DB below 4 kHz,
-    # deeper in bands without speech).
+    # short gaps inside the sentence, which the voice masks, less (at most NEAR_SPEECH_DB below 4 kHz).
     speech, sr = load_data("speech_16k.wav")
     assert sr == SR
     n = speech.size / SR
