@@ -40,8 +40,9 @@ NO_LIMIT_DB = 100.0
 
 #: ``reduction_db`` when none is given, per engine. Classic: 80 dB in pauses of a second or more from
 #: speech (gaps between words go to 40 dB at most; on the tune mixtures deeper gaps cost weak speech
-#: sounds, and a deeper long pause raised DNSMOS BAK by 0.09 and cost nothing). Voice: no limit (on the tune mixtures, every lower limit
-#: lowered PESQ, DNSMOS OVRL and BAK; 40 dB cost 0.12 BAK and 0.06 OVRL; see bench/voice_limits.py).
+#: sounds, and a deeper long pause raised DNSMOS BAK by 0.09 and cost nothing). Voice: no limit (on
+#: the tune mixtures, every lower limit lowered PESQ, DNSMOS OVRL and BAK; 40 dB cost 0.12 BAK and 0.06
+#: OVRL; see bench/voice_limits.py).
 DEFAULT_REDUCTION_DB = {"classic": 80.0, "voice": NO_LIMIT_DB}
 
 #: Allowed range (inclusive) of each numeric setting, in its own unit.
